@@ -1,0 +1,202 @@
+/**
+ * The core client: configuration, storage, clock, HTTP and the current session.
+ *
+ * @module
+ */
+import type { KyInstance } from "ky";
+import { type Clock, systemClock } from "./clock";
+import { type AuthStateListener, createEmitter, type Emitter } from "./events";
+import { createHttp, type RetryOptions } from "./http";
+import type { Session } from "./session";
+import { type AuthStorage, memoryStorage } from "./storage";
+
+/** Paths of the HTTP contract, relative to `baseUrl` (or absolute URLs). See docs/api.md. */
+export interface Endpoints {
+  signIn: string;
+  mfaVerify: string;
+  signUp: string;
+  passwordResetRequest: string;
+  passwordReset: string;
+  passwordChange: string;
+  emailChangeRequest: string;
+  emailChangeConfirm: string;
+  signOut: string;
+  user: string;
+  token: string;
+  revoke: string;
+  jwks: string;
+}
+
+/** The default paths of the HTTP contract. */
+export const defaultEndpoints: Readonly<Endpoints> = {
+  signIn: "/auth/sign-in",
+  mfaVerify: "/auth/mfa/verify",
+  signUp: "/auth/sign-up",
+  passwordResetRequest: "/auth/password/reset-request",
+  passwordReset: "/auth/password/reset",
+  passwordChange: "/auth/password/change",
+  emailChangeRequest: "/auth/email/change-request",
+  emailChangeConfirm: "/auth/email/confirm",
+  signOut: "/auth/sign-out",
+  user: "/auth/user",
+  token: "/oauth/token",
+  revoke: "/oauth/revoke",
+  jwks: "/.well-known/jwks.json",
+};
+
+/** Options of {@link createAuthClient}. */
+export interface AuthClientOptions {
+  /** Base URL of the auth API, such as `https://auth.example.com`. Required. */
+  baseUrl: string | URL;
+  /** Where the session is kept. Default: {@link memoryStorage} (nothing persists). */
+  storage?: AuthStorage;
+  /** Storage key of the session. Default `"tegata.session"`. */
+  storageKey?: string;
+  /** The `fetch` to use. Default: the global `fetch`, looked up at call time. */
+  fetch?: typeof globalThis.fetch;
+  /** The time source. Default: `Date.now`. */
+  clock?: Clock;
+  /** Overrides of the contract's paths. */
+  endpoints?: Partial<Endpoints>;
+  /** Timeout of one HTTP attempt in ms. Default 10000. */
+  timeoutMs?: number;
+  /** Retry policy for idempotent requests, or the number of retries. Default `{ limit: 2 }`. */
+  retry?: number | RetryOptions;
+  /** OAuth `client_id` sent to the token endpoint, when the server wants one. */
+  clientId?: string;
+  /** Extra headers sent with every request (not the place for secrets). */
+  headers?: Record<string, string>;
+  /** Seconds before expiry at which an access token counts as expired. Default 60. */
+  refreshLeewaySeconds?: number;
+  /** Receives errors thrown by auth-state listeners. Default: `console.error`. */
+  onListenerError?: (error: unknown) => void;
+}
+
+/** Settings of a client after defaults were applied. */
+export interface ResolvedAuthClientOptions {
+  readonly baseUrl: string;
+  readonly storageKey: string;
+  readonly endpoints: Readonly<Endpoints>;
+  readonly timeoutMs: number;
+  readonly retry: Readonly<Required<RetryOptions>>;
+  readonly clientId: string | undefined;
+  readonly refreshLeewaySeconds: number;
+}
+
+/** @internal mutable state of one client. Never shared between clients. */
+export interface ClientInternals {
+  readonly http: KyInstance;
+  readonly storage: AuthStorage;
+  readonly clock: Clock;
+  readonly emitter: Emitter;
+  session: Session | null;
+  loaded: boolean;
+  loading: Promise<Session | null> | null;
+  refreshing: Promise<Session> | null;
+  /** Serialises storage writes so the last change always wins. */
+  writeQueue: Promise<void>;
+  /** Incremented on every session change; lets in-flight work detect it is stale. */
+  generation: number;
+}
+
+/**
+ * A tegata client. Create one with {@link createAuthClient} and pass it to the feature
+ * functions (`signIn(auth, …)`, `getSession(auth)`, …).
+ */
+export interface AuthClient {
+  /** The resolved settings. */
+  readonly options: ResolvedAuthClientOptions;
+  /** @internal state used by the feature modules; not part of the public API. */
+  readonly _internal: ClientInternals;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`tegata: "${name}" must be a non-negative number`);
+  }
+  return value;
+}
+
+/**
+ * Creates a client. No request is made and nothing is read from storage until the first call.
+ *
+ * @example
+ * ```ts
+ * import { createAuthClient, webStorage } from "tegata";
+ * const auth = createAuthClient({ baseUrl: "https://auth.example.com", storage: webStorage(sessionStorage) });
+ * ```
+ * @throws TypeError when an option is invalid (a missing or non-http(s) `baseUrl`, a negative timeout).
+ */
+export function createAuthClient(options: AuthClientOptions): AuthClient {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError("tegata: createAuthClient needs an options object");
+  }
+  let base: URL;
+  try {
+    base = new URL(String(options.baseUrl));
+  } catch {
+    throw new TypeError('tegata: "baseUrl" must be an absolute URL');
+  }
+  if (base.protocol !== "https:" && base.protocol !== "http:") {
+    throw new TypeError('tegata: "baseUrl" must be an http(s) URL');
+  }
+  const baseUrl = base.href.replace(/\/+$/, "");
+  const retryInput: RetryOptions =
+    typeof options.retry === "number" ? { limit: options.retry } : (options.retry ?? {});
+  const retry = Object.freeze({
+    limit: positive("retry.limit", retryInput.limit, 2),
+    backoffLimit: positive("retry.backoffLimit", retryInput.backoffLimit, 5000),
+    maxRetryAfter: positive("retry.maxRetryAfter", retryInput.maxRetryAfter, 30_000),
+  });
+  const timeoutMs = positive("timeoutMs", options.timeoutMs, 10_000);
+  const resolved: ResolvedAuthClientOptions = Object.freeze({
+    baseUrl,
+    storageKey: options.storageKey ?? "tegata.session",
+    endpoints: Object.freeze({ ...defaultEndpoints, ...options.endpoints }),
+    timeoutMs,
+    retry,
+    clientId: options.clientId,
+    refreshLeewaySeconds: positive("refreshLeewaySeconds", options.refreshLeewaySeconds, 60),
+  });
+  const onListenerError =
+    options.onListenerError ??
+    ((error: unknown) => {
+      console.error("tegata: an auth-state listener threw", error);
+    });
+  const http = createHttp({
+    baseUrl,
+    timeoutMs,
+    retry,
+    headers: { ...options.headers },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  const internals: ClientInternals = {
+    http,
+    storage: options.storage ?? memoryStorage(),
+    clock: options.clock ?? systemClock(),
+    emitter: createEmitter(onListenerError),
+    session: null,
+    loaded: false,
+    loading: null,
+    refreshing: null,
+    writeQueue: Promise.resolve(),
+    generation: 0,
+  };
+  return Object.freeze({ options: resolved, _internal: internals });
+}
+
+/**
+ * Subscribes to auth-state changes. The listener runs synchronously after each change.
+ *
+ * @returns a function that unsubscribes
+ * @example
+ * ```ts
+ * const off = onAuthStateChange(auth, (event, session) => console.log(event, session?.user?.email));
+ * off();
+ * ```
+ */
+export function onAuthStateChange(auth: AuthClient, listener: AuthStateListener): () => void {
+  if (typeof listener !== "function") throw new TypeError("tegata: listener must be a function");
+  return auth._internal.emitter.subscribe(listener);
+}

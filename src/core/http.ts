@@ -1,0 +1,281 @@
+/**
+ * The HTTP layer: ky underneath, typed errors and zod-validated bodies on top.
+ *
+ * "Request, then process": {@link request} sends, {@link processResponse} checks status, content
+ * type and shape, and maps every failure to a {@link TegataError}.
+ *
+ * @module
+ */
+import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance } from "ky";
+import type { z } from "zod/mini";
+import { OAuthErrorSchema, ProblemSchema, type WireProblem } from "../wire";
+import {
+  AbortedError,
+  AccountLockedError,
+  EmailTakenError,
+  HttpError,
+  InvalidCredentialsError,
+  InvalidMfaCodeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  isTegataError,
+  MfaChallengeExpiredError,
+  MfaRequiredError,
+  NetworkError,
+  PasswordPolicyError,
+  RateLimitedError,
+  ResponseValidationError,
+  SessionExpiredError,
+  TegataError,
+  TimeoutError,
+  UnauthorizedError,
+} from "./errors";
+
+/** Retry policy of idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS). */
+export interface RetryOptions {
+  /** Attempts after the first one. Default 2; `0` disables retries. */
+  limit?: number;
+  /** Upper bound of one backoff delay in ms. Default 5000. */
+  backoffLimit?: number;
+  /** Upper bound of a server's `Retry-After` in ms; longer waits fail instead. Default 30000. */
+  maxRetryAfter?: number;
+}
+
+/** @internal HTTP settings resolved from the client options. */
+export interface HttpConfig {
+  baseUrl: string;
+  fetch?: typeof globalThis.fetch;
+  timeoutMs: number;
+  retry: Required<RetryOptions>;
+  headers: Record<string, string>;
+}
+
+/** @internal */
+export function createHttp(config: HttpConfig): KyInstance {
+  return ky.create({
+    timeout: config.timeoutMs,
+    headers: config.headers,
+    ...(config.fetch ? { fetch: config.fetch } : {}),
+    retry: {
+      limit: config.retry.limit,
+      methods: ["get", "head", "put", "delete", "options"],
+      statusCodes: [408, 429, 500, 502, 503, 504],
+      afterStatusCodes: [429, 503],
+      maxRetryAfter: config.retry.maxRetryAfter,
+      backoffLimit: config.retry.backoffLimit,
+      retryOnTimeout: false,
+    },
+  });
+}
+
+/** @internal joins the base URL and an endpoint path (absolute URLs are kept as they are). */
+export function resolveUrl(baseUrl: string, path: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path)) return path;
+  return `${baseUrl.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+}
+
+/** @internal one request of the contract. */
+export interface RequestSpec {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  url: string;
+  json?: unknown;
+  form?: Record<string, string>;
+  bearer?: string;
+  signal?: AbortSignal | undefined;
+  /** Error dialect of the endpoint: problem+json (default) or RFC 6749 (token endpoints). */
+  dialect?: "problem" | "oauth";
+}
+
+/**
+ * @internal sends a request and returns the successful response. Every failure is a
+ * {@link TegataError}; HTTP errors are mapped from the body's `code` (or OAuth `error`).
+ */
+export async function send(http: KyInstance, spec: RequestSpec): Promise<Response> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (spec.bearer !== undefined) headers.authorization = `Bearer ${spec.bearer}`;
+  const options: Parameters<KyInstance>[1] = { method: spec.method, headers };
+  if (spec.signal) options.signal = spec.signal;
+  if (spec.json !== undefined) options.json = spec.json;
+  if (spec.form !== undefined) options.body = new URLSearchParams(spec.form);
+  try {
+    return await http(spec.url, options);
+  } catch (error) {
+    throw await mapRequestError(error, spec);
+  }
+}
+
+/** @internal maps whatever ky or fetch threw to a tegata error. */
+export async function mapRequestError(error: unknown, spec: RequestSpec): Promise<TegataError> {
+  if (isTegataError(error)) return error;
+  if (spec.signal?.aborted) {
+    return new AbortedError("The request was aborted", undefined, { cause: error });
+  }
+  if (isHTTPError(error)) {
+    return httpError(error.response, error.data, spec.dialect ?? "problem", error);
+  }
+  if (isTimeoutError(error)) {
+    return new TimeoutError("The request timed out", undefined, { cause: error });
+  }
+  if (isNetworkError(error) || error instanceof TypeError) {
+    return new NetworkError("The server could not be reached", undefined, { cause: error });
+  }
+  if (error instanceof Error && error.name === "AbortError") {
+    return new AbortedError("The request was aborted", undefined, { cause: error });
+  }
+  return new NetworkError("The request failed", undefined, { cause: error });
+}
+
+/** @internal parses `Retry-After` (seconds or an HTTP date) into whole seconds. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number.parseInt(trimmed, 10);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+function parseData(data: unknown): unknown {
+  if (typeof data !== "string") return data;
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(status: number): string {
+  return `The server answered HTTP ${status}`;
+}
+
+/** @internal builds the typed error for an HTTP error response. */
+export function httpError(
+  response: Response,
+  data: unknown,
+  dialect: "problem" | "oauth",
+  cause?: unknown,
+): TegataError {
+  const status = response.status;
+  const body = parseData(data);
+  const headerRetryAfter = parseRetryAfter(response.headers.get("retry-after"));
+  const base = { status, cause };
+
+  if (dialect === "oauth") {
+    const parsed = OAuthErrorSchema.safeParse(body);
+    if (parsed.success) {
+      const code = parsed.data.error;
+      if (code === "invalid_grant") {
+        return new SessionExpiredError("The session has ended: sign in again", undefined, base);
+      }
+      if (code === "invalid_request" || code === "invalid_client" || code === "unsupported_grant_type") {
+        return new InvalidRequestError(`The token endpoint refused the request (${code})`, undefined, base);
+      }
+      return new HttpError(`The token endpoint answered ${code}`, { ...base, problemCode: code });
+    }
+  }
+
+  const parsed = ProblemSchema.safeParse(body);
+  const problem: WireProblem | undefined = parsed.success ? parsed.data : undefined;
+  const retryAfter = problem?.retry_after ?? headerRetryAfter;
+  const withRetry = retryAfter === undefined ? base : { ...base, retryAfter };
+  const remaining = problem?.remaining_attempts;
+  const withRemaining = remaining === undefined ? base : { ...base, remainingAttempts: remaining };
+
+  switch (problem?.code) {
+    case "invalid_credentials":
+      return new InvalidCredentialsError("The email or password is incorrect", withRemaining);
+    case "account_locked":
+      return new AccountLockedError("The account is locked after repeated failures", withRetry);
+    case "rate_limited":
+      return new RateLimitedError("Too many requests", withRetry);
+    case "mfa_required":
+      return new MfaRequiredError("A second factor is required", undefined, base);
+    case "invalid_mfa_code":
+      return new InvalidMfaCodeError("The verification code is incorrect", withRemaining);
+    case "mfa_challenge_expired":
+      return new MfaChallengeExpiredError(
+        "The sign-in challenge expired or was already used: sign in again",
+        undefined,
+        base,
+      );
+    case "not_signed_in":
+    case "session_expired":
+    case "invalid_session":
+      return new SessionExpiredError("The session has ended: sign in again", undefined, base);
+    case "unauthorized":
+      return new UnauthorizedError("The server refused the access token", undefined, base);
+    case "email_taken":
+      return new EmailTakenError("That email address is already registered", undefined, base);
+    case "invalid_token":
+      return new InvalidTokenError("The link is invalid, expired or already used", undefined, base);
+    case "password_policy":
+      return new PasswordPolicyError("The password does not meet the policy", {
+        ...base,
+        issues: problem.issues ?? [],
+      });
+    case "invalid_request":
+      return new InvalidRequestError("The server refused the request as invalid", undefined, base);
+  }
+  if (status === 429) return new RateLimitedError("Too many requests", withRetry);
+  if (status === 423) return new AccountLockedError("The account is locked", withRetry);
+  return new HttpError(
+    problem ? `${describe(status)} (${problem.code})` : describe(status),
+    problem ? { ...base, problemCode: problem.code } : base,
+  );
+}
+
+function isJsonContentType(value: string | null): boolean {
+  if (value === null) return false;
+  const type = value.split(";")[0]?.trim().toLowerCase() ?? "";
+  return type === "application/json" || type.endsWith("+json");
+}
+
+/**
+ * @internal reads a successful response as JSON and validates it. Wrong content type, malformed
+ * JSON, an empty body or a shape that does not match give {@link ResponseValidationError}.
+ */
+export async function processJson<S extends z.ZodMiniType>(
+  response: Response,
+  schema: S,
+): Promise<z.infer<S>> {
+  if (!isJsonContentType(response.headers.get("content-type"))) {
+    await response.body?.cancel().catch(() => {});
+    throw new ResponseValidationError("The server's response is not JSON", undefined, {
+      status: response.status,
+    });
+  }
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw new NetworkError("The response body could not be read", undefined, { cause: error });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ResponseValidationError("The server's response is malformed JSON", undefined, {
+      status: response.status,
+      cause: error,
+    });
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw new ResponseValidationError("The server's response does not match the contract", undefined, {
+      status: response.status,
+      cause: parsed.error,
+    });
+  }
+  return parsed.data as z.infer<S>;
+}
+
+/** @internal discards the body of a successful response that carries nothing the client needs. */
+export async function processEmpty(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => {});
+}
+
+/** @internal guards: any non-tegata error escaping the pipeline becomes a tegata error. */
+export function toTegataError(error: unknown): TegataError {
+  if (isTegataError(error)) return error;
+  return new TegataError("Unexpected failure", "unexpected", { cause: error });
+}

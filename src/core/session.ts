@@ -1,0 +1,142 @@
+/**
+ * The session model and its storage format.
+ *
+ * @module
+ */
+import * as z from "zod/mini";
+import { UserSchema, type WireTokenResponse, type WireUser } from "../wire";
+
+/** The signed-in user. */
+export interface User {
+  /** Stable user id. */
+  id: string;
+  /** Current email address. */
+  email: string;
+  /** Display name, when the user gave one. */
+  name?: string | null;
+  /** Whether the email address is confirmed. */
+  emailVerified?: boolean;
+  /** Whether a second factor is active. */
+  mfaEnabled?: boolean;
+  /** When the account was created. */
+  createdAt?: Date;
+}
+
+/** A signed-in session: the tokens and the user they belong to. */
+export interface Session {
+  /** The bearer token for API calls. Never log it. */
+  accessToken: string;
+  /** Token type, normally `Bearer`. */
+  tokenType: string;
+  /** When the access token expires, when the server said (`expires_in`). */
+  expiresAt?: Date;
+  /** The refresh token, when the server issued one. Never log it. */
+  refreshToken?: string;
+  /** The OpenID Connect ID token, when there is one. */
+  idToken?: string;
+  /** Granted scopes, space-separated. */
+  scope?: string;
+  /** The user, when the server described it. */
+  user: User | null;
+}
+
+/** @internal converts the wire user to the public shape. */
+export function toUser(wire: WireUser): User {
+  const user: User = { id: wire.id, email: wire.email };
+  if (wire.name !== undefined) user.name = wire.name;
+  if (wire.email_verified !== undefined) user.emailVerified = wire.email_verified;
+  if (wire.mfa_enabled !== undefined) user.mfaEnabled = wire.mfa_enabled;
+  if (wire.created_at !== undefined) {
+    const created = new Date(wire.created_at);
+    if (!Number.isNaN(created.getTime())) user.createdAt = created;
+  }
+  return user;
+}
+
+function fromUser(user: User): WireUser {
+  const wire: WireUser = { id: user.id, email: user.email };
+  if (user.name !== undefined) wire.name = user.name;
+  if (user.emailVerified !== undefined) wire.email_verified = user.emailVerified;
+  if (user.mfaEnabled !== undefined) wire.mfa_enabled = user.mfaEnabled;
+  if (user.createdAt !== undefined) wire.created_at = user.createdAt.toISOString();
+  return wire;
+}
+
+/**
+ * @internal builds a session from a token response received at `receivedAt` (ms).
+ * `previous` supplies what a refresh response may omit (the refresh token, the user).
+ */
+export function sessionFromTokens(
+  tokens: WireTokenResponse,
+  user: User | null,
+  receivedAt: number,
+  previous?: Session | null,
+): Session {
+  const session: Session = {
+    accessToken: tokens.access_token,
+    tokenType: tokens.token_type,
+    user: user ?? previous?.user ?? null,
+  };
+  if (tokens.expires_in !== undefined) {
+    session.expiresAt = new Date(receivedAt + tokens.expires_in * 1000);
+  }
+  const refreshToken = tokens.refresh_token ?? previous?.refreshToken;
+  if (refreshToken !== undefined) session.refreshToken = refreshToken;
+  const idToken = tokens.id_token ?? previous?.idToken;
+  if (idToken !== undefined) session.idToken = idToken;
+  const scope = tokens.scope ?? previous?.scope;
+  if (scope !== undefined) session.scope = scope;
+  return session;
+}
+
+const StoredSessionSchema = z.object({
+  v: z.literal(1),
+  access_token: z.string().check(z.minLength(1)),
+  token_type: z.string().check(z.minLength(1)),
+  expires_at: z.optional(z.number()),
+  refresh_token: z.optional(z.string().check(z.minLength(1))),
+  id_token: z.optional(z.string()),
+  scope: z.optional(z.string()),
+  user: z.nullable(UserSchema),
+});
+
+/** @internal serialises a session for storage. */
+export function serializeSession(session: Session): string {
+  const stored: z.infer<typeof StoredSessionSchema> = {
+    v: 1,
+    access_token: session.accessToken,
+    token_type: session.tokenType,
+    user: session.user ? fromUser(session.user) : null,
+  };
+  if (session.expiresAt) stored.expires_at = session.expiresAt.getTime();
+  if (session.refreshToken !== undefined) stored.refresh_token = session.refreshToken;
+  if (session.idToken !== undefined) stored.id_token = session.idToken;
+  if (session.scope !== undefined) stored.scope = session.scope;
+  return JSON.stringify(stored);
+}
+
+/** @internal parses stored data; anything corrupted, partial or foreign is "no session". */
+export function deserializeSession(raw: string | null | undefined): Session | null {
+  if (typeof raw !== "string" || raw === "") return null;
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const parsed = StoredSessionSchema.safeParse(data);
+  if (!parsed.success) return null;
+  const s = parsed.data;
+  const session: Session = {
+    accessToken: s.access_token,
+    tokenType: s.token_type,
+    user: s.user ? toUser(s.user) : null,
+  };
+  if (s.expires_at !== undefined && Number.isFinite(s.expires_at)) {
+    session.expiresAt = new Date(s.expires_at);
+  }
+  if (s.refresh_token !== undefined) session.refreshToken = s.refresh_token;
+  if (s.id_token !== undefined) session.idToken = s.id_token;
+  if (s.scope !== undefined) session.scope = s.scope;
+  return session;
+}

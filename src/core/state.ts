@@ -1,0 +1,185 @@
+/**
+ * Reading, writing and refreshing the current session of a client.
+ *
+ * @module
+ */
+import { TokenResponseSchema } from "../wire";
+import type { AuthClient } from "./client";
+import { isTegataError, NotSignedInError, SessionExpiredError } from "./errors";
+import type { AuthEvent } from "./events";
+import { processJson, resolveUrl, send } from "./http";
+import { deserializeSession, type Session, serializeSession, sessionFromTokens } from "./session";
+
+/** @internal */
+export function endpointUrl(auth: AuthClient, name: keyof AuthClient["options"]["endpoints"]): string {
+  return resolveUrl(auth.options.baseUrl, auth.options.endpoints[name]);
+}
+
+/** @internal loads the session from storage once; later calls read the cached value. */
+export async function loadSession(auth: AuthClient): Promise<Session | null> {
+  const state = auth._internal;
+  if (state.loaded) return state.session;
+  if (!state.loading) {
+    const generation = state.generation;
+    state.loading = (async () => {
+      let raw: string | null = null;
+      try {
+        raw = await state.storage.getItem(auth.options.storageKey);
+      } catch {
+        raw = null;
+      }
+      const session = deserializeSession(raw);
+      if (raw !== null && session === null) {
+        // Corrupted, partial or foreign data: "no session", and clean it up.
+        try {
+          await state.storage.removeItem(auth.options.storageKey);
+        } catch {
+          // ignore
+        }
+      }
+      // A sign-in that finished while we were reading wins over what storage held.
+      if (state.generation === generation) {
+        state.session = session;
+      }
+      state.loaded = true;
+      state.loading = null;
+      return state.session;
+    })();
+  }
+  return state.loading;
+}
+
+function persist(auth: AuthClient, session: Session | null): Promise<void> {
+  const state = auth._internal;
+  const key = auth.options.storageKey;
+  const write = async () => {
+    try {
+      if (session) await state.storage.setItem(key, serializeSession(session));
+      else await state.storage.removeItem(key);
+    } catch {
+      // Storage failures keep the in-memory session; they must never break sign-in.
+    }
+  };
+  state.writeQueue = state.writeQueue.then(write, write);
+  return state.writeQueue;
+}
+
+/** @internal replaces the session, persists it and emits `event`. */
+export async function setSession(auth: AuthClient, session: Session, event: AuthEvent): Promise<void> {
+  const state = auth._internal;
+  state.generation++;
+  state.session = session;
+  state.loaded = true;
+  await persist(auth, session);
+  state.emitter.emit(event, session);
+}
+
+/** @internal removes the session; emits `SIGNED_OUT` when there was one. */
+export async function clearSession(auth: AuthClient): Promise<void> {
+  const state = auth._internal;
+  const had = state.session !== null || !state.loaded;
+  state.generation++;
+  state.session = null;
+  state.loaded = true;
+  state.refreshing = null;
+  await persist(auth, null);
+  if (had) state.emitter.emit("SIGNED_OUT", null);
+}
+
+/**
+ * Returns the current session, or `null` when nobody is signed in. Reads storage on first use;
+ * corrupted or foreign data in storage counts as no session. The access token may be expired:
+ * call `getAccessToken` from `tegata/session` for a token that is valid now.
+ *
+ * @example
+ * ```ts
+ * const session = await getSession(auth);
+ * if (session) console.log(session.user?.email);
+ * ```
+ */
+export async function getSession(auth: AuthClient): Promise<Session | null> {
+  return loadSession(auth);
+}
+
+/** @internal true when the access token expires within the leeway. */
+export function isExpiring(auth: AuthClient, session: Session, leewaySeconds?: number): boolean {
+  if (!session.expiresAt) return false;
+  const leeway = (leewaySeconds ?? auth.options.refreshLeewaySeconds) * 1000;
+  return session.expiresAt.getTime() - leeway <= auth._internal.clock.now();
+}
+
+/**
+ * @internal refreshes the session with the refresh-token grant. Concurrent callers share one
+ * request (no caller's AbortSignal can cancel it for the others). `invalid_grant` ends the session (`SESSION_EXPIRED`, then `SIGNED_OUT`); network
+ * errors and 5xx keep it.
+ */
+export function refreshSession(auth: AuthClient): Promise<Session> {
+  const state = auth._internal;
+  if (state.refreshing) return state.refreshing;
+  const promise = (async () => {
+    const current = await loadSession(auth);
+    if (!current) throw new NotSignedInError("Nobody is signed in");
+    if (!current.refreshToken) {
+      await expire(auth);
+      throw new SessionExpiredError("The session has expired and cannot be refreshed");
+    }
+    const generation = state.generation;
+    const form: Record<string, string> = {
+      grant_type: "refresh_token",
+      refresh_token: current.refreshToken,
+    };
+    if (auth.options.clientId) form.client_id = auth.options.clientId;
+    try {
+      const response = await send(state.http, {
+        method: "POST",
+        url: endpointUrl(auth, "token"),
+        form,
+        dialect: "oauth",
+      });
+      const receivedAt = state.clock.now();
+      const tokens = await processJson(response, TokenResponseSchema);
+      if (state.generation !== generation) {
+        // Signed out or signed in as someone else meanwhile: do not resurrect the old session.
+        throw new SessionExpiredError("The session changed while it was being refreshed");
+      }
+      const next = sessionFromTokens(tokens, null, receivedAt, current);
+      await setSession(auth, next, "TOKEN_REFRESHED");
+      return next;
+    } catch (error) {
+      if (isTegataError(error, "session_expired") && state.generation === generation) {
+        await expire(auth);
+      }
+      throw error;
+    }
+  })();
+  state.refreshing = promise;
+  const release = () => {
+    if (state.refreshing === promise) state.refreshing = null;
+  };
+  promise.then(release, release);
+  return promise;
+}
+
+async function expire(auth: AuthClient): Promise<void> {
+  auth._internal.emitter.emit("SESSION_EXPIRED", auth._internal.session);
+  await clearSession(auth);
+}
+
+/**
+ * @internal a valid access token, refreshed when it expires within the leeway.
+ * @throws NotSignedInError when nobody is signed in; SessionExpiredError when the session ended.
+ */
+export async function getValidAccessToken(auth: AuthClient): Promise<string> {
+  const session = await loadSession(auth);
+  if (!session) throw new NotSignedInError("Nobody is signed in");
+  if (!isExpiring(auth, session)) return session.accessToken;
+  if (!session.refreshToken) {
+    if (session.expiresAt && session.expiresAt.getTime() <= auth._internal.clock.now()) {
+      await expire(auth);
+      throw new SessionExpiredError("The session has expired");
+    }
+    return session.accessToken;
+  }
+  const refreshed = await refreshSession(auth);
+  return refreshed.accessToken;
+}

@@ -1,0 +1,110 @@
+import type { AuthClient } from "../core/client";
+import { InvalidRequestError, ResponseValidationError } from "../core/errors";
+import type { Session } from "../core/session";
+import { SignedInSchema, SignInResponseSchema } from "../wire";
+import { acceptSignedIn, postJson, requireString } from "./shared";
+
+/** A second factor a challenge accepts. */
+export type MfaMethod = "totp" | "recovery_code";
+
+/** A pending second-factor step of a sign-in. Pass it to {@link completeMfa}. */
+export interface MfaChallenge {
+  /** Opaque challenge id. */
+  id: string;
+  /** The factors the user may answer with. */
+  methods: MfaMethod[];
+  /** When the challenge expires; after that, sign in again. */
+  expiresAt: Date;
+}
+
+/** The result of {@link signIn}. */
+export type SignInResult =
+  | { status: "signed_in"; session: Session }
+  | { status: "mfa_required"; challenge: MfaChallenge };
+
+/** Parameters of {@link signIn}. */
+export interface SignInParams {
+  email: string;
+  password: string;
+  /** "Keep me signed in": asks the server for a long-lived refresh token. */
+  remember?: boolean;
+  /** Cancels the request. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Signs in with email and password.
+ *
+ * @returns `{ status: "signed_in", session }`, or `{ status: "mfa_required", challenge }` when the
+ * account has a second factor: then call {@link completeMfa}.
+ * @throws InvalidCredentialsError (with `remainingAttempts` when the server says),
+ * AccountLockedError (with `retryAfter` seconds), RateLimitedError, NetworkError, TimeoutError,
+ * AbortedError, ResponseValidationError.
+ * @example
+ * ```ts
+ * const result = await signIn(auth, { email, password });
+ * if (result.status === "mfa_required") {
+ *   await completeMfa(auth, { challenge: result.challenge, code: "123456" });
+ * }
+ * ```
+ */
+export async function signIn(auth: AuthClient, params: SignInParams): Promise<SignInResult> {
+  requireString("email", params?.email);
+  requireString("password", params.password);
+  const body: Record<string, unknown> = { email: params.email.trim(), password: params.password };
+  if (params.remember !== undefined) body.remember = params.remember;
+  const result = await postJson(auth, "signIn", body, SignInResponseSchema, {
+    signal: params.signal,
+  });
+  const receivedAt = auth._internal.clock.now();
+  if (result.status === "mfa_required") {
+    return {
+      status: "mfa_required",
+      challenge: {
+        id: result.challenge.id,
+        methods: result.challenge.methods,
+        expiresAt: new Date(receivedAt + result.challenge.expires_in * 1000),
+      },
+    };
+  }
+  return { status: "signed_in", session: await acceptSignedIn(auth, result, receivedAt) };
+}
+
+/** Parameters of {@link completeMfa}: a TOTP code or a recovery code. */
+export type CompleteMfaParams = { challenge: MfaChallenge | string; signal?: AbortSignal } & (
+  | { code: string; recoveryCode?: never }
+  | { recoveryCode: string; code?: never }
+);
+
+/**
+ * Answers the second-factor challenge of {@link signIn} with a TOTP code or a recovery code.
+ *
+ * @throws InvalidMfaCodeError for a wrong code, MfaChallengeExpiredError when the challenge
+ * expired or was already used, AccountLockedError after too many wrong codes.
+ * @example
+ * ```ts
+ * const { session } = await completeMfa(auth, { challenge, code: "123456" });
+ * ```
+ */
+export async function completeMfa(
+  auth: AuthClient,
+  params: CompleteMfaParams,
+): Promise<{ status: "signed_in"; session: Session }> {
+  const challengeId = typeof params?.challenge === "string" ? params.challenge : params?.challenge?.id;
+  requireString("challenge", challengeId);
+  const body: Record<string, string> = { challenge_id: challengeId };
+  if (typeof params.code === "string") {
+    body.code = params.code.replace(/\s+/g, "");
+  } else if (typeof params.recoveryCode === "string") {
+    body.recovery_code = params.recoveryCode.trim();
+  } else {
+    throw new TypeError('tegata: completeMfa needs "code" or "recoveryCode"');
+  }
+  if ((body.code ?? body.recovery_code) === "") {
+    throw new InvalidRequestError("Enter the verification code");
+  }
+  const result = await postJson(auth, "mfaVerify", body, SignedInSchema, { signal: params.signal });
+  const receivedAt = auth._internal.clock.now();
+  if (result.status !== "signed_in") throw new ResponseValidationError("Unexpected MFA response");
+  return { status: "signed_in", session: await acceptSignedIn(auth, result, receivedAt) };
+}

@@ -1,0 +1,50 @@
+/**
+ * tegata core: the client, the session, auth-state events, storage adapters and errors.
+ *
+ * @example
+ * ```ts
+ * import { createAuthClient, getSession, onAuthStateChange } from "tegata";
+ * const auth = createAuthClient({ baseUrl: "https://auth.example.com" });
+ * onAuthStateChange(auth, (event, session) => console.log(event, session?.user?.email));
+ * ```
+ * @module
+ */
+
+export type {
+  AuthClient,
+  AuthClientOptions,
+  Endpoints,
+  ResolvedAuthClientOptions,
+} from "./core/client";
+export { createAuthClient, defaultEndpoints, onAuthStateChange } from "./core/client";
+export type { Clock } from "./core/clock";
+export { systemClock } from "./core/clock";
+export type { PasswordIssue, TegataErrorCode, TegataErrorOptions } from "./core/errors";
+export {
+  AbortedError,
+  AccountLockedError,
+  EmailTakenError,
+  HttpError,
+  InvalidCredentialsError,
+  InvalidMfaCodeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  isTegataError,
+  MfaChallengeExpiredError,
+  MfaRequiredError,
+  NetworkError,
+  NotSignedInError,
+  PasswordPolicyError,
+  RateLimitedError,
+  ResponseValidationError,
+  SessionExpiredError,
+  TegataError,
+  TimeoutError,
+  UnauthorizedError,
+} from "./core/errors";
+export type { AuthEvent, AuthStateListener } from "./core/events";
+export type { RetryOptions } from "./core/http";
+export type { Session, User } from "./core/session";
+export { getSession } from "./core/state";
+export type { AuthStorage, WebStorageLike } from "./core/storage";
+export { memoryStorage, webStorage } from "./core/storage";

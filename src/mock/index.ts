@@ -1,0 +1,27 @@
+/**
+ * `tegata/mock`: an in-memory auth server implementing tegata's whole HTTP contract as msw
+ * handlers, so any project can mock sign-in in its tests (or in the browser) in two lines.
+ *
+ * @example
+ * ```ts
+ * import { setupServer } from "msw/node";
+ * import { createMockAuth } from "tegata/mock";
+ * const mock = createMockAuth({ users: [{ email: "a@example.com", password: "correct horse" }] });
+ * setupServer(...mock.handlers).listen({ onUnhandledFrame: "error" });
+ * ```
+ * @module
+ */
+export { createMockAuth } from "./server";
+export type {
+  MockAuth,
+  MockAuthOptions,
+  MockClock,
+  MockEmail,
+  MockFault,
+  MockLoginAttempt,
+  MockPasswordPolicy,
+  MockRequestRecord,
+  MockSessionInfo,
+  MockUserInfo,
+  MockUserInit,
+} from "./types";

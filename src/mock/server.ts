@@ -1,0 +1,857 @@
+/**
+ * The in-memory reference server of tegata's HTTP contract, as msw handlers.
+ *
+ * @module
+ */
+import { type CryptoKey, compactVerify, exportJWK, generateKeyPair, type JSONWebKeySet, SignJWT } from "jose";
+import type { HttpHandler } from "msw";
+import { delay, HttpResponse, http } from "msw";
+import { generate as generateOtp, verify as verifyOtp } from "otplib";
+import type { z } from "zod/mini";
+import {
+  EmailChangeConfirmSchema,
+  EmailChangeRequestSchema,
+  MfaVerifyRequestSchema,
+  PasswordChangeSchema,
+  PasswordResetRequestSchema,
+  PasswordResetSchema,
+  SignInRequestSchema,
+  SignOutRequestSchema,
+  SignUpRequestSchema,
+} from "../wire";
+import { hashPassword, randomToken, sha256, verifyPassword } from "./crypto";
+import type {
+  MockAuth,
+  MockAuthOptions,
+  MockClock,
+  MockEmail,
+  MockFault,
+  MockLoginAttempt,
+  MockPasswordPolicy,
+  MockRequestRecord,
+  MockSessionInfo,
+  MockUserInfo,
+  MockUserInit,
+} from "./types";
+
+interface UserRecord {
+  id: string;
+  email: string;
+  name: string | null;
+  passwordHash: string;
+  totpSecret: string | null;
+  lastTotpStep: number;
+  recoveryHashes: string[];
+  emailVerified: boolean;
+  createdAt: number;
+}
+
+interface Attempts {
+  failures: number;
+  lockedUntil: number;
+}
+
+interface SessionRecord {
+  id: string;
+  userId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  ip: string;
+  userAgent: string | null;
+  revoked: boolean;
+  remember: boolean;
+  amr: string[];
+}
+
+interface RefreshRecord {
+  sessionId: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+interface ChallengeRecord {
+  userId: string;
+  expiresAt: number;
+  used: boolean;
+  remember: boolean;
+}
+
+interface EmailTokenRecord {
+  kind: MockEmail["kind"];
+  userId: string;
+  newEmail?: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+interface Ctx {
+  request: Request;
+  ip: string;
+  userAgent: string | null;
+  now: number;
+}
+
+/** Thrown inside handlers to answer with a problem+json error. */
+class Problem {
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly extra: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+  constructor(
+    status: number,
+    code: string,
+    title: string,
+    extra: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
+    this.status = status;
+    this.code = code;
+    this.title = title;
+    this.extra = extra;
+    this.headers = headers;
+  }
+}
+
+/** Thrown inside token-endpoint handlers to answer with an RFC 6749 error. */
+class OAuthProblem {
+  readonly error: string;
+  readonly description: string;
+  readonly status: number;
+  constructor(error: string, description: string, status = 400) {
+    this.error = error;
+    this.description = description;
+    this.status = status;
+  }
+}
+
+const defaultPolicy: MockPasswordPolicy = (password) =>
+  [...password].length < 8
+    ? [{ code: "too_short", message: "Use at least 8 characters", params: { min: 8 } }]
+    : [];
+
+function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function normalizeRecoveryCode(code: string): string {
+  return code.replace(/[\s-]/g, "").toLowerCase();
+}
+
+function toDate(time: Date | number): number {
+  return typeof time === "number" ? time : time.getTime();
+}
+
+function createClock(now: MockAuthOptions["now"]): MockClock {
+  const source: () => number =
+    typeof now === "function" ? now : now === undefined ? () => Date.now() : () => toDate(now);
+  let offset = 0;
+  return {
+    now: () => source() + offset,
+    advance(ms) {
+      if (!Number.isFinite(ms)) throw new TypeError("advance() needs a finite number of ms");
+      offset += ms;
+    },
+    set(time) {
+      offset = toDate(time) - source();
+    },
+  };
+}
+
+/**
+ * Creates an in-memory auth server implementing tegata's whole HTTP contract as msw handlers.
+ *
+ * @example
+ * ```ts
+ * import { setupServer } from "msw/node";
+ * import { createMockAuth } from "tegata/mock";
+ * const mock = createMockAuth({ users: [{ email: "a@example.com", password: "correct horse" }] });
+ * const server = setupServer(...mock.handlers);
+ * server.listen({ onUnhandledFrame: "error" });
+ * ```
+ */
+export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
+  const baseUrl = (options.baseUrl ?? "https://auth.tegata.test").replace(/\/+$/, "");
+  const issuer = options.issuer ?? baseUrl;
+  const audience = options.audience ?? "tegata";
+  const maxAttempts = options.lockout?.maxAttempts ?? 5;
+  const lockSeconds = options.lockout?.durationSeconds ?? 900;
+  const accessTtl = options.accessTokenTtlSeconds ?? 3600;
+  const refreshTtl = options.refreshTokenTtlSeconds ?? 30 * 24 * 3600;
+  const challengeTtl = options.mfaChallengeTtlSeconds ?? 300;
+  const emailTokenTtl = options.emailTokenTtlSeconds ?? 3600;
+  const policy = options.passwordPolicy ?? defaultPolicy;
+  const iterations = options.hashIterations ?? 1000;
+  const clock = createClock(options.now);
+
+  const users = new Map<string, UserRecord>(); // by id
+  const byEmail = new Map<string, string>(); // normalized email -> id
+  const attempts = new Map<string, Attempts>(); // normalized email -> lockout state
+  const sessions = new Map<string, SessionRecord>();
+  const refreshTokens = new Map<string, RefreshRecord>();
+  const challenges = new Map<string, ChallengeRecord>();
+  const emailTokens = new Map<string, EmailTokenRecord>();
+  const requests: MockRequestRecord[] = [];
+  const outbox: MockEmail[] = [];
+  const loginAttempts: MockLoginAttempt[] = [];
+  const faults: Array<{ path: string; fault: MockFault; left: number }> = [];
+  let keys: Promise<{ privateKey: CryptoKey; publicKey: CryptoKey; kid: string }> | null = null;
+
+  const signingKeys = () => {
+    keys ??= (async () => {
+      const pair = await generateKeyPair("ES256", { extractable: true });
+      return { ...pair, kid: randomToken(8) };
+    })();
+    return keys;
+  };
+
+  const info = (u: UserRecord): MockUserInfo => {
+    const a = attempts.get(normalizeEmail(u.email));
+    const locked = a && a.lockedUntil > clock.now() ? new Date(a.lockedUntil) : null;
+    return {
+      id: u.id,
+      email: u.email,
+      name: u.name,
+      mfaEnabled: u.totpSecret !== null,
+      emailVerified: u.emailVerified,
+      createdAt: new Date(u.createdAt),
+      failedAttempts: a?.failures ?? 0,
+      lockedUntil: locked,
+      recoveryCodesLeft: u.recoveryHashes.length,
+    };
+  };
+
+  const wireUser = (u: UserRecord) => ({
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    email_verified: u.emailVerified,
+    mfa_enabled: u.totpSecret !== null,
+    created_at: new Date(u.createdAt).toISOString(),
+  });
+
+  async function addUser(init: MockUserInit): Promise<MockUserInfo> {
+    const key = normalizeEmail(init.email);
+    if (byEmail.has(key)) throw new Error(`mock: a user with email ${init.email} exists`);
+    const record: UserRecord = {
+      id: init.id ?? `usr_${randomToken(9)}`,
+      email: init.email.trim(),
+      name: init.name ?? null,
+      passwordHash: await hashPassword(init.password, iterations),
+      totpSecret: init.totpSecret ?? null,
+      lastTotpStep: -1,
+      recoveryHashes: await Promise.all(
+        (init.recoveryCodes ?? []).map((c) => sha256(normalizeRecoveryCode(c))),
+      ),
+      emailVerified: init.emailVerified ?? true,
+      createdAt: clock.now(),
+    };
+    if (byEmail.has(key)) throw new Error(`mock: a user with email ${init.email} exists`);
+    users.set(record.id, record);
+    byEmail.set(key, record.id);
+    return info(record);
+  }
+
+  const initial = Promise.all([signingKeys(), ...(options.users ?? []).map(addUser)]).then(() => undefined);
+  // Surface setup errors at first request rather than as an unhandled rejection now.
+  initial.catch(() => {});
+
+  const findUser = (email: string) => {
+    const id = byEmail.get(normalizeEmail(email));
+    return id === undefined ? undefined : users.get(id);
+  };
+
+  // ---- lockout ---------------------------------------------------------------------------
+  const lockState = (email: string): Attempts => {
+    const key = normalizeEmail(email);
+    let a = attempts.get(key);
+    if (!a) {
+      a = { failures: 0, lockedUntil: 0 };
+      attempts.set(key, a);
+    }
+    return a;
+  };
+  const assertNotLocked = (email: string, now: number) => {
+    const a = lockState(email);
+    if (a.lockedUntil > now) throw lockedProblem(a.lockedUntil - now);
+    if (a.lockedUntil !== 0) {
+      a.lockedUntil = 0;
+      a.failures = 0;
+    }
+  };
+  const lockedProblem = (ms: number) => {
+    const retryAfter = Math.max(1, Math.ceil(ms / 1000));
+    return new Problem(
+      423,
+      "account_locked",
+      "The account is locked after repeated failures",
+      { retry_after: retryAfter },
+      { "retry-after": String(retryAfter) },
+    );
+  };
+  /** Counts a failure; returns the problem to answer with. */
+  const fail = (email: string, now: number, code: string, title: string, status = 401) => {
+    const a = lockState(email);
+    a.failures++;
+    if (a.failures >= maxAttempts) {
+      a.lockedUntil = now + lockSeconds * 1000;
+      a.failures = 0;
+      return lockedProblem(lockSeconds * 1000);
+    }
+    return new Problem(status, code, title, { remaining_attempts: maxAttempts - a.failures });
+  };
+
+  const recordAttempt = (
+    ctx: Ctx,
+    email: string,
+    user: UserRecord | undefined,
+    method: MockLoginAttempt["method"],
+    result: MockLoginAttempt["result"],
+  ) => {
+    loginAttempts.push({
+      userId: user?.id ?? null,
+      email,
+      at: new Date(ctx.now),
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+      method,
+      result,
+    });
+  };
+
+  // ---- tokens ----------------------------------------------------------------------------
+  async function issueTokens(session: SessionRecord, now: number, user: UserRecord) {
+    const { privateKey, kid } = await signingKeys();
+    const iat = Math.floor(now / 1000);
+    const accessToken = await new SignJWT({ sid: session.id, amr: session.amr, email: user.email })
+      .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject(user.id)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + accessTtl)
+      .setJti(randomToken(12))
+      .sign(privateKey);
+    const refreshToken = randomToken(32);
+    const ttl = session.remember ? refreshTtl : Math.min(refreshTtl, 24 * 3600);
+    refreshTokens.set(refreshToken, {
+      sessionId: session.id,
+      expiresAt: now + ttl * 1000,
+      used: false,
+    });
+    return {
+      access_token: accessToken,
+      token_type: "Bearer",
+      expires_in: accessTtl,
+      refresh_token: refreshToken,
+    };
+  }
+
+  async function startSession(ctx: Ctx, user: UserRecord, remember: boolean, amr: string[]) {
+    const session: SessionRecord = {
+      id: `ses_${randomToken(9)}`,
+      userId: user.id,
+      createdAt: ctx.now,
+      lastSeenAt: ctx.now,
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+      revoked: false,
+      remember,
+      amr,
+    };
+    sessions.set(session.id, session);
+    const tokens = await issueTokens(session, ctx.now, user);
+    return { status: "signed_in", ...tokens, user: wireUser(user) };
+  }
+
+  /** Verifies a bearer token; `allowExpired` for sign-out. */
+  async function authenticate(ctx: Ctx, allowExpired = false) {
+    const header = ctx.request.headers.get("authorization") ?? "";
+    const match = /^Bearer ([^\s]+)$/i.exec(header);
+    const unauthorized = (title: string) =>
+      new Problem(401, "unauthorized", title, {}, { "www-authenticate": 'Bearer error="invalid_token"' });
+    if (!match?.[1]) throw unauthorized("A bearer token is required");
+    const { publicKey } = await signingKeys();
+    let claims: Record<string, unknown>;
+    try {
+      const { payload } = await compactVerify(match[1], publicKey);
+      claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+    } catch {
+      throw unauthorized("The access token is invalid");
+    }
+    if (claims.iss !== issuer || claims.aud !== audience) throw unauthorized("The access token is invalid");
+    if (!allowExpired && (typeof claims.exp !== "number" || claims.exp * 1000 <= ctx.now)) {
+      throw unauthorized("The access token expired");
+    }
+    const session = typeof claims.sid === "string" ? sessions.get(claims.sid) : undefined;
+    const user = session ? users.get(session.userId) : undefined;
+    if (!session || session.revoked || !user) throw unauthorized("The session has ended");
+    session.lastSeenAt = ctx.now;
+    return { session, user };
+  }
+
+  const revokeSessions = (userId: string, except?: string) => {
+    for (const s of sessions.values()) {
+      if (s.userId === userId && s.id !== except) s.revoked = true;
+    }
+  };
+
+  const checkPolicy = (password: string, user: { email: string; name?: string | null }) => {
+    const issues = policy(password, user);
+    if (issues.length > 0) {
+      throw new Problem(422, "password_policy", "The password does not meet the policy", { issues });
+    }
+  };
+
+  const sendEmail = (
+    to: string,
+    kind: MockEmail["kind"],
+    record: Omit<EmailTokenRecord, "kind" | "used" | "expiresAt">,
+    now: number,
+    redirectTo: string | undefined,
+  ) => {
+    const token = randomToken(24);
+    emailTokens.set(token, { ...record, kind, used: false, expiresAt: now + emailTokenTtl * 1000 });
+    const target =
+      redirectTo ?? `${baseUrl}/${kind === "password_reset" ? "reset-password" : "confirm-email"}`;
+    const url = new URL(target, baseUrl);
+    url.searchParams.set("token", token);
+    outbox.push({ to, kind, token, link: url.href, at: new Date(now) });
+  };
+
+  const useEmailToken = (token: string, kind: MockEmail["kind"], now: number) => {
+    const record = emailTokens.get(token);
+    if (!record || record.kind !== kind || record.used || record.expiresAt <= now) {
+      throw new Problem(400, "invalid_token", "The link is invalid, expired or already used");
+    }
+    return record;
+  };
+
+  // ---- request plumbing ------------------------------------------------------------------
+  async function readJson<S extends z.ZodMiniType>(request: Request, schema: S): Promise<z.infer<S>> {
+    const type = request.headers.get("content-type") ?? "";
+    if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+      throw new Problem(415, "invalid_request", "The body must be application/json");
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(await request.text());
+    } catch {
+      throw new Problem(400, "invalid_request", "The body is not valid JSON");
+    }
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) throw new Problem(400, "invalid_request", "The body is missing fields");
+    return parsed.data as z.infer<S>;
+  }
+
+  async function readForm(request: Request): Promise<URLSearchParams> {
+    const type = request.headers.get("content-type") ?? "";
+    if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
+      throw new OAuthProblem("invalid_request", "The body must be form-encoded");
+    }
+    return new URLSearchParams(await request.text());
+  }
+
+  function problemResponse(p: Problem): Response {
+    return HttpResponse.json(
+      { type: "about:blank", title: p.title, status: p.status, code: p.code, ...p.extra },
+      { status: p.status, headers: { "content-type": "application/problem+json", ...p.headers } },
+    );
+  }
+
+  function pathOf(url: string): string {
+    const u = new URL(url);
+    const base = new URL(baseUrl);
+    const prefix = base.pathname.replace(/\/+$/, "");
+    return u.pathname.startsWith(prefix) ? u.pathname.slice(prefix.length) || "/" : u.pathname;
+  }
+
+  type Resolver = (ctx: Ctx) => Promise<Response> | Response;
+
+  function route(method: "get" | "post", path: string, resolver: Resolver): HttpHandler {
+    return http[method](`${baseUrl}${path}`, async ({ request }) => {
+      await initial;
+      const now = clock.now();
+      const ctx: Ctx = {
+        request,
+        now,
+        ip: (request.headers.get("x-forwarded-for") ?? "127.0.0.1").split(",")[0]?.trim() || "127.0.0.1",
+        userAgent: request.headers.get("user-agent"),
+      };
+      const record: MockRequestRecord = {
+        method: request.method,
+        path: pathOf(request.url),
+        status: 0,
+        at: new Date(now),
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+      };
+      requests.push(record);
+
+      const index = faults.findIndex(
+        (f) =>
+          f.path === record.path &&
+          (f.fault.method === undefined || f.fault.method.toUpperCase() === request.method),
+      );
+      if (index !== -1) {
+        const entry = faults[index];
+        if (entry) {
+          entry.left--;
+          if (entry.left <= 0) faults.splice(index, 1);
+          const f = entry.fault;
+          if (f.delayMs !== undefined) {
+            record.fault = "delay";
+            await delay(f.delayMs);
+          }
+          if (f.network) {
+            record.fault = "network";
+            return HttpResponse.error();
+          }
+          if (f.status !== undefined) {
+            record.fault = "status";
+            record.status = f.status;
+            const body =
+              f.body === undefined
+                ? JSON.stringify({ title: "Injected fault", status: f.status, code: "injected_fault" })
+                : typeof f.body === "string"
+                  ? f.body
+                  : JSON.stringify(f.body);
+            return new HttpResponse(f.status === 204 ? null : body, {
+              status: f.status,
+              headers: {
+                "content-type":
+                  f.contentType ?? (f.body === undefined ? "application/problem+json" : "application/json"),
+                ...f.headers,
+              },
+            });
+          }
+        }
+      }
+
+      let response: Response;
+      try {
+        response = await resolver(ctx);
+      } catch (error) {
+        if (error instanceof Problem) response = problemResponse(error);
+        else if (error instanceof OAuthProblem) {
+          response = HttpResponse.json(
+            { error: error.error, error_description: error.description },
+            { status: error.status, headers: { "cache-control": "no-store" } },
+          );
+        } else {
+          response = problemResponse(new Problem(500, "internal_error", "The mock failed"));
+          console.error("tegata mock: handler error", error);
+        }
+      }
+      record.status = response.status;
+      return response;
+    });
+  }
+
+  const noContent = () => new HttpResponse(null, { status: 204 });
+
+  // ---- routes ----------------------------------------------------------------------------
+  const handlers: HttpHandler[] = [
+    route("post", "/auth/sign-in", async (ctx) => {
+      const body = await readJson(ctx.request, SignInRequestSchema);
+      const user = findUser(body.email);
+      try {
+        assertNotLocked(body.email, ctx.now);
+      } catch (problem) {
+        recordAttempt(ctx, body.email, user, "password", "locked");
+        throw problem;
+      }
+      const ok = user ? await verifyPassword(body.password, user.passwordHash) : false;
+      if (!user || !ok) {
+        const problem = fail(
+          body.email,
+          ctx.now,
+          "invalid_credentials",
+          "The email or password is incorrect",
+        );
+        recordAttempt(ctx, body.email, user, "password", problem.status === 423 ? "locked" : "failure");
+        throw problem;
+      }
+      const remember = body.remember ?? true;
+      if (user.totpSecret !== null) {
+        const id = `chl_${randomToken(12)}`;
+        challenges.set(id, {
+          userId: user.id,
+          expiresAt: ctx.now + challengeTtl * 1000,
+          used: false,
+          remember,
+        });
+        return HttpResponse.json({
+          status: "mfa_required",
+          challenge: {
+            id,
+            methods: user.recoveryHashes.length > 0 ? ["totp", "recovery_code"] : ["totp"],
+            expires_in: challengeTtl,
+          },
+        });
+      }
+      lockState(body.email).failures = 0;
+      recordAttempt(ctx, body.email, user, "password", "success");
+      return HttpResponse.json(await startSession(ctx, user, remember, ["pwd"]));
+    }),
+
+    route("post", "/auth/mfa/verify", async (ctx) => {
+      const body = await readJson(ctx.request, MfaVerifyRequestSchema);
+      if ((body.code === undefined) === (body.recovery_code === undefined)) {
+        throw new Problem(400, "invalid_request", "Send exactly one of code and recovery_code");
+      }
+      const challenge = challenges.get(body.challenge_id);
+      const user = challenge ? users.get(challenge.userId) : undefined;
+      if (!challenge || !user || challenge.used || challenge.expiresAt <= ctx.now) {
+        throw new Problem(400, "mfa_challenge_expired", "The challenge expired or was already used");
+      }
+      const method = body.code !== undefined ? "totp" : "recovery_code";
+      try {
+        assertNotLocked(user.email, ctx.now);
+      } catch (problem) {
+        challenge.used = true;
+        recordAttempt(ctx, user.email, user, method, "locked");
+        throw problem;
+      }
+      let ok = false;
+      if (body.code !== undefined && user.totpSecret !== null && /^\d{6}$/.test(body.code)) {
+        const result = await verifyOtp({
+          secret: user.totpSecret,
+          token: body.code,
+          epoch: Math.floor(ctx.now / 1000),
+          epochTolerance: 30,
+          afterTimeStep: user.lastTotpStep >= 0 ? user.lastTotpStep : undefined,
+        } as Parameters<typeof verifyOtp>[0]);
+        if (result.valid && "timeStep" in result) {
+          ok = true;
+          user.lastTotpStep = result.timeStep;
+        }
+      } else if (body.recovery_code !== undefined) {
+        const hash = await sha256(normalizeRecoveryCode(body.recovery_code));
+        const index = user.recoveryHashes.indexOf(hash);
+        if (index !== -1) {
+          ok = true;
+          user.recoveryHashes.splice(index, 1);
+        }
+      }
+      if (!ok) {
+        const problem = fail(user.email, ctx.now, "invalid_mfa_code", "The verification code is incorrect");
+        if (problem.status === 423) challenge.used = true;
+        recordAttempt(ctx, user.email, user, method, problem.status === 423 ? "locked" : "failure");
+        throw problem;
+      }
+      challenge.used = true;
+      lockState(user.email).failures = 0;
+      recordAttempt(ctx, user.email, user, method, "success");
+      return HttpResponse.json(
+        await startSession(ctx, user, challenge.remember, ["pwd", method === "totp" ? "otp" : "rec"]),
+      );
+    }),
+
+    route("post", "/auth/sign-up", async (ctx) => {
+      const body = await readJson(ctx.request, SignUpRequestSchema);
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(body.email.trim())) {
+        throw new Problem(400, "invalid_request", "The email address is malformed");
+      }
+      if (findUser(body.email)) throw new Problem(409, "email_taken", "The email address is registered");
+      checkPolicy(body.password, { email: body.email, name: body.name ?? null });
+      const created = await addUser({
+        email: body.email,
+        password: body.password,
+        ...(body.name === undefined ? {} : { name: body.name }),
+        emailVerified: false,
+      });
+      const user = users.get(created.id) as UserRecord;
+      return HttpResponse.json(await startSession(ctx, user, true, ["pwd"]), { status: 201 });
+    }),
+
+    route("post", "/auth/password/reset-request", async (ctx) => {
+      const body = await readJson(ctx.request, PasswordResetRequestSchema);
+      const user = findUser(body.email);
+      if (user) sendEmail(user.email, "password_reset", { userId: user.id }, ctx.now, body.redirect_to);
+      return HttpResponse.json({}, { status: 202 });
+    }),
+
+    route("post", "/auth/password/reset", async (ctx) => {
+      const body = await readJson(ctx.request, PasswordResetSchema);
+      const record = useEmailToken(body.token, "password_reset", ctx.now);
+      const user = users.get(record.userId);
+      if (!user) throw new Problem(400, "invalid_token", "The link is invalid, expired or already used");
+      checkPolicy(body.password, user);
+      record.used = true;
+      user.passwordHash = await hashPassword(body.password, iterations);
+      revokeSessions(user.id);
+      attempts.delete(normalizeEmail(user.email));
+      return noContent();
+    }),
+
+    route("post", "/auth/password/change", async (ctx) => {
+      const { session, user } = await authenticate(ctx);
+      const body = await readJson(ctx.request, PasswordChangeSchema);
+      if (!(await verifyPassword(body.current_password, user.passwordHash))) {
+        throw new Problem(401, "invalid_credentials", "The current password is incorrect");
+      }
+      checkPolicy(body.new_password, user);
+      user.passwordHash = await hashPassword(body.new_password, iterations);
+      revokeSessions(user.id, session.id);
+      return noContent();
+    }),
+
+    route("post", "/auth/email/change-request", async (ctx) => {
+      const { user } = await authenticate(ctx);
+      const body = await readJson(ctx.request, EmailChangeRequestSchema);
+      if (!(await verifyPassword(body.password, user.passwordHash))) {
+        throw new Problem(401, "invalid_credentials", "The password is incorrect");
+      }
+      const newEmail = body.new_email.trim();
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(newEmail)) {
+        throw new Problem(400, "invalid_request", "The email address is malformed");
+      }
+      if (findUser(newEmail)) throw new Problem(409, "email_taken", "The email address is registered");
+      sendEmail(newEmail, "email_change", { userId: user.id, newEmail }, ctx.now, body.redirect_to);
+      return HttpResponse.json({}, { status: 202 });
+    }),
+
+    route("post", "/auth/email/confirm", async (ctx) => {
+      const body = await readJson(ctx.request, EmailChangeConfirmSchema);
+      const record = useEmailToken(body.token, "email_change", ctx.now);
+      const user = users.get(record.userId);
+      if (!user || !record.newEmail) throw new Problem(400, "invalid_token", "The link is invalid");
+      if (findUser(record.newEmail)) throw new Problem(409, "email_taken", "The email address is registered");
+      record.used = true;
+      byEmail.delete(normalizeEmail(user.email));
+      user.email = record.newEmail;
+      user.emailVerified = true;
+      byEmail.set(normalizeEmail(user.email), user.id);
+      return HttpResponse.json({ user: wireUser(user) });
+    }),
+
+    route("post", "/auth/sign-out", async (ctx) => {
+      const { session, user } = await authenticate(ctx, true);
+      const body = await readJson(ctx.request, SignOutRequestSchema);
+      if (body.scope === "local") session.revoked = true;
+      else if (body.scope === "global") revokeSessions(user.id);
+      else revokeSessions(user.id, session.id);
+      return noContent();
+    }),
+
+    route("get", "/auth/user", async (ctx) => {
+      const { user } = await authenticate(ctx);
+      return HttpResponse.json({ user: wireUser(user) });
+    }),
+
+    route("post", "/oauth/token", async (ctx) => {
+      const form = await readForm(ctx.request);
+      const grant = form.get("grant_type");
+      if (grant !== "refresh_token") {
+        throw new OAuthProblem("unsupported_grant_type", "Only refresh_token is supported here");
+      }
+      const token = form.get("refresh_token");
+      if (!token) throw new OAuthProblem("invalid_request", "refresh_token is required");
+      const record = refreshTokens.get(token);
+      const session = record ? sessions.get(record.sessionId) : undefined;
+      const user = session ? users.get(session.userId) : undefined;
+      if (!record || !session || !user || session.revoked) {
+        throw new OAuthProblem("invalid_grant", "The refresh token is invalid");
+      }
+      if (record.used) {
+        // Reuse of a rotated refresh token: someone else holds it. End the whole family.
+        session.revoked = true;
+        throw new OAuthProblem("invalid_grant", "The refresh token was already used");
+      }
+      if (record.expiresAt <= ctx.now) throw new OAuthProblem("invalid_grant", "The refresh token expired");
+      record.used = true;
+      session.lastSeenAt = ctx.now;
+      const tokens = await issueTokens(session, ctx.now, user);
+      return HttpResponse.json(tokens, { headers: { "cache-control": "no-store" } });
+    }),
+
+    route("post", "/oauth/revoke", async (ctx) => {
+      const form = await readForm(ctx.request);
+      const token = form.get("token");
+      const record = token ? refreshTokens.get(token) : undefined;
+      const session = record ? sessions.get(record.sessionId) : undefined;
+      if (session) session.revoked = true;
+      return new HttpResponse(null, { status: 200 });
+    }),
+
+    route("get", "/.well-known/jwks.json", async () => HttpResponse.json(await jwks())),
+  ];
+
+  async function jwks(): Promise<JSONWebKeySet> {
+    const { publicKey, kid } = await signingKeys();
+    const jwk = await exportJWK(publicKey);
+    return { keys: [{ ...jwk, kid, alg: "ES256", use: "sig" }] };
+  }
+
+  const sessionInfo = (s: SessionRecord): MockSessionInfo => ({
+    id: s.id,
+    userId: s.userId,
+    createdAt: new Date(s.createdAt),
+    lastSeenAt: new Date(s.lastSeenAt),
+    ip: s.ip,
+    userAgent: s.userAgent,
+    revoked: s.revoked,
+  });
+
+  return {
+    handlers,
+    baseUrl,
+    issuer,
+    audience,
+    clock,
+    users: {
+      add: async (user) => {
+        await initial;
+        return addUser(user);
+      },
+      get: (email) => {
+        const user = findUser(email);
+        return user ? info(user) : undefined;
+      },
+      list: () => [...users.values()].map(info),
+      unlock: (email) => {
+        attempts.delete(normalizeEmail(email));
+      },
+    },
+    requests,
+    outbox,
+    loginAttempts,
+    lastEmail(to, kind) {
+      for (let i = outbox.length - 1; i >= 0; i--) {
+        const email = outbox[i];
+        if (!email) continue;
+        if (to !== undefined && normalizeEmail(email.to) !== normalizeEmail(to)) continue;
+        if (kind !== undefined && email.kind !== kind) continue;
+        return email;
+      }
+      return undefined;
+    },
+    count: (path, method) =>
+      requests.filter((r) => r.path === path && (method === undefined || r.method === method.toUpperCase()))
+        .length,
+    faults: {
+      inject(path, fault) {
+        const times = fault.times ?? 1;
+        if (!Number.isInteger(times) || times < 1) throw new TypeError("fault.times must be >= 1");
+        faults.push({ path, fault, left: times });
+      },
+      clear() {
+        faults.length = 0;
+      },
+    },
+    sessions(email) {
+      const user = email === undefined ? undefined : findUser(email);
+      if (email !== undefined && !user) return [];
+      return [...sessions.values()].filter((s) => !user || s.userId === user.id).map(sessionInfo);
+    },
+    async totp(email, at) {
+      const user = findUser(email);
+      if (!user?.totpSecret) throw new Error(`mock: ${email} has no TOTP secret`);
+      const time = at === undefined ? clock.now() : toDate(at);
+      return generateOtp({ secret: user.totpSecret, epoch: Math.floor(time / 1000) });
+    },
+    jwks,
+    ready: () => initial,
+  };
+}

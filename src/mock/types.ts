@@ -1,0 +1,199 @@
+/**
+ * Public types of the mock auth server.
+ *
+ * @module
+ */
+import type { JSONWebKeySet } from "jose";
+import type { HttpHandler } from "msw";
+
+/** A user to create in the mock. */
+export interface MockUserInit {
+  email: string;
+  /** Stored hashed (PBKDF2); never kept in clear. */
+  password: string;
+  name?: string;
+  /** Fixed id; default a random one. */
+  id?: string;
+  /** Base32 TOTP secret: the user then gets a second-factor challenge at sign-in. */
+  totpSecret?: string;
+  /** Recovery codes accepted once each at the challenge (stored hashed). */
+  recoveryCodes?: string[];
+  /** Default true. */
+  emailVerified?: boolean;
+}
+
+/** What the mock exposes of a user (no secrets). */
+export interface MockUserInfo {
+  id: string;
+  email: string;
+  name: string | null;
+  mfaEnabled: boolean;
+  emailVerified: boolean;
+  createdAt: Date;
+  /** Failed attempts counted towards the lockout. */
+  failedAttempts: number;
+  /** When the lockout ends, while the account is locked. */
+  lockedUntil: Date | null;
+  /** How many recovery codes are left. */
+  recoveryCodesLeft: number;
+}
+
+/** Server-side password check of the mock: return issues to refuse a password. */
+export type MockPasswordPolicy = (
+  password: string,
+  context: { email: string; name?: string | null },
+) => Array<{ code: string; message: string; params?: Record<string, unknown> }>;
+
+/** Options of {@link createMockAuth}. */
+export interface MockAuthOptions {
+  /** Users that exist from the start. */
+  users?: MockUserInit[];
+  /** Lockout after repeated failures (password and second factor). Default 5 attempts, 900 s. */
+  lockout?: { maxAttempts?: number; durationSeconds?: number };
+  /** Lifetime of access tokens. Default 3600 s. */
+  accessTokenTtlSeconds?: number;
+  /** Lifetime of refresh tokens. Default 30 days; 1 day for `remember: false`. */
+  refreshTokenTtlSeconds?: number;
+  /** Lifetime of an MFA challenge. Default 300 s. */
+  mfaChallengeTtlSeconds?: number;
+  /** Lifetime of password-reset and email-change tokens. Default 3600 s. */
+  emailTokenTtlSeconds?: number;
+  /** Where the mock answers. Default `https://auth.tegata.test`. */
+  baseUrl?: string;
+  /** Issuer (`iss`) of its tokens. Default: `baseUrl`. */
+  issuer?: string;
+  /** Audience (`aud`) of its access tokens. Default `"tegata"`. */
+  audience?: string;
+  /** Start time: a Date, ms since the epoch, or a time source. Default: the real clock. */
+  now?: Date | number | (() => number);
+  /** Password policy enforced at sign-up, reset and change. Default: at least 8 characters. */
+  passwordPolicy?: MockPasswordPolicy;
+  /** PBKDF2 iterations of stored passwords. Default 1000 (a mock: fast on purpose). */
+  hashIterations?: number;
+}
+
+/** The mock's clock. Tokens, lockouts, challenges and TOTP codes all follow it. */
+export interface MockClock {
+  /** Milliseconds since the epoch, as the mock sees it. */
+  now(): number;
+  /** Moves the clock forward (or back, with a negative value). */
+  advance(ms: number): void;
+  /** Sets the clock to a point in time. */
+  set(time: Date | number): void;
+}
+
+/** One request the mock answered. Bodies are not kept: they hold passwords and tokens. */
+export interface MockRequestRecord {
+  method: string;
+  /** Path relative to the mock's base URL, such as `/auth/sign-in`. */
+  path: string;
+  status: number;
+  /** Mock time of the request. */
+  at: Date;
+  ip: string;
+  userAgent: string | null;
+  /** Set when a fault was injected instead of the normal answer. */
+  fault?: "status" | "network" | "delay" | "body";
+}
+
+/** An email the mock "sent". Tests read the token from here to follow the link. */
+export interface MockEmail {
+  to: string;
+  kind: "password_reset" | "email_change";
+  token: string;
+  /** The link the email contains. */
+  link: string;
+  at: Date;
+}
+
+/** A sign-in attempt, as the mock recorded it. */
+export interface MockLoginAttempt {
+  userId: string | null;
+  email: string;
+  at: Date;
+  ip: string;
+  userAgent: string | null;
+  method: "password" | "totp" | "recovery_code" | "refresh_token";
+  result: "success" | "failure" | "locked";
+}
+
+/** A fault to inject into the next matching requests. */
+export interface MockFault {
+  /** How many requests it applies to. Default 1. */
+  times?: number;
+  /** Only for this method. */
+  method?: string;
+  /** Answer with this status (and `body`, default a problem+json `injected_fault`). */
+  status?: number;
+  /** Body of the faulty answer. Strings are sent as they are. */
+  body?: unknown;
+  /** Content type of the faulty answer. */
+  contentType?: string;
+  /** Headers of the faulty answer. */
+  headers?: Record<string, string>;
+  /** Fail at the network level (as a DNS or connection failure would). */
+  network?: boolean;
+  /** Wait this long (real time) first; alone, the request is then answered normally. */
+  delayMs?: number;
+}
+
+/** A session of the mock (one per sign-in, kept across refreshes). */
+export interface MockSessionInfo {
+  id: string;
+  userId: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  ip: string;
+  userAgent: string | null;
+  revoked: boolean;
+}
+
+/** The mock auth server returned by {@link createMockAuth}. */
+export interface MockAuth {
+  /** msw request handlers: `setupServer(...mock.handlers)` or `setupWorker(...mock.handlers)`. */
+  readonly handlers: HttpHandler[];
+  /** Where the mock answers. */
+  readonly baseUrl: string;
+  /** `iss` of its tokens. */
+  readonly issuer: string;
+  /** `aud` of its access tokens. */
+  readonly audience: string;
+  /** The controllable clock. */
+  readonly clock: MockClock;
+  /** The users. */
+  readonly users: {
+    /** Adds a user. */
+    add(user: MockUserInit): Promise<MockUserInfo>;
+    /** A user by email (case-insensitive). */
+    get(email: string): MockUserInfo | undefined;
+    /** Every user. */
+    list(): MockUserInfo[];
+    /** Ends a lockout early. */
+    unlock(email: string): void;
+  };
+  /** Every request answered, oldest first. */
+  readonly requests: MockRequestRecord[];
+  /** Every email "sent", oldest first. */
+  readonly outbox: MockEmail[];
+  /** Every sign-in attempt, oldest first. */
+  readonly loginAttempts: MockLoginAttempt[];
+  /** The newest email, optionally to an address and of a kind. */
+  lastEmail(to?: string, kind?: MockEmail["kind"]): MockEmail | undefined;
+  /** Requests answered per path, such as `count("/oauth/token")`. */
+  count(path: string, method?: string): number;
+  /** Fault injection. */
+  readonly faults: {
+    /** Makes the next matching requests to `path` fail as described. */
+    inject(path: string, fault: MockFault): void;
+    /** Removes every pending fault. */
+    clear(): void;
+  };
+  /** The sessions of a user (by email), or of everyone. */
+  sessions(email?: string): MockSessionInfo[];
+  /** The current TOTP code of a user with a `totpSecret`, at the mock's time (or `at`). */
+  totp(email: string, at?: Date | number): Promise<string>;
+  /** The public signing keys (what `/.well-known/jwks.json` serves). */
+  jwks(): Promise<JSONWebKeySet>;
+  /** Resolves once the initial users are hashed and the signing key exists. */
+  ready(): Promise<void>;
+}

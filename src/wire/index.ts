@@ -1,0 +1,150 @@
+/**
+ * The HTTP contract of tegata, typed once with `zod/mini`.
+ *
+ * The client parses every response with these schemas; the mock server parses every request with
+ * them. `docs/api.md` documents the same shapes for server implementers. Field names on the wire
+ * are snake_case (as in OAuth 2.0); the SDK's public types are camelCase.
+ *
+ * @module
+ */
+import * as z from "zod/mini";
+
+const nonEmpty = () => z.string().check(z.minLength(1));
+const count = () => z.int().check(z.gte(0));
+
+/** A user as the server describes it. */
+export const UserSchema = z.looseObject({
+  id: nonEmpty(),
+  email: z.string(),
+  name: z.optional(z.nullable(z.string())),
+  email_verified: z.optional(z.boolean()),
+  mfa_enabled: z.optional(z.boolean()),
+  created_at: z.optional(z.string()),
+});
+export type WireUser = z.infer<typeof UserSchema>;
+
+/** RFC 6749 section 5.1 successful token response. */
+export const TokenResponseSchema = z.looseObject({
+  access_token: nonEmpty(),
+  token_type: nonEmpty(),
+  expires_in: z.optional(z.number().check(z.gte(0))),
+  refresh_token: z.optional(nonEmpty()),
+  id_token: z.optional(nonEmpty()),
+  scope: z.optional(z.string()),
+});
+export type WireTokenResponse = z.infer<typeof TokenResponseSchema>;
+
+/** A session response: an OAuth token response plus the signed-in user. */
+export const SignedInSchema = z.looseObject({
+  ...TokenResponseSchema.shape,
+  status: z.literal("signed_in"),
+  user: UserSchema,
+});
+export type WireSignedIn = z.infer<typeof SignedInSchema>;
+
+/** A second factor this challenge accepts. */
+export const MfaMethodSchema = z.enum(["totp", "recovery_code"]);
+
+/** The sign-in needs a second factor. */
+export const MfaRequiredSchema = z.looseObject({
+  status: z.literal("mfa_required"),
+  challenge: z.looseObject({
+    id: nonEmpty(),
+    methods: z.array(MfaMethodSchema),
+    expires_in: z.number().check(z.gte(0)),
+  }),
+});
+export type WireMfaRequired = z.infer<typeof MfaRequiredSchema>;
+
+/** `POST /auth/sign-in` response body. */
+export const SignInResponseSchema = z.discriminatedUnion("status", [SignedInSchema, MfaRequiredSchema]);
+export type WireSignInResponse = z.infer<typeof SignInResponseSchema>;
+
+/** `POST /auth/sign-in` request body. */
+export const SignInRequestSchema = z.object({
+  email: nonEmpty(),
+  password: nonEmpty(),
+  remember: z.optional(z.boolean()),
+});
+
+/** `POST /auth/mfa/verify` request body: exactly one of `code` and `recovery_code`. */
+export const MfaVerifyRequestSchema = z.object({
+  challenge_id: nonEmpty(),
+  code: z.optional(nonEmpty()),
+  recovery_code: z.optional(nonEmpty()),
+});
+
+/** `POST /auth/sign-up` request body. */
+export const SignUpRequestSchema = z.object({
+  email: nonEmpty(),
+  password: nonEmpty(),
+  name: z.optional(z.string()),
+});
+
+/** `POST /auth/password/reset-request` request body. */
+export const PasswordResetRequestSchema = z.object({
+  email: nonEmpty(),
+  redirect_to: z.optional(z.string()),
+});
+
+/** `POST /auth/password/reset` request body. */
+export const PasswordResetSchema = z.object({ token: nonEmpty(), password: nonEmpty() });
+
+/** `POST /auth/password/change` request body. */
+export const PasswordChangeSchema = z.object({
+  current_password: nonEmpty(),
+  new_password: nonEmpty(),
+});
+
+/** `POST /auth/email/change-request` request body. */
+export const EmailChangeRequestSchema = z.object({
+  new_email: nonEmpty(),
+  password: nonEmpty(),
+  redirect_to: z.optional(z.string()),
+});
+
+/** `POST /auth/email/confirm` request body. */
+export const EmailChangeConfirmSchema = z.object({ token: nonEmpty() });
+
+/** `POST /auth/email/confirm` response body. */
+export const UserResponseSchema = z.looseObject({ user: UserSchema });
+
+/** Sign-out scopes. */
+export const SignOutScopeSchema = z.enum(["local", "global", "others"]);
+
+/** `POST /auth/sign-out` request body. */
+export const SignOutRequestSchema = z.object({ scope: SignOutScopeSchema });
+
+/** `202 Accepted` bodies: nothing the client relies on. */
+export const AcceptedSchema = z.looseObject({});
+
+/** One issue of a password policy, as the server reports it. */
+export const PasswordIssueSchema = z.looseObject({
+  code: z.string(),
+  message: z.string(),
+  params: z.optional(z.record(z.string(), z.unknown())),
+});
+
+/**
+ * RFC 9457 problem details with tegata's extension members. Every non-token endpoint answers
+ * errors with `Content-Type: application/problem+json` and this body.
+ */
+export const ProblemSchema = z.looseObject({
+  type: z.optional(z.string()),
+  title: z.optional(z.string()),
+  status: z.optional(z.number()),
+  detail: z.optional(z.string()),
+  code: nonEmpty(),
+  remaining_attempts: z.optional(count()),
+  retry_after: z.optional(count()),
+  issues: z.optional(z.array(PasswordIssueSchema)),
+});
+export type WireProblem = z.infer<typeof ProblemSchema>;
+
+/** RFC 6749 section 5.2 error response of the token endpoint. */
+export const OAuthErrorSchema = z.looseObject({
+  error: nonEmpty(),
+  error_description: z.optional(z.string()),
+  error_uri: z.optional(z.string()),
+});
+export type WireOAuthError = z.infer<typeof OAuthErrorSchema>;

@@ -1,0 +1,51 @@
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { type AuthClientOptions, createAuthClient } from "../src/index";
+import type { MockAuth, MockAuthOptions } from "../src/mock/index";
+import { createMockAuth } from "../src/mock/index";
+
+/** A base32 TOTP secret for tests. */
+export const TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+export const alice = { email: "alice@example.com", password: "correct horse battery" } as const;
+export const bob = {
+  email: "bob@example.com",
+  password: "tr0ub4dor&3 staple",
+  totpSecret: TOTP_SECRET,
+  recoveryCodes: ["aaaa-bbbb-cccc", "dddd-eeee-ffff"],
+} as const;
+
+/**
+ * One msw server per test file; each test gets a fresh mock through `fresh()`.
+ * Unhandled requests fail the test.
+ */
+export function useMockServer() {
+  const server = setupServer();
+  beforeAll(() => server.listen({ onUnhandledFrame: "error" }));
+  afterEach(() => server.resetHandlers());
+  afterAll(() => server.close());
+
+  return {
+    server,
+    /** A new mock with alice and bob, installed on the server, and a client bound to its clock. */
+    async fresh(
+      mockOptions: MockAuthOptions = {},
+      clientOptions: Partial<AuthClientOptions> = {},
+    ): Promise<{ mock: MockAuth; auth: ReturnType<typeof createAuthClient> }> {
+      const mock = createMockAuth({
+        users: [{ ...alice }, { ...bob, recoveryCodes: [...bob.recoveryCodes] }],
+        now: Date.UTC(2026, 10, 25, 9, 0, 0),
+        ...mockOptions,
+      });
+      await mock.ready();
+      server.resetHandlers(...mock.handlers);
+      const auth = createAuthClient({
+        baseUrl: mock.baseUrl,
+        clock: mock.clock,
+        retry: { limit: 2, backoffLimit: 10 },
+        ...clientOptions,
+      });
+      return { mock, auth };
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  entry: {
+    index: "src/index.ts",
+    "credentials/index": "src/credentials/index.ts",
+    "mock/index": "src/mock/index.ts",
+  },
+  format: ["esm", "cjs"],
+  dts: true,
+  splitting: true,
+  treeshake: true,
+  clean: true,
+  sourcemap: true,
+  target: "es2022",
+  platform: "neutral",
+  external: ["ky", "jose", "zod", "otplib", "msw"],
+});
