@@ -130,6 +130,8 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   if (value === null || value.trim() === "") return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number.parseInt(trimmed, 10);
+  // Only an HTTP-date (RFC 9110 IMF-fixdate and the obsolete forms), never a bare number.
+  if (!/^[A-Za-z]{3},? /.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, Math.ceil((date - now) / 1000));

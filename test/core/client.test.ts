@@ -1,0 +1,212 @@
+import { describe, expect, it, vi } from "vitest";
+import {
+  type AuthStorage,
+  createAuthClient,
+  defaultEndpoints,
+  getSession,
+  memoryStorage,
+  onAuthStateChange,
+  webStorage,
+} from "../../src/index";
+import { signIn } from "../../src/credentials/index";
+import { alice, useMockServer } from "../support";
+
+const ctx = useMockServer();
+
+describe("createAuthClient", () => {
+  it("resolves defaults and endpoint overrides", () => {
+    const auth = createAuthClient({
+      baseUrl: "https://auth.example.com/api/",
+      endpoints: { signIn: "/login" },
+    });
+    expect(auth.options.baseUrl).toBe("https://auth.example.com/api");
+    expect(auth.options.endpoints.signIn).toBe("/login");
+    expect(auth.options.endpoints.token).toBe(defaultEndpoints.token);
+    expect(auth.options.timeoutMs).toBe(10_000);
+    expect(auth.options.retry).toEqual({ limit: 2, backoffLimit: 5000, maxRetryAfter: 30_000 });
+    expect(auth.options.refreshLeewaySeconds).toBe(60);
+    expect(Object.isFrozen(auth.options)).toBe(true);
+  });
+
+  it("accepts a number as the retry limit", () => {
+    expect(createAuthClient({ baseUrl: "https://a.test", retry: 0 }).options.retry.limit).toBe(0);
+  });
+
+  it.each([
+    [{ baseUrl: "not a url" }],
+    [{ baseUrl: "ftp://example.com" }],
+    [{ baseUrl: "https://a.test", timeoutMs: -1 }],
+    [{ baseUrl: "https://a.test", retry: Number.NaN }],
+  ])("throws TypeError for invalid options %j", (options) => {
+    expect(() => createAuthClient(options as never)).toThrow(TypeError);
+  });
+
+  it("throws TypeError without options", () => {
+    expect(() => createAuthClient(undefined as never)).toThrow(TypeError);
+  });
+
+  it("keeps clients independent (no global state)", async () => {
+    const { mock } = await ctx.fresh();
+    const a = createAuthClient({ baseUrl: mock.baseUrl, clock: mock.clock });
+    const b = createAuthClient({ baseUrl: mock.baseUrl, clock: mock.clock });
+    await signIn(a, alice);
+    expect(await getSession(a)).not.toBeNull();
+    expect(await getSession(b)).toBeNull();
+  });
+
+  it("routes requests through an injected fetch", async () => {
+    const { mock } = await ctx.fresh();
+    const spy = vi.fn((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+    const auth = createAuthClient({ baseUrl: mock.baseUrl, fetch: spy as typeof fetch });
+    await signIn(auth, alice);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it("sends custom headers with every request", async () => {
+    const { mock } = await ctx.fresh();
+    const auth = createAuthClient({ baseUrl: mock.baseUrl, headers: { "user-agent": "tegata-test/1" } });
+    await signIn(auth, alice);
+    expect(mock.requests.at(-1)?.userAgent).toBe("tegata-test/1");
+  });
+});
+
+describe("onAuthStateChange", () => {
+  it("returns an unsubscribe function", async () => {
+    const { auth } = await ctx.fresh();
+    const events: string[] = [];
+    const off = onAuthStateChange(auth, (e) => events.push(e));
+    await signIn(auth, alice);
+    off();
+    off(); // idempotent
+    await signIn(auth, alice);
+    expect(events).toEqual(["SIGNED_IN"]);
+  });
+
+  it("isolates a throwing listener and reports it to onListenerError", async () => {
+    const errors: unknown[] = [];
+    const { auth } = await ctx.fresh({}, { onListenerError: (e) => errors.push(e) });
+    const seen: string[] = [];
+    onAuthStateChange(auth, () => {
+      throw new Error("listener bug");
+    });
+    onAuthStateChange(auth, (e) => seen.push(e));
+    await signIn(auth, alice);
+    expect(seen).toEqual(["SIGNED_IN"]);
+    expect(errors).toHaveLength(1);
+  });
+
+  it("the same function subscribed twice is called twice and unsubscribed separately", async () => {
+    const { auth } = await ctx.fresh();
+    const listener = vi.fn();
+    const off1 = onAuthStateChange(auth, listener);
+    onAuthStateChange(auth, listener);
+    off1();
+    await signIn(auth, alice);
+    expect(listener).toHaveBeenCalledTimes(1);
+  });
+
+  it("rejects a non-function listener", async () => {
+    const { auth } = await ctx.fresh();
+    expect(() => onAuthStateChange(auth, "x" as never)).toThrow(TypeError);
+  });
+});
+
+describe("storage", () => {
+  it("memoryStorage stores, reads and removes", () => {
+    const s = memoryStorage();
+    expect(s.getItem("k")).toBeNull();
+    s.setItem("k", "v");
+    expect(s.getItem("k")).toBe("v");
+    s.removeItem("k");
+    expect(s.getItem("k")).toBeNull();
+  });
+
+  it("webStorage swallows quota and security errors", () => {
+    const broken = {
+      getItem: () => {
+        throw new DOMException("denied", "SecurityError");
+      },
+      setItem: () => {
+        throw new DOMException("full", "QuotaExceededError");
+      },
+      removeItem: () => {
+        throw new Error("nope");
+      },
+    };
+    const s = webStorage(broken);
+    expect(s.getItem("k")).toBeNull();
+    expect(() => s.setItem("k", "v")).not.toThrow();
+    expect(() => s.removeItem("k")).not.toThrow();
+  });
+
+  it("persists the session so a new client on the same storage finds it", async () => {
+    const { mock } = await ctx.fresh();
+    const storage = memoryStorage();
+    const first = createAuthClient({ baseUrl: mock.baseUrl, storage, clock: mock.clock });
+    const { session } = (await signIn(first, alice)) as { session: unknown };
+    const second = createAuthClient({ baseUrl: mock.baseUrl, storage, clock: mock.clock });
+    expect(await getSession(second)).toEqual(session);
+  });
+
+  it("works with asynchronous storage", async () => {
+    const { mock } = await ctx.fresh();
+    const map = new Map<string, string>();
+    const storage: AuthStorage = {
+      getItem: async (k) => map.get(k) ?? null,
+      setItem: async (k, v) => {
+        await new Promise((r) => setTimeout(r, 1));
+        map.set(k, v);
+      },
+      removeItem: async (k) => {
+        map.delete(k);
+      },
+    };
+    const auth = createAuthClient({ baseUrl: mock.baseUrl, storage, storageKey: "my.key" });
+    await signIn(auth, alice);
+    expect(map.has("my.key")).toBe(true);
+  });
+
+  it.each([
+    ["not json", "{oops"],
+    ["another app's data", JSON.stringify({ token: "abc" })],
+    ["a partial session", JSON.stringify({ v: 1, access_token: "a" })],
+    ["a future format", JSON.stringify({ v: 2, access_token: "a", token_type: "Bearer", user: null })],
+    ["a number", "42"],
+    ["null", "null"],
+    ["an empty string", ""],
+  ])("treats %s in storage as no session and removes it", async (_label, raw) => {
+    const storage = memoryStorage();
+    storage.setItem("tegata.session", raw);
+    const auth = createAuthClient({ baseUrl: "https://a.test", storage });
+    expect(await getSession(auth)).toBeNull();
+    expect(storage.getItem("tegata.session")).toBeNull();
+  });
+
+  it("treats a storage whose getItem throws as no session", async () => {
+    const storage: AuthStorage = {
+      getItem: () => Promise.reject(new Error("IndexedDB is gone")),
+      setItem: () => {},
+      removeItem: () => {},
+    };
+    const auth = createAuthClient({ baseUrl: "https://a.test", storage });
+    expect(await getSession(auth)).toBeNull();
+  });
+
+  it("a sign-in that ends while storage is still being read wins", async () => {
+    const { mock } = await ctx.fresh();
+    let release: (v: string | null) => void = () => {};
+    const storage: AuthStorage = {
+      getItem: () =>
+        new Promise((r) => {
+          release = r;
+        }),
+      setItem: () => {},
+      removeItem: () => {},
+    };
+    const auth = createAuthClient({ baseUrl: mock.baseUrl, storage, clock: mock.clock });
+    const pending = getSession(auth);
+    await signIn(auth, alice);
+    release(null);
+    expect((await pending)?.user?.email).toBe(alice.email);
+  });
+});
