@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
+import { signIn } from "../../src/credentials/index";
 import {
   type AuthStorage,
   createAuthClient,
@@ -8,7 +9,6 @@ import {
   onAuthStateChange,
   webStorage,
 } from "../../src/index";
-import { signIn } from "../../src/credentials/index";
 import { alice, useMockServer } from "../support";
 
 const ctx = useMockServer();

@@ -1,18 +1,18 @@
-import { HttpResponse, delay, http } from "msw";
+import { delay, HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
+import { parseRetryAfter } from "../../src/core/http";
+import { getUser, signIn } from "../../src/credentials/index";
 import {
   AbortedError,
   AccountLockedError,
+  createAuthClient,
   HttpError,
+  isTegataError,
   NetworkError,
   RateLimitedError,
   ResponseValidationError,
   TimeoutError,
-  createAuthClient,
-  isTegataError,
 } from "../../src/index";
-import { getUser, signIn } from "../../src/credentials/index";
-import { parseRetryAfter } from "../../src/core/http";
 import { alice, useMockServer } from "../support";
 
 const ctx = useMockServer();
@@ -76,7 +76,10 @@ describe("bad responses end in a typed TegataError", () => {
 
   it("a problem with an unknown code keeps it as problemCode", async () => {
     const error = await signInWith(() =>
-      HttpResponse.json({ code: "maintenance" }, { status: 503, headers: { "content-type": "application/problem+json" } }),
+      HttpResponse.json(
+        { code: "maintenance" },
+        { status: 503, headers: { "content-type": "application/problem+json" } },
+      ),
     );
     expect(error).toBeInstanceOf(HttpError);
     expect((error as HttpError).problemCode).toBe("maintenance");

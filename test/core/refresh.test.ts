@@ -1,16 +1,16 @@
 import { describe, expect, it } from "vitest";
+import { getUser, signIn } from "../../src/credentials/index";
 import {
-  HttpError,
-  NetworkError,
-  NotSignedInError,
-  SessionExpiredError,
-  UnauthorizedError,
   createAuthClient,
   getSession,
+  HttpError,
   memoryStorage,
+  NetworkError,
+  NotSignedInError,
   onAuthStateChange,
+  SessionExpiredError,
+  UnauthorizedError,
 } from "../../src/index";
-import { getUser, signIn } from "../../src/credentials/index";
 import { alice, useMockServer } from "../support";
 
 const ctx = useMockServer();

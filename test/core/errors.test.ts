@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import {
+  AccountLockedError,
+  InvalidCredentialsError,
+  isTegataError,
+  NetworkError,
+  PasswordPolicyError,
+  TegataError,
+} from "../../src/index";
+
+describe("the error family", () => {
+  it("has stable codes, names and static codes", () => {
+    const e = new AccountLockedError("locked", { retryAfter: 30, status: 423 });
+    expect(e).toBeInstanceOf(TegataError);
+    expect(e).toBeInstanceOf(Error);
+    expect(e.code).toBe("account_locked");
+    expect(AccountLockedError.code).toBe("account_locked");
+    expect(e.name).toBe("AccountLockedError");
+    expect(e.retryAfter).toBe(30);
+    expect(e.status).toBe(423);
+  });
+
+  it("keeps the cause", () => {
+    const cause = new TypeError("fetch failed");
+    expect(new NetworkError("down", undefined, { cause }).cause).toBe(cause);
+  });
+
+  it("isTegataError narrows by code", () => {
+    const e: unknown = new InvalidCredentialsError("no", { remainingAttempts: 2 });
+    expect(isTegataError(e)).toBe(true);
+    expect(isTegataError(e, "invalid_credentials")).toBe(true);
+    expect(isTegataError(e, "account_locked")).toBe(false);
+    if (isTegataError(e, "invalid_credentials"))
+      expect((e as InvalidCredentialsError).remainingAttempts).toBe(2);
+  });
+
+  it("isTegataError recognises errors from another bundled copy by their marker", () => {
+    const foreign = Object.assign(new Error("x"), { code: "invalid_credentials", __tegataError: true });
+    expect(isTegataError(foreign, "invalid_credentials")).toBe(true);
+    expect(isTegataError(new Error("x"))).toBe(false);
+    expect(isTegataError(null)).toBe(false);
+    expect(isTegataError("invalid_credentials")).toBe(false);
+  });
+
+  it("PasswordPolicyError carries issues and defaults to none", () => {
+    expect(new PasswordPolicyError("weak").issues).toEqual([]);
+    const issues = [{ code: "too_short", message: "短すぎます", params: { min: 8 } }];
+    expect(new PasswordPolicyError("weak", { issues }).issues).toEqual(issues);
+  });
+});

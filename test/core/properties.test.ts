@@ -1,0 +1,70 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { httpError, parseRetryAfter, resolveUrl } from "../../src/core/http";
+import { deserializeSession, serializeSession } from "../../src/core/session";
+import { isTegataError } from "../../src/index";
+
+describe("properties", () => {
+  it("deserializeSession never throws and returns null or a session", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.constant(null)), (raw) => {
+        const result = deserializeSession(raw);
+        expect(result === null || typeof result.accessToken === "string").toBe(true);
+      }),
+    );
+  });
+
+  it("serialize then deserialize is the identity", () => {
+    const user = fc.record({ id: fc.string({ minLength: 1 }), email: fc.string() });
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            accessToken: fc.string({ minLength: 1 }),
+            tokenType: fc.string({ minLength: 1 }),
+            refreshToken: fc.string({ minLength: 1 }),
+            expiresAt: fc.date({ noInvalidDate: true }),
+            user: fc.option(user, { nil: null }),
+          },
+          { requiredKeys: ["accessToken", "tokenType", "user"] },
+        ),
+        (session) => {
+          expect(deserializeSession(serializeSession(session))).toEqual(session);
+        },
+      ),
+    );
+  });
+
+  it("parseRetryAfter never throws and is a non-negative integer or undefined", () => {
+    fc.assert(
+      fc.property(fc.string(), (value) => {
+        const r = parseRetryAfter(value);
+        expect(r === undefined || (Number.isInteger(r) && r >= 0)).toBe(true);
+      }),
+    );
+  });
+
+  it("httpError maps any status and body to a TegataError", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 400, max: 599 }),
+        fc.oneof(fc.string(), fc.json(), fc.anything()),
+        fc.constantFrom("problem" as const, "oauth" as const),
+        (status, body, dialect) => {
+          const error = httpError(new Response(null, { status }), body, dialect);
+          expect(isTegataError(error)).toBe(true);
+          expect(error.status).toBe(status);
+        },
+      ),
+    );
+  });
+
+  it("resolveUrl joins base and path with exactly one slash", () => {
+    fc.assert(
+      fc.property(fc.webUrl(), fc.webPath(), (base, path) => {
+        const url = resolveUrl(base, path);
+        expect(url.slice(base.replace(/\/+$/, "").length)).toMatch(/^\/(?!\/)|^\/$/);
+      }),
+    );
+  });
+});

@@ -1,0 +1,213 @@
+import { createLocalJWKSet, jwtVerify } from "jose";
+import { describe, expect, it } from "vitest";
+import { signIn } from "../../src/credentials/index";
+import { getSession, HttpError, ResponseValidationError } from "../../src/index";
+import { createMockAuth } from "../../src/mock/index";
+import { alice, useMockServer } from "../support";
+
+const ctx = useMockServer();
+
+async function raw(mock: { baseUrl: string }, path: string, init: RequestInit = {}) {
+  return fetch(`${mock.baseUrl}${path}`, init);
+}
+
+describe("createMockAuth", () => {
+  it("issues ES256 access tokens that verify against its JWKS", async () => {
+    const { auth, mock } = await ctx.fresh();
+    await signIn(auth, alice);
+    const session = await getSession(auth);
+    const jwks = createLocalJWKSet(await (await raw(mock, "/.well-known/jwks.json")).json());
+    const { payload, protectedHeader } = await jwtVerify(session?.accessToken ?? "", jwks, {
+      issuer: mock.issuer,
+      audience: mock.audience,
+      currentDate: new Date(mock.clock.now()),
+    });
+    expect(protectedHeader.alg).toBe("ES256");
+    expect(payload.sub).toBe(mock.users.get(alice.email)?.id);
+    expect(payload.amr).toEqual(["pwd"]);
+    expect(payload.exp).toBe(Math.floor(mock.clock.now() / 1000) + 3600);
+  });
+
+  it("respects accessTokenTtlSeconds, baseUrl, issuer and audience", async () => {
+    const { auth, mock } = await ctx.fresh({
+      accessTokenTtlSeconds: 60,
+      baseUrl: "https://id.example.org/v1/",
+      issuer: "https://issuer.example.org",
+      audience: "my-api",
+    });
+    expect(mock.baseUrl).toBe("https://id.example.org/v1");
+    await signIn(auth, alice);
+    const session = await getSession(auth);
+    expect(session?.expiresAt?.getTime()).toBe(mock.clock.now() + 60_000);
+    expect(mock.requests[0]?.path).toBe("/auth/sign-in");
+  });
+
+  it("the clock can be advanced and set", () => {
+    const mock = createMockAuth({ now: new Date("2026-01-01T00:00:00Z") });
+    expect(mock.clock.now()).toBe(Date.UTC(2026, 0, 1));
+    mock.clock.advance(1000);
+    expect(mock.clock.now()).toBe(Date.UTC(2026, 0, 1) + 1000);
+    mock.clock.set(new Date("2027-01-01T00:00:00Z"));
+    expect(mock.clock.now()).toBe(Date.UTC(2027, 0, 1));
+    expect(() => mock.clock.advance(Number.NaN)).toThrow(TypeError);
+  });
+
+  it("follows a real clock by default", () => {
+    const mock = createMockAuth();
+    expect(Math.abs(mock.clock.now() - Date.now())).toBeLessThan(1000);
+  });
+
+  it("adds users, refuses duplicates and never exposes password hashes", async () => {
+    const { mock } = await ctx.fresh();
+    const info = await mock.users.add({ email: "carol@example.com", password: "carol's passphrase" });
+    expect(info).toMatchObject({ email: "carol@example.com", mfaEnabled: false, failedAttempts: 0 });
+    await expect(mock.users.add({ email: "CAROL@example.com", password: "x" })).rejects.toThrow(/exists/);
+    expect(JSON.stringify(mock.users.list())).not.toContain("pbkdf2");
+    expect(mock.users.list()).toHaveLength(3);
+  });
+
+  it("unlocks an account on demand", async () => {
+    const { auth, mock } = await ctx.fresh({ lockout: { maxAttempts: 1 } });
+    await signIn(auth, { email: alice.email, password: "wrong" }).catch(() => {});
+    expect(mock.users.get(alice.email)?.lockedUntil).toBeInstanceOf(Date);
+    mock.users.unlock(alice.email);
+    expect((await signIn(auth, alice)).status).toBe("signed_in");
+  });
+
+  it("logs requests without bodies, with IP and user agent", async () => {
+    const { mock } = await ctx.fresh();
+    await raw(mock, "/auth/sign-in", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-forwarded-for": "203.0.113.7, 10.0.0.1",
+        "user-agent": "UA/1",
+      },
+      body: JSON.stringify(alice),
+    });
+    expect(mock.requests).toHaveLength(1);
+    expect(mock.requests[0]).toMatchObject({
+      method: "POST",
+      path: "/auth/sign-in",
+      status: 200,
+      ip: "203.0.113.7",
+      userAgent: "UA/1",
+    });
+    expect(JSON.stringify(mock.requests)).not.toContain(alice.password);
+    expect(mock.loginAttempts[0]).toMatchObject({ ip: "203.0.113.7", method: "password", result: "success" });
+  });
+
+  it("answers malformed requests with problem+json 400/415", async () => {
+    const { mock } = await ctx.fresh();
+    const notJson = await raw(mock, "/auth/sign-in", {
+      method: "POST",
+      body: "email=a",
+      headers: { "content-type": "text/plain" },
+    });
+    expect(notJson.status).toBe(415);
+    expect(notJson.headers.get("content-type")).toContain("application/problem+json");
+    const broken = await raw(mock, "/auth/sign-in", {
+      method: "POST",
+      body: "{",
+      headers: { "content-type": "application/json" },
+    });
+    expect(broken.status).toBe(400);
+    const missing = await raw(mock, "/auth/sign-in", {
+      method: "POST",
+      body: JSON.stringify({ email: "a@b.c" }),
+      headers: { "content-type": "application/json" },
+    });
+    expect(await missing.json()).toMatchObject({ code: "invalid_request", status: 400 });
+    expect(mock.loginAttempts).toHaveLength(0);
+  });
+
+  it("speaks RFC 6749 at the token endpoint", async () => {
+    const { mock } = await ctx.fresh();
+    const form = (body: string) =>
+      raw(mock, "/oauth/token", {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+    expect(await (await form("grant_type=password")).json()).toEqual({
+      error: "unsupported_grant_type",
+      error_description: expect.any(String),
+    });
+    const bad = await form("grant_type=refresh_token&refresh_token=nope");
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toBe("invalid_grant");
+    expect(bad.headers.get("cache-control")).toBe("no-store");
+    const json = await raw(mock, "/oauth/token", {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
+    expect((await json.json()).error).toBe("invalid_request");
+  });
+
+  it("revokes a refresh token (RFC 7009), answering 200 even for unknown tokens", async () => {
+    const { auth, mock } = await ctx.fresh();
+    await signIn(auth, alice);
+    const session = await getSession(auth);
+    const revoke = (token: string) =>
+      raw(mock, "/oauth/revoke", {
+        method: "POST",
+        body: new URLSearchParams({ token }),
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+    expect((await revoke("unknown")).status).toBe(200);
+    expect((await revoke(session?.refreshToken ?? "")).status).toBe(200);
+    expect(mock.sessions(alice.email)[0]?.revoked).toBe(true);
+  });
+
+  it("requires a valid bearer token", async () => {
+    const { mock } = await ctx.fresh();
+    const none = await raw(mock, "/auth/user");
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toContain("invalid_token");
+    const forged = await raw(mock, "/auth/user", { headers: { authorization: "Bearer a.b.c" } });
+    expect(forged.status).toBe(401);
+  });
+});
+
+describe("fault injection", () => {
+  it("fails the next N matching requests, then answers normally", async () => {
+    const { auth, mock } = await ctx.fresh();
+    mock.faults.inject("/auth/sign-in", { status: 503, times: 2 });
+    await expect(signIn(auth, alice)).rejects.toBeInstanceOf(HttpError);
+    await expect(signIn(auth, alice)).rejects.toBeInstanceOf(HttpError);
+    expect((await signIn(auth, alice)).status).toBe("signed_in");
+    expect(mock.requests.map((r) => r.fault)).toEqual(["status", "status", undefined]);
+  });
+
+  it("matches on the method when given", async () => {
+    const { auth, mock } = await ctx.fresh();
+    mock.faults.inject("/auth/sign-in", { status: 500, method: "GET" });
+    expect((await signIn(auth, alice)).status).toBe("signed_in");
+  });
+
+  it("serves a custom body and content type (an HTML proxy page)", async () => {
+    const { auth, mock } = await ctx.fresh();
+    mock.faults.inject("/auth/sign-in", {
+      status: 200,
+      body: "<html>captive portal</html>",
+      contentType: "text/html",
+    });
+    await expect(signIn(auth, alice)).rejects.toBeInstanceOf(ResponseValidationError);
+  });
+
+  it("delays and then answers normally", async () => {
+    const { auth, mock } = await ctx.fresh();
+    mock.faults.inject("/auth/sign-in", { delayMs: 20 });
+    expect((await signIn(auth, alice)).status).toBe("signed_in");
+    expect(mock.requests[0]?.fault).toBe("delay");
+  });
+
+  it("can be cleared, and refuses a bad count", async () => {
+    const { auth, mock } = await ctx.fresh();
+    mock.faults.inject("/auth/sign-in", { network: true });
+    mock.faults.clear();
+    expect((await signIn(auth, alice)).status).toBe("signed_in");
+    expect(() => mock.faults.inject("/x", { times: 0 })).toThrow(TypeError);
+  });
+});
