@@ -45,7 +45,9 @@ try {
   const first = await signIn(auth, { email: user.email, password: user.password });
   info(`status=${first.status}`);
   if (first.status !== "mfa_required") throw new Error("expected a second-factor challenge");
-  info(`challenge accepts ${first.challenge.methods.join(" or ")}, expires ${first.challenge.expiresAt.toISOString()}`);
+  info(
+    `challenge accepts ${first.challenge.methods.join(" or ")}, expires ${first.challenge.expiresAt.toISOString()}`,
+  );
 
   step(3, "Answer the TOTP challenge with the code an authenticator app shows");
   const code = await generate({ secret: SECRET, epoch: Math.floor(mock.clock.now() / 1000) });
