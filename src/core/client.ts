@@ -22,6 +22,16 @@ export interface Endpoints {
   emailChangeConfirm: string;
   signOut: string;
   user: string;
+  /** `POST` starts a TOTP enrollment (tegata/totp). */
+  mfaTotpEnroll: string;
+  /** `POST` activates an enrolled TOTP factor with a first code. */
+  mfaTotpActivate: string;
+  /** `GET` lists the user's second factors. */
+  mfaFactors: string;
+  /** `POST` removes a factor. */
+  mfaFactorRemove: string;
+  /** `POST` replaces the recovery codes. */
+  mfaRecoveryCodes: string;
   token: string;
   revoke: string;
   jwks: string;
@@ -39,6 +49,11 @@ export const defaultEndpoints: Readonly<Endpoints> = {
   emailChangeConfirm: "/auth/email/confirm",
   signOut: "/auth/sign-out",
   user: "/auth/user",
+  mfaTotpEnroll: "/auth/mfa/totp/enroll",
+  mfaTotpActivate: "/auth/mfa/totp/activate",
+  mfaFactors: "/auth/mfa/factors",
+  mfaFactorRemove: "/auth/mfa/factors/remove",
+  mfaRecoveryCodes: "/auth/mfa/recovery-codes",
   token: "/oauth/token",
   revoke: "/oauth/revoke",
   jwks: "/.well-known/jwks.json",

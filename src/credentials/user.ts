@@ -1,7 +1,7 @@
 import type { AuthClient } from "../core/client";
-import { processJson, send } from "../core/http";
+import { callJson } from "../core/request";
 import { toUser, type User } from "../core/session";
-import { endpointUrl, getValidAccessToken, setSession } from "../core/state";
+import { setSession } from "../core/state";
 import { UserResponseSchema } from "../wire";
 
 /**
@@ -15,14 +15,11 @@ import { UserResponseSchema } from "../wire";
  * ```
  */
 export async function getUser(auth: AuthClient, params: { signal?: AbortSignal } = {}): Promise<User> {
-  const bearer = await getValidAccessToken(auth);
-  const response = await send(auth._internal.http, {
-    method: "GET",
-    url: endpointUrl(auth, "user"),
-    bearer,
+  const body = await callJson(auth, "user", undefined, UserResponseSchema, {
     signal: params.signal,
+    authenticated: true,
   });
-  const user = toUser((await processJson(response, UserResponseSchema)).user);
+  const user = toUser(body.user);
   const current = auth._internal.session;
   if (current && JSON.stringify(current.user) !== JSON.stringify(user)) {
     await setSession(auth, { ...current, user }, "USER_UPDATED");
