@@ -15,6 +15,7 @@ export type {
   AuthClientOptions,
   Endpoints,
   ResolvedAuthClientOptions,
+  Timers,
 } from "./core/client";
 export { createAuthClient, defaultEndpoints, onAuthStateChange } from "./core/client";
 export type { Clock } from "./core/clock";
@@ -46,5 +47,5 @@ export type { AuthEvent, AuthStateListener } from "./core/events";
 export type { RetryOptions } from "./core/http";
 export type { Session, User } from "./core/session";
 export { getSession } from "./core/state";
-export type { AuthStorage, WebStorageLike } from "./core/storage";
+export type { AuthStorage, WebStorageLike, WebStorageOptions } from "./core/storage";
 export { memoryStorage, webStorage } from "./core/storage";

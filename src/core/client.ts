@@ -5,7 +5,7 @@
  */
 import type { KyInstance } from "ky";
 import { type Clock, systemClock } from "./clock";
-import { type AuthStateListener, createEmitter, type Emitter } from "./events";
+import { type AuthEvent, type AuthStateListener, createEmitter, type Emitter } from "./events";
 import { createHttp, type RetryOptions } from "./http";
 import type { Session } from "./session";
 import { type AuthStorage, memoryStorage } from "./storage";
@@ -85,7 +85,18 @@ export interface AuthClientOptions {
   refreshLeewaySeconds?: number;
   /** Receives errors thrown by auth-state listeners. Default: `console.error`. */
   onListenerError?: (error: unknown) => void;
+  /** Timer functions, for tests. Default: the global `setTimeout` / `clearTimeout`. */
+  timers?: Timers;
 }
+
+/** Timer functions a client uses (proactive refresh, backoff), injectable for tests. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** @internal how a session change reached this client. */
+export type ChangeOrigin = "local" | "remote";
 
 /** Settings of a client after defaults were applied. */
 export interface ResolvedAuthClientOptions {
@@ -112,6 +123,15 @@ export interface ClientInternals {
   writeQueue: Promise<void>;
   /** Incremented on every session change; lets in-flight work detect it is stale. */
   generation: number;
+  /** The raw fetch (the injected one, or the global one looked up at call time). */
+  readonly fetch: typeof globalThis.fetch;
+  readonly timers: Timers;
+  /** Set by cross-tab sync: runs the refresh under a lock shared by the tabs. */
+  lock: (<T>(fn: () => Promise<T>) => Promise<T>) | null;
+  /** Set by cross-tab sync: tells the other tabs about a local session change. */
+  broadcast: ((event: AuthEvent, session: Session | null) => void) | null;
+  /** Set by proactive refresh: stops it. */
+  stopAutoRefresh: (() => void) | null;
 }
 
 /**
@@ -197,6 +217,14 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     refreshing: null,
     writeQueue: Promise.resolve(),
     generation: 0,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    timers: options.timers ?? {
+      setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
+      clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+    },
+    lock: null,
+    broadcast: null,
+    stopAutoRefresh: null,
   };
   return Object.freeze({ options: resolved, _internal: internals });
 }

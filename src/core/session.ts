@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { decodeJwt } from "jose";
 import * as z from "zod/mini";
 import { UserSchema, type WireTokenResponse, type WireUser } from "../wire";
 
@@ -79,6 +80,9 @@ export function sessionFromTokens(
   };
   if (tokens.expires_in !== undefined) {
     session.expiresAt = new Date(receivedAt + tokens.expires_in * 1000);
+  } else {
+    const exp = jwtExpiry(tokens.access_token, receivedAt);
+    if (exp !== undefined) session.expiresAt = new Date(exp);
   }
   const refreshToken = tokens.refresh_token ?? previous?.refreshToken;
   if (refreshToken !== undefined) session.refreshToken = refreshToken;
@@ -87,6 +91,22 @@ export function sessionFromTokens(
   const scope = tokens.scope ?? previous?.scope;
   if (scope !== undefined) session.scope = scope;
   return session;
+}
+
+/**
+ * @internal the expiry of a JWT access token on the client's clock: `exp` shifted by the offset
+ * between the server's `iat` and the client's time of receipt (clock skew), as Amplify does.
+ * `undefined` for opaque tokens.
+ */
+export function jwtExpiry(token: string, receivedAt: number): number | undefined {
+  try {
+    const { exp, iat } = decodeJwt(token);
+    if (typeof exp !== "number") return undefined;
+    const skew = typeof iat === "number" ? iat * 1000 - receivedAt : 0;
+    return exp * 1000 - skew;
+  } catch {
+    return undefined;
+  }
 }
 
 const StoredSessionSchema = z.object({
@@ -100,8 +120,8 @@ const StoredSessionSchema = z.object({
   user: z.nullable(UserSchema),
 });
 
-/** @internal serialises a session for storage. */
-export function serializeSession(session: Session): string {
+/** @internal serialises a session for storage (without the refresh token when asked). */
+export function serializeSession(session: Session, includeRefreshToken = true): string {
   const stored: z.infer<typeof StoredSessionSchema> = {
     v: 1,
     access_token: session.accessToken,
@@ -109,7 +129,7 @@ export function serializeSession(session: Session): string {
     user: session.user ? fromUser(session.user) : null,
   };
   if (session.expiresAt) stored.expires_at = session.expiresAt.getTime();
-  if (session.refreshToken !== undefined) stored.refresh_token = session.refreshToken;
+  if (includeRefreshToken && session.refreshToken !== undefined) stored.refresh_token = session.refreshToken;
   if (session.idToken !== undefined) stored.id_token = session.idToken;
   if (session.scope !== undefined) stored.scope = session.scope;
   return JSON.stringify(stored);

@@ -4,7 +4,7 @@
  * @module
  */
 import { TokenResponseSchema } from "../wire";
-import type { AuthClient } from "./client";
+import type { AuthClient, ChangeOrigin } from "./client";
 import { isTegataError, NotSignedInError, SessionExpiredError } from "./errors";
 import type { AuthEvent } from "./events";
 import { processJson, resolveUrl, send } from "./http";
@@ -52,9 +52,10 @@ export async function loadSession(auth: AuthClient): Promise<Session | null> {
 function persist(auth: AuthClient, session: Session | null): Promise<void> {
   const state = auth._internal;
   const key = auth.options.storageKey;
+  const keepRefresh = state.storage.persistRefreshToken !== false;
   const write = async () => {
     try {
-      if (session) await state.storage.setItem(key, serializeSession(session));
+      if (session) await state.storage.setItem(key, serializeSession(session, keepRefresh));
       else await state.storage.removeItem(key);
     } catch {
       // Storage failures keep the in-memory session; they must never break sign-in.
@@ -64,18 +65,27 @@ function persist(auth: AuthClient, session: Session | null): Promise<void> {
   return state.writeQueue;
 }
 
-/** @internal replaces the session, persists it and emits `event`. */
-export async function setSession(auth: AuthClient, session: Session, event: AuthEvent): Promise<void> {
+/**
+ * @internal replaces the session, persists it and emits `event`. A change that came from another
+ * tab (`origin: "remote"`) is not broadcast back.
+ */
+export async function setSession(
+  auth: AuthClient,
+  session: Session,
+  event: AuthEvent,
+  origin: ChangeOrigin = "local",
+): Promise<void> {
   const state = auth._internal;
   state.generation++;
   state.session = session;
   state.loaded = true;
   await persist(auth, session);
+  if (origin === "local") state.broadcast?.(event, session);
   state.emitter.emit(event, session);
 }
 
 /** @internal removes the session; emits `SIGNED_OUT` when there was one. */
-export async function clearSession(auth: AuthClient): Promise<void> {
+export async function clearSession(auth: AuthClient, origin: ChangeOrigin = "local"): Promise<void> {
   const state = auth._internal;
   const had = state.session !== null || !state.loaded;
   state.generation++;
@@ -83,6 +93,7 @@ export async function clearSession(auth: AuthClient): Promise<void> {
   state.loaded = true;
   state.refreshing = null;
   await persist(auth, null);
+  if (had && origin === "local") state.broadcast?.("SIGNED_OUT", null);
   if (had) state.emitter.emit("SIGNED_OUT", null);
 }
 
@@ -116,48 +127,82 @@ export function isExpiring(auth: AuthClient, session: Session, leewaySeconds?: n
 export function refreshSession(auth: AuthClient): Promise<Session> {
   const state = auth._internal;
   if (state.refreshing) return state.refreshing;
-  const promise = (async () => {
-    const current = await loadSession(auth);
-    if (!current) throw new NotSignedInError("Nobody is signed in");
-    if (!current.refreshToken) {
-      await expire(auth);
-      throw new SessionExpiredError("The session has expired and cannot be refreshed");
-    }
-    const generation = state.generation;
-    const form: Record<string, string> = {
-      grant_type: "refresh_token",
-      refresh_token: current.refreshToken,
-    };
-    if (auth.options.clientId) form.client_id = auth.options.clientId;
-    try {
-      const response = await send(state.http, {
-        method: "POST",
-        url: endpointUrl(auth, "token"),
-        form,
-        dialect: "oauth",
-      });
-      const receivedAt = state.clock.now();
-      const tokens = await processJson(response, TokenResponseSchema);
-      if (state.generation !== generation) {
-        // Signed out or signed in as someone else meanwhile: do not resurrect the old session.
-        throw new SessionExpiredError("The session changed while it was being refreshed");
+  const requestedAt = state.generation;
+  const run = async (): Promise<Session> => {
+    if (state.lock) {
+      // Another tab may have refreshed while we waited for the lock: let its broadcast land,
+      // then use its tokens rather than spend (and so invalidate) a rotated refresh token.
+      await new Promise<void>((resolve) => state.timers.setTimeout(resolve, 0));
+      if (state.generation !== requestedAt && state.session && !isExpiring(auth, state.session)) {
+        return state.session;
       }
-      const next = sessionFromTokens(tokens, null, receivedAt, current);
-      await setSession(auth, next, "TOKEN_REFRESHED");
-      return next;
-    } catch (error) {
-      if (isTegataError(error, "session_expired") && state.generation === generation) {
-        await expire(auth);
-      }
-      throw error;
+      const adopted = await adoptStoredSession(auth);
+      if (adopted) return adopted;
     }
-  })();
+    return performRefresh(auth);
+  };
+  const promise = state.lock ? state.lock(run) : run();
   state.refreshing = promise;
   const release = () => {
     if (state.refreshing === promise) state.refreshing = null;
   };
   promise.then(release, release);
   return promise;
+}
+
+/** Uses a newer session that another tab wrote to shared storage, if there is one. */
+async function adoptStoredSession(auth: AuthClient): Promise<Session | null> {
+  const state = auth._internal;
+  let stored: Session | null = null;
+  try {
+    stored = deserializeSession(await state.storage.getItem(auth.options.storageKey));
+  } catch {
+    return null;
+  }
+  const current = state.session;
+  if (!stored || !current || stored.accessToken === current.accessToken) return null;
+  if (!stored.refreshToken || isExpiring(auth, stored)) return null;
+  if (stored.user?.id !== current.user?.id) return null;
+  await setSession(auth, stored, "TOKEN_REFRESHED", "remote");
+  return stored;
+}
+
+async function performRefresh(auth: AuthClient): Promise<Session> {
+  const state = auth._internal;
+  const current = await loadSession(auth);
+  if (!current) throw new NotSignedInError("Nobody is signed in");
+  if (!current.refreshToken) {
+    await expire(auth);
+    throw new SessionExpiredError("The session has expired and cannot be refreshed");
+  }
+  const generation = state.generation;
+  const form: Record<string, string> = {
+    grant_type: "refresh_token",
+    refresh_token: current.refreshToken,
+  };
+  if (auth.options.clientId) form.client_id = auth.options.clientId;
+  try {
+    const response = await send(state.http, {
+      method: "POST",
+      url: endpointUrl(auth, "token"),
+      form,
+      dialect: "oauth",
+    });
+    const receivedAt = state.clock.now();
+    const tokens = await processJson(response, TokenResponseSchema);
+    if (state.generation !== generation) {
+      // Signed out or signed in as someone else meanwhile: do not resurrect the old session.
+      throw new SessionExpiredError("The session changed while it was being refreshed");
+    }
+    const next = sessionFromTokens(tokens, null, receivedAt, current);
+    await setSession(auth, next, "TOKEN_REFRESHED");
+    return next;
+  } catch (error) {
+    if (isTegataError(error, "session_expired") && state.generation === generation) {
+      await expire(auth);
+    }
+    throw error;
+  }
 }
 
 async function expire(auth: AuthClient): Promise<void> {

@@ -15,6 +15,11 @@ export interface AuthStorage {
   setItem(key: string, value: string): void | Promise<void>;
   /** Removes a value; removing a missing key is not an error. */
   removeItem(key: string): void | Promise<void>;
+  /**
+   * Whether the refresh token may be written here. `false` keeps it in memory only (it is then
+   * lost on reload, and the session ends when its access token expires). Default `true`.
+   */
+  readonly persistRefreshToken?: boolean;
 }
 
 /**
@@ -46,8 +51,19 @@ export interface WebStorageLike {
   removeItem(key: string): void;
 }
 
+/** Options of {@link webStorage}. */
+export interface WebStorageOptions {
+  /**
+   * Write the refresh token to this storage. Default: `false` for `localStorage` (readable by
+   * every script of the origin, and kept after the browser closes), `true` otherwise. Opt in only
+   * when the page's script-injection risk is acceptable for a long-lived credential.
+   */
+  persistRefreshToken?: boolean;
+}
+
 /**
- * Adapts `localStorage` or `sessionStorage`. Errors of the browser's storage (quota exceeded,
+ * Adapts `localStorage` or `sessionStorage`. The refresh token is never written to
+ * `localStorage` unless `persistRefreshToken: true` is passed. Errors of the browser's storage (quota exceeded,
  * storage disabled in private mode, a `SecurityError` in sandboxed frames) are swallowed: reads
  * give `null`, writes are dropped, so the app keeps working with the in-memory session.
  *
@@ -57,8 +73,15 @@ export interface WebStorageLike {
  * const auth = createAuthClient({ baseUrl, storage: webStorage(sessionStorage) });
  * ```
  */
-export function webStorage(store: WebStorageLike): AuthStorage {
+export function webStorage(store: WebStorageLike, options: WebStorageOptions = {}): AuthStorage {
+  let isLocal = false;
+  try {
+    isLocal = typeof localStorage !== "undefined" && store === localStorage;
+  } catch {
+    // Accessing localStorage can throw (sandboxed frames): then it is not this store.
+  }
   return {
+    persistRefreshToken: options.persistRefreshToken ?? !isLocal,
     getItem(key) {
       try {
         return store.getItem(key);

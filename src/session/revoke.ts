@@ -1,0 +1,49 @@
+import type { AuthClient } from "../core/client";
+import { HttpError, isTegataError } from "../core/errors";
+import { processEmpty, send } from "../core/http";
+import { clearSession, endpointUrl, loadSession } from "../core/state";
+
+/**
+ * Revokes the session's refresh token at the server's RFC 7009 revocation endpoint (`revoke`,
+ * default `/oauth/revoke`), then removes the session here (`SIGNED_OUT`). A server without the
+ * endpoint (404, 405, 501) is not an error; the local sign-out happens in every case.
+ *
+ * @returns whether the server confirmed the revocation
+ * @throws NetworkError and the like when the server could not be asked (the session is removed
+ * locally all the same).
+ * @example
+ * ```ts
+ * await revokeSession(auth);
+ * ```
+ */
+export async function revokeSession(
+  auth: AuthClient,
+  options: { signal?: AbortSignal } = {},
+): Promise<boolean> {
+  const session = await loadSession(auth);
+  if (!session) return false;
+  const token = session.refreshToken ?? session.accessToken;
+  const form: Record<string, string> = {
+    token,
+    token_type_hint: session.refreshToken ? "refresh_token" : "access_token",
+  };
+  if (auth.options.clientId) form.client_id = auth.options.clientId;
+  try {
+    const response = await send(auth._internal.http, {
+      method: "POST",
+      url: endpointUrl(auth, "revoke"),
+      form,
+      signal: options.signal,
+      dialect: "oauth",
+    });
+    await processEmpty(response);
+    return true;
+  } catch (error) {
+    if (isTegataError(error) && error instanceof HttpError && [404, 405, 501].includes(error.status ?? 0)) {
+      return false;
+    }
+    throw error;
+  } finally {
+    await clearSession(auth);
+  }
+}
