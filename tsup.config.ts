@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: "src/index.ts",
     "credentials/index": "src/credentials/index.ts",
+    "session/index": "src/session/index.ts",
     "mock/index": "src/mock/index.ts",
   },
   format: ["esm", "cjs"],
