@@ -32,6 +32,16 @@ export interface Endpoints {
   mfaFactorRemove: string;
   /** `POST` replaces the recovery codes. */
   mfaRecoveryCodes: string;
+  /** `GET` pages through the login history (tegata/history). */
+  history: string;
+  /** `GET` lists the user's active sessions. */
+  sessions: string;
+  /** `POST` ends one session by id. */
+  sessionRevoke: string;
+  /** `POST` ends every session but the current one. */
+  sessionsRevokeOthers: string;
+  /** `GET` reads and `PATCH` updates the privacy settings. */
+  privacy: string;
   token: string;
   revoke: string;
   jwks: string;
@@ -54,6 +64,11 @@ export const defaultEndpoints: Readonly<Endpoints> = {
   mfaFactors: "/auth/mfa/factors",
   mfaFactorRemove: "/auth/mfa/factors/remove",
   mfaRecoveryCodes: "/auth/mfa/recovery-codes",
+  history: "/auth/history",
+  sessions: "/auth/sessions",
+  sessionRevoke: "/auth/sessions/revoke",
+  sessionsRevokeOthers: "/auth/sessions/revoke-others",
+  privacy: "/auth/privacy",
   token: "/oauth/token",
   revoke: "/oauth/revoke",
   jwks: "/.well-known/jwks.json",
