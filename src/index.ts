@@ -20,12 +20,15 @@ export type {
 export { createAuthClient, defaultEndpoints, onAuthStateChange } from "./core/client";
 export type { Clock } from "./core/clock";
 export { systemClock } from "./core/clock";
-export type { PasswordIssue, TegataErrorCode, TegataErrorOptions } from "./core/errors";
+export type { IdTokenFailure, PasswordIssue, TegataErrorCode, TegataErrorOptions } from "./core/errors";
 export {
   AbortedError,
   AccountLockedError,
+  DiscoveryError,
   EmailTakenError,
   HttpError,
+  IdTokenValidationError,
+  InvalidCallbackError,
   InvalidCredentialsError,
   InvalidMfaCodeError,
   InvalidRequestError,
@@ -35,17 +38,19 @@ export {
   MfaRequiredError,
   NetworkError,
   NotSignedInError,
+  OAuthError,
   PasswordPolicyError,
   RateLimitedError,
   ResponseValidationError,
   SessionExpiredError,
+  StateMismatchError,
   TegataError,
   TimeoutError,
   UnauthorizedError,
 } from "./core/errors";
 export type { AuthEvent, AuthStateListener } from "./core/events";
 export type { RetryOptions } from "./core/http";
-export type { Session, User } from "./core/session";
+export type { Session, SessionProvider, User } from "./core/session";
 export { getSession } from "./core/state";
 export type { AuthStorage, WebStorageLike, WebStorageOptions } from "./core/storage";
 export { memoryStorage, webStorage } from "./core/storage";

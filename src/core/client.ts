@@ -102,6 +102,11 @@ export interface AuthClientOptions {
   onListenerError?: (error: unknown) => void;
   /** Timer functions, for tests. Default: the global `setTimeout` / `clearTimeout`. */
   timers?: Timers;
+  /**
+   * Where OAuth sign-ins in progress are kept across the redirect (state, nonce, PKCE verifier).
+   * It must survive a page reload: in browsers pass `webStorage(sessionStorage)`. Default: `storage`.
+   */
+  transactionStorage?: AuthStorage;
 }
 
 /** Timer functions a client uses (proactive refresh, backoff), injectable for tests. */
@@ -147,6 +152,10 @@ export interface ClientInternals {
   broadcast: ((event: AuthEvent, session: Session | null) => void) | null;
   /** Set by proactive refresh: stops it. */
   stopAutoRefresh: (() => void) | null;
+  /** Storage of OAuth transactions. */
+  readonly transactionStorage: AuthStorage;
+  /** Per-client caches of the feature modules (discovery documents, JWKS), by key. */
+  readonly cache: Map<string, unknown>;
 }
 
 /**
@@ -221,9 +230,12 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     headers: { ...options.headers },
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
+  const storage = options.storage ?? memoryStorage();
   const internals: ClientInternals = {
     http,
-    storage: options.storage ?? memoryStorage(),
+    storage,
+    transactionStorage: options.transactionStorage ?? storage,
+    cache: new Map(),
     clock: options.clock ?? systemClock(),
     emitter: createEmitter(onListenerError),
     session: null,

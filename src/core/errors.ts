@@ -31,6 +31,11 @@ export type TegataErrorCode =
   | "password_policy"
   | "oauth_error"
   | "state_mismatch"
+  | "issuer_mismatch"
+  | "invalid_callback"
+  | "id_token_invalid"
+  | "unknown_provider"
+  | "discovery_failed"
   | (string & {});
 
 const MARKER = "__tegataError";
@@ -218,4 +223,70 @@ export class PasswordPolicyError extends TegataError {
     super(message, "password_policy", options);
     this.issues = options.issues ?? [];
   }
+}
+
+/** The OAuth provider answered with an error (`error=access_denied` in the callback, or a token-endpoint error). */
+export class OAuthError extends TegataError {
+  static override code: TegataErrorCode = "oauth_error";
+  /** The RFC 6749 `error` value, such as `access_denied`. */
+  readonly error: string;
+  /** The provider's `error_description`, when given (shown to developers, not a secret). */
+  readonly errorDescription: string | undefined;
+  constructor(
+    message: string,
+    options: TegataErrorOptions & { error: string; errorDescription?: string | undefined },
+  ) {
+    super(message, "oauth_error", options);
+    this.error = options.error;
+    this.errorDescription = options.errorDescription;
+  }
+}
+
+/** The callback's `state` is missing or matches no pending sign-in (forged, expired or replayed). */
+export class StateMismatchError extends TegataError {
+  static override code: TegataErrorCode = "state_mismatch";
+}
+
+/** The issuer in the callback (RFC 9207 `iss`) or in discovery differs from the one expected. */
+export class IssuerMismatchError extends TegataError {
+  static override code: TegataErrorCode = "issuer_mismatch";
+}
+
+/** The callback URL is malformed: no `code`, or a `returnTo` that leaves the origin. */
+export class InvalidCallbackError extends TegataError {
+  static override code: TegataErrorCode = "invalid_callback";
+}
+
+/** Why an ID token was refused. */
+export type IdTokenFailure =
+  | "missing"
+  | "malformed"
+  | "signature"
+  | "algorithm"
+  | "issuer"
+  | "audience"
+  | "azp"
+  | "expired"
+  | "iat"
+  | "nonce";
+
+/** The ID token is missing, malformed, wrongly signed or carries claims that do not match. */
+export class IdTokenValidationError extends TegataError {
+  static override code: TegataErrorCode = "id_token_invalid";
+  /** Which check failed. */
+  readonly reason: IdTokenFailure;
+  constructor(message: string, options: TegataErrorOptions & { reason: IdTokenFailure }) {
+    super(message, "id_token_invalid", options);
+    this.reason = options.reason;
+  }
+}
+
+/** The callback belongs to a provider this call was not given. */
+export class UnknownProviderError extends TegataError {
+  static override code: TegataErrorCode = "unknown_provider";
+}
+
+/** OpenID Connect discovery failed or returned unusable metadata. */
+export class DiscoveryError extends TegataError {
+  static override code: TegataErrorCode = "discovery_failed";
 }

@@ -39,6 +39,18 @@ export interface Session {
   scope?: string;
   /** The user, when the server described it. */
   user: User | null;
+  /** For sessions from an OAuth / OpenID Connect provider: where to refresh and revoke them. */
+  provider?: SessionProvider;
+}
+
+/** The OAuth provider a session came from (absent for sessions of the tegata API itself). */
+export interface SessionProvider {
+  /** The provider's id, such as `google`. */
+  id: string;
+  issuer: string;
+  clientId: string;
+  tokenEndpoint: string;
+  revocationEndpoint?: string;
 }
 
 /** @internal converts the wire user to the public shape. */
@@ -90,6 +102,7 @@ export function sessionFromTokens(
   if (idToken !== undefined) session.idToken = idToken;
   const scope = tokens.scope ?? previous?.scope;
   if (scope !== undefined) session.scope = scope;
+  if (previous?.provider) session.provider = previous.provider;
   return session;
 }
 
@@ -118,6 +131,15 @@ const StoredSessionSchema = z.object({
   id_token: z.optional(z.string()),
   scope: z.optional(z.string()),
   user: z.nullable(UserSchema),
+  provider: z.optional(
+    z.object({
+      id: z.string(),
+      issuer: z.string(),
+      client_id: z.string(),
+      token_endpoint: z.string(),
+      revocation_endpoint: z.optional(z.string()),
+    }),
+  ),
 });
 
 /** @internal serialises a session for storage (without the refresh token when asked). */
@@ -132,6 +154,11 @@ export function serializeSession(session: Session, includeRefreshToken = true): 
   if (includeRefreshToken && session.refreshToken !== undefined) stored.refresh_token = session.refreshToken;
   if (session.idToken !== undefined) stored.id_token = session.idToken;
   if (session.scope !== undefined) stored.scope = session.scope;
+  if (session.provider) {
+    const p = session.provider;
+    stored.provider = { id: p.id, issuer: p.issuer, client_id: p.clientId, token_endpoint: p.tokenEndpoint };
+    if (p.revocationEndpoint !== undefined) stored.provider.revocation_endpoint = p.revocationEndpoint;
+  }
   return JSON.stringify(stored);
 }
 
@@ -158,5 +185,10 @@ export function deserializeSession(raw: string | null | undefined): Session | nu
   if (s.refresh_token !== undefined) session.refreshToken = s.refresh_token;
   if (s.id_token !== undefined) session.idToken = s.id_token;
   if (s.scope !== undefined) session.scope = s.scope;
+  if (s.provider) {
+    const p = s.provider;
+    session.provider = { id: p.id, issuer: p.issuer, clientId: p.client_id, tokenEndpoint: p.token_endpoint };
+    if (p.revocation_endpoint !== undefined) session.provider.revocationEndpoint = p.revocation_endpoint;
+  }
   return session;
 }

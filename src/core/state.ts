@@ -180,11 +180,12 @@ async function performRefresh(auth: AuthClient): Promise<Session> {
     grant_type: "refresh_token",
     refresh_token: current.refreshToken,
   };
-  if (auth.options.clientId) form.client_id = auth.options.clientId;
+  const clientId = current.provider?.clientId ?? auth.options.clientId;
+  if (clientId) form.client_id = clientId;
   try {
     const response = await send(state.http, {
       method: "POST",
-      url: endpointUrl(auth, "token"),
+      url: current.provider?.tokenEndpoint ?? endpointUrl(auth, "token"),
       form,
       dialect: "oauth",
     });

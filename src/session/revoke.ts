@@ -5,7 +5,7 @@ import { clearSession, endpointUrl, loadSession } from "../core/state";
 
 /**
  * Revokes the session's refresh token at the server's RFC 7009 revocation endpoint (`revoke`,
- * default `/oauth/revoke`), then removes the session here (`SIGNED_OUT`). A server without the
+ * default `/oauth/revoke`; for an OAuth session, the provider's `revocation_endpoint`), then removes the session here (`SIGNED_OUT`). A server without the
  * endpoint (404, 405, 501) is not an error; the local sign-out happens in every case.
  *
  * @returns whether the server confirmed the revocation
@@ -27,11 +27,18 @@ export async function revokeSession(
     token,
     token_type_hint: session.refreshToken ? "refresh_token" : "access_token",
   };
-  if (auth.options.clientId) form.client_id = auth.options.clientId;
+  const clientId = session.provider?.clientId ?? auth.options.clientId;
+  if (clientId) form.client_id = clientId;
+  const url = session.provider ? session.provider.revocationEndpoint : endpointUrl(auth, "revoke");
+  if (url === undefined) {
+    // The provider has no revocation endpoint: sign out here only.
+    await clearSession(auth);
+    return false;
+  }
   try {
     const response = await send(auth._internal.http, {
       method: "POST",
-      url: endpointUrl(auth, "revoke"),
+      url,
       form,
       signal: options.signal,
       dialect: "oauth",
