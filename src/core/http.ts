@@ -22,6 +22,7 @@ import {
   MfaChallengeExpiredError,
   MfaRequiredError,
   NetworkError,
+  OAuthError,
   PasswordPolicyError,
   RateLimitedError,
   ResponseValidationError,
@@ -82,8 +83,13 @@ export interface RequestSpec {
   form?: Record<string, string>;
   bearer?: string;
   signal?: AbortSignal | undefined;
-  /** Error dialect of the endpoint: problem+json (default) or RFC 6749 (token endpoints). */
-  dialect?: "problem" | "oauth";
+  /**
+   * Error dialect of the endpoint: problem+json (default), RFC 6749 for the refresh grant
+   * (`invalid_grant` ends the session), or RFC 6749 for a code exchange (every error an `OAuthError`).
+   */
+  dialect?: "problem" | "oauth" | "oauth-exchange";
+  /** Extra request headers (client authentication). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -91,7 +97,7 @@ export interface RequestSpec {
  * {@link TegataError}; HTTP errors are mapped from the body's `code` (or OAuth `error`).
  */
 export async function send(http: KyInstance, spec: RequestSpec): Promise<Response> {
-  const headers: Record<string, string> = { accept: "application/json" };
+  const headers: Record<string, string> = { accept: "application/json", ...spec.headers };
   if (spec.bearer !== undefined) headers.authorization = `Bearer ${spec.bearer}`;
   const options: Parameters<KyInstance>[1] = { method: spec.method, headers };
   if (spec.signal) options.signal = spec.signal;
@@ -154,7 +160,7 @@ function describe(status: number): string {
 export function httpError(
   response: Response,
   data: unknown,
-  dialect: "problem" | "oauth",
+  dialect: "problem" | "oauth" | "oauth-exchange",
   cause?: unknown,
 ): TegataError {
   const status = response.status;
@@ -162,6 +168,16 @@ export function httpError(
   const headerRetryAfter = parseRetryAfter(response.headers.get("retry-after"));
   const base = { status, cause };
 
+  if (dialect === "oauth-exchange") {
+    const parsed = OAuthErrorSchema.safeParse(body);
+    if (parsed.success) {
+      return new OAuthError(`The token endpoint answered ${parsed.data.error}`, {
+        ...base,
+        error: parsed.data.error,
+        errorDescription: parsed.data.error_description,
+      });
+    }
+  }
   if (dialect === "oauth") {
     const parsed = OAuthErrorSchema.safeParse(body);
     if (parsed.success) {

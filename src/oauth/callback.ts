@@ -1,0 +1,176 @@
+import type { AuthClient } from "../core/client";
+import {
+  IdTokenValidationError,
+  InvalidCallbackError,
+  IssuerMismatchError,
+  OAuthError,
+  StateMismatchError,
+  UnknownProviderError,
+} from "../core/errors";
+import { processJson, send } from "../core/http";
+import { type Session, sessionFromTokens, type User } from "../core/session";
+import { setSession } from "../core/state";
+import { TokenResponseSchema } from "../wire";
+import { discover } from "./discovery";
+import { validateIdToken } from "./id-token";
+import type { OAuthProvider } from "./providers";
+import { takeTransaction } from "./transaction";
+
+/** Options of {@link handleRedirectCallback}. */
+export interface RedirectCallbackOptions {
+  /**
+   * The providers this app uses. Needed for confidential clients (the client secret is never
+   * stored with the pending sign-in); when given, a callback of another provider is refused.
+   */
+  providers?: readonly OAuthProvider[];
+  /** Tolerance for `exp` and `iat` of the ID token, in seconds. Default 60. */
+  clockToleranceSeconds?: number;
+  signal?: AbortSignal;
+}
+
+/** The result of {@link handleRedirectCallback}. */
+export interface RedirectCallbackResult {
+  session: Session;
+  /** The `returnTo` given to `createAuthorizationUrl` (a path on this site), or `null`. */
+  returnTo: string | null;
+  /** The provider's id, such as `google`. */
+  providerId: string;
+  /** The validated ID token's claims, when there was one. */
+  claims: Record<string, unknown> | null;
+}
+
+function callbackParams(input: string | URL | URLSearchParams): URLSearchParams {
+  if (input instanceof URLSearchParams) return input;
+  if (input instanceof URL || /^[a-z][a-z0-9+.-]*:/i.test(input)) {
+    const url = input instanceof URL ? input : new URL(input);
+    if (url.searchParams.has("state") || url.searchParams.has("error") || !url.hash) return url.searchParams;
+    return new URLSearchParams(url.hash.slice(1)); // response_mode=fragment
+  }
+  return new URLSearchParams(input.replace(/^[?#]/, "")); // a query string or a form_post body
+}
+
+function userFromClaims(claims: Record<string, unknown>): User {
+  const user: User = { id: String(claims.sub), email: typeof claims.email === "string" ? claims.email : "" };
+  if (typeof claims.name === "string") user.name = claims.name;
+  if (typeof claims.email_verified === "boolean") user.emailVerified = claims.email_verified;
+  return user;
+}
+
+/**
+ * Completes a sign-in on the redirect URI: checks `state` (and the RFC 9207 `iss`), turns a
+ * provider error into an `OAuthError`, exchanges the code with the PKCE verifier, validates the ID
+ * token (signature, `iss`, `aud`/`azp`, `exp`, `iat`, `nonce`), stores the session (refreshable and
+ * revocable at the provider through `tegata/session`) and emits `SIGNED_IN`.
+ *
+ * The pending sign-in is removed before anything can fail, so a callback is usable once: replaying
+ * it, even after a success, gives `StateMismatchError`.
+ *
+ * @param input - the callback URL, its query string, or the body of a `form_post` callback
+ * @throws StateMismatchError, IssuerMismatchError, OAuthError, InvalidCallbackError,
+ * UnknownProviderError, IdTokenValidationError (with `reason`), DiscoveryError, NetworkError.
+ * @example
+ * ```ts
+ * const { returnTo } = await handleRedirectCallback(auth, location.href);
+ * history.replaceState(null, "", returnTo ?? "/");
+ * ```
+ */
+export async function handleRedirectCallback(
+  auth: AuthClient,
+  input: string | URL | URLSearchParams,
+  options: RedirectCallbackOptions = {},
+): Promise<RedirectCallbackResult> {
+  let params: URLSearchParams;
+  try {
+    params = callbackParams(input);
+  } catch (error) {
+    throw new InvalidCallbackError("The callback URL is malformed", undefined, { cause: error });
+  }
+  const state = params.get("state");
+  if (!state) throw new StateMismatchError("The callback has no state");
+  const tx = await takeTransaction(auth, state);
+  if (!tx)
+    throw new StateMismatchError("The callback matches no pending sign-in (expired, replayed or forged)");
+
+  let provider: OAuthProvider | undefined;
+  if (options.providers) {
+    provider = options.providers.find((p) => p.id === tx.providerId);
+    if (!provider || provider.issuer !== tx.issuer || provider.clientId !== tx.clientId) {
+      throw new UnknownProviderError(
+        `The callback is for provider "${tx.providerId}", which this call was not given`,
+      );
+    }
+  }
+
+  const error = params.get("error");
+  if (error) {
+    throw new OAuthError(`The provider refused the sign-in (${error})`, {
+      error,
+      errorDescription: params.get("error_description") ?? undefined,
+    });
+  }
+  const metadata = await discover(auth, provider ?? tx.issuer);
+  const iss = params.get("iss");
+  if (iss !== null && iss !== tx.issuer)
+    throw new IssuerMismatchError("The callback comes from another issuer");
+  if (iss === null && metadata.authorization_response_iss_parameter_supported) {
+    throw new IssuerMismatchError("The callback lacks the iss parameter its provider promises");
+  }
+  const code = params.get("code");
+  if (!code) throw new InvalidCallbackError("The callback has no authorization code");
+
+  const form: Record<string, string> = {
+    grant_type: "authorization_code",
+    code,
+    redirect_uri: tx.redirectUri,
+    code_verifier: tx.verifier,
+    client_id: tx.clientId,
+  };
+  const headers: Record<string, string> = {};
+  const secret = provider?.clientSecret;
+  if (secret !== undefined) {
+    const methods = metadata.token_endpoint_auth_methods_supported ?? ["client_secret_basic"];
+    if (methods.includes("client_secret_post") && !methods.includes("client_secret_basic")) {
+      form.client_secret = secret;
+    } else {
+      const enc = (v: string) => encodeURIComponent(v).replace(/%20/g, "+");
+      headers.authorization = `Basic ${btoa(`${enc(tx.clientId)}:${enc(secret)}`)}`;
+    }
+  }
+  const response = await send(auth._internal.http, {
+    method: "POST",
+    url: metadata.token_endpoint,
+    form,
+    headers,
+    signal: options.signal,
+    dialect: "oauth-exchange",
+  });
+  const receivedAt = auth._internal.clock.now();
+  const tokens = await processJson(response, TokenResponseSchema);
+
+  let claims: Record<string, unknown> | null = null;
+  const openid = tx.scopes.includes("openid");
+  if (openid && !tokens.id_token) {
+    throw new IdTokenValidationError("The token response has no ID token although openid was asked", {
+      reason: "missing",
+    });
+  }
+  if (tokens.id_token && openid) {
+    claims = await validateIdToken(auth, tokens.id_token, {
+      issuer: tx.issuer,
+      clientId: tx.clientId,
+      nonce: tx.nonce,
+      metadata,
+      clockToleranceSeconds: options.clockToleranceSeconds ?? 60,
+    });
+  }
+  const session = sessionFromTokens(tokens, claims ? userFromClaims(claims) : null, receivedAt);
+  session.provider = {
+    id: tx.providerId,
+    issuer: tx.issuer,
+    clientId: tx.clientId,
+    tokenEndpoint: metadata.token_endpoint,
+  };
+  if (metadata.revocation_endpoint) session.provider.revocationEndpoint = metadata.revocation_endpoint;
+  await setSession(auth, session, "SIGNED_IN");
+  return { session, returnTo: tx.returnTo, providerId: tx.providerId, claims };
+}

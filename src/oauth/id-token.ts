@@ -1,0 +1,112 @@
+import {
+  createRemoteJWKSet,
+  customFetch,
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+  jwtVerify,
+} from "jose";
+import type { AuthClient } from "../core/client";
+import { type IdTokenFailure, IdTokenValidationError } from "../core/errors";
+import type { ProviderMetadata } from "./discovery";
+
+const DEFAULT_ALGS = [
+  "RS256",
+  "ES256",
+  "PS256",
+  "EdDSA",
+  "RS384",
+  "RS512",
+  "ES384",
+  "ES512",
+  "PS384",
+  "PS512",
+];
+
+function fail(reason: IdTokenFailure, message: string, cause?: unknown): never {
+  throw new IdTokenValidationError(message, { reason, cause });
+}
+
+function jwks(auth: AuthClient, uri: string) {
+  const key = `oauth:jwks:${uri}`;
+  let set = auth._internal.cache.get(key) as ReturnType<typeof createRemoteJWKSet> | undefined;
+  if (!set) {
+    set = createRemoteJWKSet(new URL(uri), {
+      [customFetch]: (url: string, init: RequestInit) => auth._internal.fetch(url, init),
+    });
+    auth._internal.cache.set(key, set);
+  }
+  return set;
+}
+
+/**
+ * @internal validates an ID token (OpenID Connect Core 3.1.3.7): signature against the provider's
+ * JWKS with an allowed algorithm (never `none`), `iss`, `aud` (and `azp` with several audiences),
+ * `exp`, `iat` with a clock tolerance, and `nonce`.
+ */
+export async function validateIdToken(
+  auth: AuthClient,
+  idToken: string,
+  expected: {
+    issuer: string;
+    clientId: string;
+    nonce: string;
+    metadata: ProviderMetadata;
+    clockToleranceSeconds: number;
+  },
+): Promise<JWTPayload> {
+  let alg: string | undefined;
+  try {
+    alg = decodeProtectedHeader(idToken).alg;
+  } catch (error) {
+    fail("malformed", "The ID token is malformed", error);
+  }
+  const allowed = (expected.metadata.id_token_signing_alg_values_supported ?? DEFAULT_ALGS).filter(
+    (a) => a !== "none" && !a.startsWith("HS"),
+  );
+  if (!alg || alg === "none" || !allowed.includes(alg)) {
+    fail("algorithm", `The ID token's algorithm ${alg ?? "(none)"} is not allowed`);
+  }
+  if (!expected.metadata.jwks_uri) fail("signature", "The provider publishes no JWKS to verify the ID token");
+  const now = auth._internal.clock.now();
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(idToken, jwks(auth, expected.metadata.jwks_uri), {
+      issuer: expected.issuer,
+      audience: expected.clientId,
+      algorithms: allowed,
+      clockTolerance: expected.clockToleranceSeconds,
+      currentDate: new Date(now),
+      requiredClaims: ["sub", "iat", "exp"],
+    }));
+  } catch (error) {
+    if (error instanceof errors.JWTExpired) fail("expired", "The ID token has expired", error);
+    if (error instanceof errors.JWTClaimValidationFailed) {
+      const claim = error.claim;
+      if (claim === "iss") fail("issuer", "The ID token's issuer does not match", error);
+      if (claim === "aud") fail("audience", "The ID token is not for this client", error);
+      if (claim === "iat" || claim === "nbf") fail("iat", "The ID token is not valid yet", error);
+      fail("malformed", `The ID token lacks a valid ${claim} claim`, error);
+    }
+    if (error instanceof errors.JOSEAlgNotAllowed)
+      fail("algorithm", "The ID token's algorithm is not allowed", error);
+    if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey) {
+      fail("signature", "The ID token's signature is invalid", error);
+    }
+    if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) {
+      fail("malformed", "The ID token is malformed", error);
+    }
+    throw error;
+  }
+  if (typeof payload.iat !== "number" || payload.iat * 1000 > now + expected.clockToleranceSeconds * 1000) {
+    fail("iat", "The ID token was issued in the future");
+  }
+  const aud = payload.aud;
+  const azp = (payload as { azp?: unknown }).azp;
+  if (Array.isArray(aud) && aud.length > 1 && azp === undefined) {
+    fail("azp", "An ID token with several audiences needs azp");
+  }
+  if (azp !== undefined && azp !== expected.clientId) fail("azp", "The ID token's azp is not this client");
+  if (payload.nonce !== expected.nonce) fail("nonce", "The ID token's nonce does not match this sign-in");
+  return payload;
+}

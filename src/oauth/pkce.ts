@@ -1,0 +1,24 @@
+import { base64url } from "jose";
+
+/** A random URL-safe string of `bytes` random bytes (43 characters for 32 bytes). */
+export function randomString(bytes = 32): string {
+  return base64url.encode(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+/**
+ * The RFC 7636 S256 code challenge of a PKCE code verifier: `BASE64URL(SHA-256(ASCII(verifier)))`.
+ *
+ * @example
+ * ```ts
+ * await pkceChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"); // "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+ * ```
+ */
+export async function pkceChallenge(verifier: string): Promise<string> {
+  if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) {
+    throw new TypeError(
+      "tegata: a PKCE code verifier is 43 to 128 unreserved characters (RFC 7636 section 4.1)",
+    );
+  }
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  return base64url.encode(new Uint8Array(digest));
+}

@@ -1,0 +1,115 @@
+import * as z from "zod/mini";
+import type { AuthClient } from "../core/client";
+
+/** @internal what is kept across the redirect. */
+export interface Transaction {
+  state: string;
+  providerId: string;
+  issuer: string;
+  clientId: string;
+  redirectUri: string;
+  verifier: string;
+  nonce: string;
+  scopes: string[];
+  returnTo: string | null;
+  createdAt: number;
+}
+
+const TransactionSchema = z.object({
+  v: z.literal(1),
+  state: z.string(),
+  provider_id: z.string(),
+  issuer: z.string(),
+  client_id: z.string(),
+  redirect_uri: z.string(),
+  verifier: z.string(),
+  nonce: z.string(),
+  scopes: z.array(z.string()),
+  return_to: z.nullable(z.string()),
+  created_at: z.number(),
+});
+
+const IndexSchema = z.array(z.tuple([z.string(), z.number()]));
+
+/** A pending sign-in expires after 10 minutes. */
+export const TRANSACTION_TTL_MS = 10 * 60_000;
+
+const keyOf = (auth: AuthClient, state: string) => `${auth.options.storageKey}.oauth.${state}`;
+const indexKey = (auth: AuthClient) => `${auth.options.storageKey}.oauth`;
+
+async function readIndex(auth: AuthClient): Promise<Array<[string, number]>> {
+  try {
+    const raw = await auth._internal.transactionStorage.getItem(indexKey(auth));
+    const parsed = IndexSchema.safeParse(raw ? JSON.parse(raw) : []);
+    return parsed.success ? parsed.data : [];
+  } catch {
+    return [];
+  }
+}
+
+/** @internal stores a transaction under its state (several flows can be pending) and sweeps expired ones. */
+export async function saveTransaction(auth: AuthClient, tx: Transaction): Promise<void> {
+  const storage = auth._internal.transactionStorage;
+  const now = auth._internal.clock.now();
+  const index = await readIndex(auth);
+  const keep: Array<[string, number]> = [];
+  for (const [state, createdAt] of index) {
+    if (now - createdAt > TRANSACTION_TTL_MS) await storage.removeItem(keyOf(auth, state));
+    else keep.push([state, createdAt]);
+  }
+  keep.push([tx.state, tx.createdAt]);
+  await storage.setItem(
+    keyOf(auth, tx.state),
+    JSON.stringify({
+      v: 1,
+      state: tx.state,
+      provider_id: tx.providerId,
+      issuer: tx.issuer,
+      client_id: tx.clientId,
+      redirect_uri: tx.redirectUri,
+      verifier: tx.verifier,
+      nonce: tx.nonce,
+      scopes: tx.scopes,
+      return_to: tx.returnTo,
+      created_at: tx.createdAt,
+    }),
+  );
+  await storage.setItem(indexKey(auth), JSON.stringify(keep));
+}
+
+/** @internal reads and deletes a transaction (single use); `null` when unknown, corrupted or expired. */
+export async function takeTransaction(auth: AuthClient, state: string): Promise<Transaction | null> {
+  const storage = auth._internal.transactionStorage;
+  let raw: string | null = null;
+  try {
+    raw = await storage.getItem(keyOf(auth, state));
+  } catch {
+    raw = null;
+  }
+  await storage.removeItem(keyOf(auth, state));
+  const index = await readIndex(auth);
+  await storage.setItem(indexKey(auth), JSON.stringify(index.filter(([s]) => s !== state)));
+  if (!raw) return null;
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const parsed = TransactionSchema.safeParse(data);
+  if (!parsed.success || parsed.data.state !== state) return null;
+  const t = parsed.data;
+  if (auth._internal.clock.now() - t.created_at > TRANSACTION_TTL_MS) return null;
+  return {
+    state: t.state,
+    providerId: t.provider_id,
+    issuer: t.issuer,
+    clientId: t.client_id,
+    redirectUri: t.redirect_uri,
+    verifier: t.verifier,
+    nonce: t.nonce,
+    scopes: t.scopes,
+    returnTo: t.return_to,
+    createdAt: t.created_at,
+  };
+}
