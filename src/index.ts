@@ -33,6 +33,7 @@ export {
   InvalidMfaCodeError,
   InvalidRequestError,
   InvalidTokenError,
+  IssuerMismatchError,
   isTegataError,
   MfaChallengeExpiredError,
   MfaRequiredError,
@@ -47,6 +48,7 @@ export {
   TegataError,
   TimeoutError,
   UnauthorizedError,
+  UnknownProviderError,
 } from "./core/errors";
 export type { AuthEvent, AuthStateListener } from "./core/events";
 export type { RetryOptions } from "./core/http";

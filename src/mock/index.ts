@@ -11,6 +11,16 @@
  * ```
  * @module
  */
+
+export type {
+  MockIdTokenClaims,
+  MockOidcClient,
+  MockOidcProvider,
+  MockOidcProviderOptions,
+  MockOidcUser,
+  MockTokenResponse,
+} from "./oidc-provider";
+export { createMockOidcProvider } from "./oidc-provider";
 export { createMockAuth } from "./server";
 export type {
   MockAuth,

@@ -1,0 +1,463 @@
+/**
+ * An in-memory OpenID Connect provider (authorization server) as msw handlers: discovery,
+ * authorize with auto-consent, token (authorization_code with PKCE, refresh_token with rotation
+ * and reuse detection), JWKS, userinfo and RFC 7009 revocation.
+ *
+ * @module
+ */
+import {
+  type CryptoKey,
+  exportJWK,
+  generateKeyPair,
+  type JSONWebKeySet,
+  type JWTPayload,
+  SignJWT,
+  UnsecuredJWT,
+} from "jose";
+import type { HttpHandler } from "msw";
+import { HttpResponse, http } from "msw";
+import { randomToken, sha256 } from "./crypto";
+import type { MockClock } from "./types";
+
+/** A user of the mock provider. */
+export interface MockOidcUser {
+  /** Subject identifier. Default: derived from the email. */
+  sub?: string;
+  email: string;
+  name?: string;
+  emailVerified?: boolean;
+}
+
+/** A registered client. Without any, every client id and redirect URI is accepted (public clients). */
+export interface MockOidcClient {
+  clientId: string;
+  /** Confidential clients authenticate with `client_secret_basic` or `client_secret_post`. */
+  clientSecret?: string;
+  redirectUris: string[];
+}
+
+/** Options of {@link createMockOidcProvider}. */
+export interface MockOidcProviderOptions {
+  /** The issuer, such as `https://accounts.google.com` (msw intercepts it). */
+  issuer: string;
+  users?: MockOidcUser[];
+  clients?: MockOidcClient[];
+  /** A shared clock (for example `createMockAuth(...).clock`), a start time, or a time source. */
+  now?: MockClock | Date | number | (() => number);
+  accessTokenTtlSeconds?: number;
+  idTokenTtlSeconds?: number;
+  refreshTokenTtlSeconds?: number;
+  /** Send RFC 9207 `iss` in the authorization response. Default true. */
+  issParameter?: boolean;
+}
+
+/** A token response about to be sent, which a test may change. */
+export interface MockTokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token?: string;
+  id_token?: string;
+  scope: string;
+  [key: string]: unknown;
+}
+
+/** What the token endpoint would put in an ID token. */
+export interface MockIdTokenClaims extends JWTPayload {
+  nonce?: string;
+  email?: string;
+  name?: string;
+  email_verified?: boolean;
+  azp?: string;
+}
+
+/** The mock provider returned by {@link createMockOidcProvider}. */
+export interface MockOidcProvider {
+  readonly handlers: HttpHandler[];
+  readonly issuer: string;
+  readonly clock: MockClock;
+  /** The next authorization signs in as this user (by email), instead of `login_hint` or the first user. */
+  selectUser(email: string): void;
+  /** The next authorization answers with this error (`access_denied`, `login_required`, …). */
+  failNextAuthorization(error: string, description?: string): void;
+  /**
+   * Changes the next token response of the authorization_code grant: return new claims for the
+   * ID token, or a whole response. Tests use it for tampered, expired or nonce-less ID tokens.
+   */
+  interceptNextToken(change: {
+    idTokenClaims?: (claims: MockIdTokenClaims) => MockIdTokenClaims;
+    idTokenAlg?: "ES256" | "none";
+    /** Sign with a key the JWKS does not contain. */
+    foreignKey?: boolean;
+    response?: (body: MockTokenResponse) => Record<string, unknown>;
+  }): void;
+  /** Requests answered per path (relative to the issuer), such as `count("/token")`. */
+  count(path: string): number;
+  /** The public keys. */
+  jwks(): Promise<JSONWebKeySet>;
+}
+
+interface CodeRecord {
+  clientId: string;
+  redirectUri: string;
+  challenge: string;
+  nonce: string | null;
+  scope: string;
+  user: Required<MockOidcUser>;
+  expiresAt: number;
+  used: boolean;
+  family: string | null;
+}
+
+interface RefreshRecord {
+  clientId: string;
+  family: string;
+  scope: string;
+  user: Required<MockOidcUser>;
+  used: boolean;
+  expiresAt: number;
+}
+
+function clockFrom(now: MockOidcProviderOptions["now"]): MockClock {
+  if (typeof now === "object" && now !== null && !(now instanceof Date)) return now;
+  const source =
+    typeof now === "function"
+      ? now
+      : now === undefined
+        ? () => Date.now()
+        : () => (typeof now === "number" ? now : now.getTime());
+  let offset = 0;
+  return {
+    now: () => source() + offset,
+    advance: (ms) => {
+      offset += ms;
+    },
+    set: (t) => {
+      offset = (typeof t === "number" ? t : t.getTime()) - source();
+    },
+  };
+}
+
+const oauthError = (error: string, description: string, status = 400) =>
+  HttpResponse.json(
+    { error, error_description: description },
+    { status, headers: { "cache-control": "no-store" } },
+  );
+
+/**
+ * Creates an in-memory OpenID Connect provider. Mount several (Google, Apple, Yahoo! JAPAN
+ * issuers) to mock social sign-in end to end.
+ *
+ * @example
+ * ```ts
+ * const googleMock = createMockOidcProvider({ issuer: "https://accounts.google.com", users: [{ email: "a@gmail.com" }] });
+ * setupServer(...googleMock.handlers).listen();
+ * ```
+ */
+export function createMockOidcProvider(options: MockOidcProviderOptions): MockOidcProvider {
+  const issuer = options.issuer.replace(/\/+$/, "");
+  const clock = clockFrom(options.now);
+  const accessTtl = options.accessTokenTtlSeconds ?? 3600;
+  const idTtl = options.idTokenTtlSeconds ?? 3600;
+  const refreshTtl = options.refreshTokenTtlSeconds ?? 30 * 24 * 3600;
+  const users: Array<Required<MockOidcUser>> = (options.users ?? [{ email: "user@example.com" }]).map(
+    (u) => ({
+      sub: u.sub ?? `sub-${u.email.replace(/[^a-z0-9]/gi, "-")}`,
+      email: u.email,
+      name: u.name ?? u.email.split("@")[0] ?? u.email,
+      emailVerified: u.emailVerified ?? true,
+    }),
+  );
+  const codes = new Map<string, CodeRecord>();
+  const refreshTokens = new Map<string, RefreshRecord>();
+  const revokedFamilies = new Set<string>();
+  const accessTokens = new Map<
+    string,
+    { user: Required<MockOidcUser>; expiresAt: number; family: string | null }
+  >();
+  const counts = new Map<string, number>();
+  let selected: string | null = null;
+  let nextError: { error: string; description?: string | undefined } | null = null;
+  let intercept: Parameters<MockOidcProvider["interceptNextToken"]>[0] | null = null;
+  let keys: Promise<{ privateKey: CryptoKey; publicKey: CryptoKey; kid: string }> | null = null;
+  const signingKeys = () => {
+    keys ??= generateKeyPair("ES256", { extractable: true }).then((pair) => ({
+      ...pair,
+      kid: randomToken(8),
+    }));
+    return keys;
+  };
+
+  const path = (p: string) => `${issuer}${p}`;
+  const counted = (p: string) => counts.set(p, (counts.get(p) ?? 0) + 1);
+
+  const findClient = (clientId: string | null) =>
+    options.clients?.find((c) => c.clientId === clientId) ??
+    (options.clients ? undefined : clientId ? { clientId, redirectUris: [] as string[] } : undefined);
+
+  function authenticateClient(request: Request, form: URLSearchParams): MockOidcClient | null {
+    let clientId = form.get("client_id");
+    let secret = form.get("client_secret");
+    const header = request.headers.get("authorization");
+    if (header?.startsWith("Basic ")) {
+      const [id, pass] = atob(header.slice(6)).split(":");
+      clientId = decodeURIComponent((id ?? "").replace(/\+/g, " "));
+      secret = decodeURIComponent((pass ?? "").replace(/\+/g, " "));
+    }
+    const client = findClient(clientId);
+    if (!client) return null;
+    if (client.clientSecret !== undefined && client.clientSecret !== secret) return null;
+    return client;
+  }
+
+  async function issue(
+    client: string,
+    user: Required<MockOidcUser>,
+    scope: string,
+    nonce: string | null,
+    family: string,
+    withIdToken: boolean,
+  ): Promise<MockTokenResponse> {
+    const { privateKey, kid } = await signingKeys();
+    const now = clock.now();
+    const iat = Math.floor(now / 1000);
+    const accessToken = randomToken(32);
+    accessTokens.set(accessToken, { user, expiresAt: now + accessTtl * 1000, family });
+    const refreshToken = randomToken(32);
+    refreshTokens.set(refreshToken, {
+      clientId: client,
+      family,
+      scope,
+      user,
+      used: false,
+      expiresAt: now + refreshTtl * 1000,
+    });
+    const body: MockTokenResponse = {
+      access_token: accessToken,
+      token_type: "Bearer",
+      expires_in: accessTtl,
+      refresh_token: refreshToken,
+      scope,
+    };
+    if (withIdToken && scope.split(" ").includes("openid")) {
+      let claims: MockIdTokenClaims = {
+        iss: issuer,
+        sub: user.sub,
+        aud: client,
+        iat,
+        exp: iat + idTtl,
+        email: user.email,
+        email_verified: user.emailVerified,
+        name: user.name,
+        ...(nonce ? { nonce } : {}),
+      };
+      const change = intercept;
+      if (change?.idTokenClaims) claims = change.idTokenClaims(claims);
+      if (change?.idTokenAlg === "none") {
+        body.id_token = new UnsecuredJWT(claims).encode();
+      } else {
+        const key = change?.foreignKey ? (await generateKeyPair("ES256")).privateKey : privateKey;
+        body.id_token = await new SignJWT(claims)
+          .setProtectedHeader({ alg: "ES256", kid, typ: "JWT" })
+          .sign(key);
+      }
+    }
+    return body;
+  }
+
+  const handlers: HttpHandler[] = [
+    http.get(path("/.well-known/openid-configuration"), () => {
+      counted("/.well-known/openid-configuration");
+      return HttpResponse.json({
+        issuer,
+        authorization_endpoint: path("/authorize"),
+        token_endpoint: path("/token"),
+        jwks_uri: path("/jwks"),
+        userinfo_endpoint: path("/userinfo"),
+        revocation_endpoint: path("/revoke"),
+        response_types_supported: ["code"],
+        response_modes_supported: ["query", "form_post"],
+        grant_types_supported: ["authorization_code", "refresh_token"],
+        subject_types_supported: ["public"],
+        id_token_signing_alg_values_supported: ["ES256"],
+        code_challenge_methods_supported: ["S256"],
+        token_endpoint_auth_methods_supported: ["none", "client_secret_basic", "client_secret_post"],
+        scopes_supported: ["openid", "email", "profile", "name", "offline_access"],
+        authorization_response_iss_parameter_supported: options.issParameter !== false,
+      });
+    }),
+
+    http.get(path("/jwks"), async () => {
+      counted("/jwks");
+      return HttpResponse.json(await jwks());
+    }),
+
+    http.get(path("/authorize"), ({ request }) => {
+      counted("/authorize");
+      const q = new URL(request.url).searchParams;
+      const client = findClient(q.get("client_id"));
+      const redirectUri = q.get("redirect_uri") ?? "";
+      if (
+        !client ||
+        (options.clients && !client.redirectUris.includes(redirectUri)) ||
+        !/^https?:/.test(redirectUri)
+      ) {
+        // Never redirect to an unverified URI (RFC 6749 section 4.1.2.1).
+        return new HttpResponse("invalid client or redirect_uri", { status: 400 });
+      }
+      const respond = (params: Record<string, string>) => {
+        const state = q.get("state");
+        const all: Record<string, string> = { ...params, ...(state ? { state } : {}) };
+        if (options.issParameter !== false) all.iss = issuer;
+        if (q.get("response_mode") === "form_post") {
+          const inputs = Object.entries(all)
+            .map(([k, v]) => `<input type="hidden" name="${k}" value="${v.replace(/"/g, "&quot;")}">`)
+            .join("");
+          return new HttpResponse(
+            `<!doctype html><form method="post" action="${redirectUri}">${inputs}</form><script>document.forms[0].submit()</script>`,
+            { status: 200, headers: { "content-type": "text/html" } },
+          );
+        }
+        const target = new URL(redirectUri);
+        for (const [k, v] of Object.entries(all)) target.searchParams.set(k, v);
+        return new HttpResponse(null, { status: 302, headers: { location: target.href } });
+      };
+      if (nextError) {
+        const e = nextError;
+        nextError = null;
+        return respond({ error: e.error, ...(e.description ? { error_description: e.description } : {}) });
+      }
+      if (q.get("response_type") !== "code") return respond({ error: "unsupported_response_type" });
+      const challenge = q.get("code_challenge");
+      if (!challenge || q.get("code_challenge_method") !== "S256") {
+        return respond({ error: "invalid_request", error_description: "PKCE with S256 is required" });
+      }
+      const hint = q.get("login_hint");
+      const email = selected ?? hint;
+      selected = null;
+      const user = users.find((u) => u.email === email) ?? users[0];
+      if (!user) return respond({ error: "login_required" });
+      const code = randomToken(24);
+      codes.set(code, {
+        clientId: client.clientId,
+        redirectUri,
+        challenge,
+        nonce: q.get("nonce"),
+        scope: q.get("scope") ?? "openid",
+        user,
+        expiresAt: clock.now() + 60_000,
+        used: false,
+        family: null,
+      });
+      return respond({ code });
+    }),
+
+    http.post(path("/token"), async ({ request }) => {
+      counted("/token");
+      if (!/^application\/x-www-form-urlencoded/.test(request.headers.get("content-type") ?? "")) {
+        return oauthError("invalid_request", "form-encoded body required");
+      }
+      const form = new URLSearchParams(await request.text());
+      const client = authenticateClient(request, form);
+      if (!client) return oauthError("invalid_client", "unknown client or wrong secret", 401);
+      const grant = form.get("grant_type");
+      if (grant === "authorization_code") {
+        const record = codes.get(form.get("code") ?? "");
+        if (!record || record.clientId !== client.clientId)
+          return oauthError("invalid_grant", "unknown code");
+        if (record.used) {
+          // A code used twice: revoke what it issued (RFC 6749 section 4.1.2).
+          if (record.family) revokedFamilies.add(record.family);
+          return oauthError("invalid_grant", "code already used");
+        }
+        record.used = true;
+        if (record.expiresAt <= clock.now()) return oauthError("invalid_grant", "code expired");
+        if (form.get("redirect_uri") !== record.redirectUri)
+          return oauthError("invalid_grant", "redirect_uri mismatch");
+        const verifier = form.get("code_verifier") ?? "";
+        if (!verifier || (await sha256(verifier)) !== record.challenge) {
+          return oauthError("invalid_grant", "PKCE verification failed");
+        }
+        record.family = randomToken(8);
+        let body: Record<string, unknown> = await issue(
+          client.clientId,
+          record.user,
+          record.scope,
+          record.nonce,
+          record.family,
+          true,
+        );
+        const change = intercept;
+        intercept = null;
+        if (change?.response) body = change.response(body as MockTokenResponse);
+        return HttpResponse.json(body, { headers: { "cache-control": "no-store" } });
+      }
+      if (grant === "refresh_token") {
+        const token = form.get("refresh_token") ?? "";
+        const record = refreshTokens.get(token);
+        if (!record || record.clientId !== client.clientId || revokedFamilies.has(record.family)) {
+          return oauthError("invalid_grant", "invalid refresh token");
+        }
+        if (record.used) {
+          revokedFamilies.add(record.family);
+          return oauthError("invalid_grant", "refresh token reused");
+        }
+        if (record.expiresAt <= clock.now()) return oauthError("invalid_grant", "refresh token expired");
+        record.used = true;
+        const body = await issue(client.clientId, record.user, record.scope, null, record.family, false);
+        return HttpResponse.json(body, { headers: { "cache-control": "no-store" } });
+      }
+      return oauthError("unsupported_grant_type", `grant_type ${grant ?? "(none)"} is not supported`);
+    }),
+
+    http.get(path("/userinfo"), ({ request }) => {
+      counted("/userinfo");
+      const token = /^Bearer (.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1] ?? "";
+      const record = accessTokens.get(token);
+      if (
+        !record ||
+        record.expiresAt <= clock.now() ||
+        (record.family && revokedFamilies.has(record.family))
+      ) {
+        return new HttpResponse(null, {
+          status: 401,
+          headers: { "www-authenticate": 'Bearer error="invalid_token"' },
+        });
+      }
+      const u = record.user;
+      return HttpResponse.json({ sub: u.sub, email: u.email, email_verified: u.emailVerified, name: u.name });
+    }),
+
+    http.post(path("/revoke"), async ({ request }) => {
+      counted("/revoke");
+      const form = new URLSearchParams(await request.text());
+      const token = form.get("token") ?? "";
+      const family = refreshTokens.get(token)?.family ?? accessTokens.get(token)?.family;
+      if (family) revokedFamilies.add(family);
+      return new HttpResponse(null, { status: 200 });
+    }),
+  ];
+
+  async function jwks(): Promise<JSONWebKeySet> {
+    const { publicKey, kid } = await signingKeys();
+    return { keys: [{ ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" }] };
+  }
+
+  return {
+    handlers,
+    issuer,
+    clock,
+    selectUser(email) {
+      if (!users.some((u) => u.email === email)) throw new Error(`mock provider: no user ${email}`);
+      selected = email;
+    },
+    failNextAuthorization(error, description) {
+      nextError = { error, description };
+    },
+    interceptNextToken(change) {
+      intercept = change;
+    },
+    count: (p) => counts.get(p) ?? 0,
+    jwks,
+  };
+}
