@@ -5,6 +5,8 @@ export default defineConfig({
     index: "src/index.ts",
     "credentials/index": "src/credentials/index.ts",
     "session/index": "src/session/index.ts",
+    "oauth/index": "src/oauth/index.ts",
+    "history/index": "src/history/index.ts",
     "mock/index": "src/mock/index.ts",
   },
   format: ["esm", "cjs"],
