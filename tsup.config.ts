@@ -7,6 +7,7 @@ export default defineConfig({
     "session/index": "src/session/index.ts",
     "oauth/index": "src/oauth/index.ts",
     "history/index": "src/history/index.ts",
+    "server/index": "src/server/index.ts",
     "mock/index": "src/mock/index.ts",
   },
   format: ["esm", "cjs"],

@@ -20,7 +20,13 @@ export type {
 export { createAuthClient, defaultEndpoints, onAuthStateChange } from "./core/client";
 export type { Clock } from "./core/clock";
 export { systemClock } from "./core/clock";
-export type { IdTokenFailure, PasswordIssue, TegataErrorCode, TegataErrorOptions } from "./core/errors";
+export type {
+  AccessTokenFailure,
+  IdTokenFailure,
+  PasswordIssue,
+  TegataErrorCode,
+  TegataErrorOptions,
+} from "./core/errors";
 export {
   AbortedError,
   AccountLockedError,
@@ -28,6 +34,7 @@ export {
   EmailTakenError,
   HttpError,
   IdTokenValidationError,
+  InvalidAccessTokenError,
   InvalidCallbackError,
   InvalidCredentialsError,
   InvalidMfaCodeError,

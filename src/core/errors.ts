@@ -36,6 +36,7 @@ export type TegataErrorCode =
   | "id_token_invalid"
   | "unknown_provider"
   | "discovery_failed"
+  | "invalid_access_token"
   | (string & {});
 
 const MARKER = "__tegataError";
@@ -289,4 +290,27 @@ export class UnknownProviderError extends TegataError {
 /** OpenID Connect discovery failed or returned unusable metadata. */
 export class DiscoveryError extends TegataError {
   static override code: TegataErrorCode = "discovery_failed";
+}
+
+/** Why an access token was refused by `verifyAccessToken`. */
+export type AccessTokenFailure =
+  | "missing"
+  | "malformed"
+  | "signature"
+  | "algorithm"
+  | "issuer"
+  | "audience"
+  | "expired"
+  | "not_yet_valid"
+  | "jwks";
+
+/** An access token presented to a server failed verification (tegata/server). */
+export class InvalidAccessTokenError extends TegataError {
+  static override code: TegataErrorCode = "invalid_access_token";
+  /** Which check failed. */
+  readonly reason: AccessTokenFailure;
+  constructor(message: string, options: TegataErrorOptions & { reason: AccessTokenFailure }) {
+    super(message, "invalid_access_token", options);
+    this.reason = options.reason;
+  }
 }
