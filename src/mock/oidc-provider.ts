@@ -49,6 +49,16 @@ export interface MockOidcProviderOptions {
   refreshTokenTtlSeconds?: number;
   /** Send RFC 9207 `iss` in the authorization response. Default true. */
   issParameter?: boolean;
+  /**
+   * Called for every authorization (success or error), for example to record it in
+   * `createMockAuth`'s login history: `onAuthorize: (a) => mock.recordLogin({ …a, method: "google" })`.
+   */
+  onAuthorize?: (attempt: {
+    email: string;
+    result: "success" | "failure";
+    ip: string;
+    userAgent: string | null;
+  }) => void;
 }
 
 /** A token response about to be sent, which a test may change. */
@@ -322,9 +332,15 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
         for (const [k, v] of Object.entries(all)) target.searchParams.set(k, v);
         return new HttpResponse(null, { status: 302, headers: { location: target.href } });
       };
+      const seen = {
+        ip: (request.headers.get("x-forwarded-for") ?? "127.0.0.1").split(",")[0]?.trim() || "127.0.0.1",
+        userAgent: request.headers.get("user-agent"),
+      };
       if (nextError) {
         const e = nextError;
         nextError = null;
+        const who = selected ?? q.get("login_hint") ?? users[0]?.email;
+        if (who) options.onAuthorize?.({ email: who, result: "failure", ...seen });
         return respond({ error: e.error, ...(e.description ? { error_description: e.description } : {}) });
       }
       if (q.get("response_type") !== "code") return respond({ error: "unsupported_response_type" });
@@ -337,6 +353,7 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
       selected = null;
       const user = users.find((u) => u.email === email) ?? users[0];
       if (!user) return respond({ error: "login_required" });
+      options.onAuthorize?.({ email: user.email, result: "success", ...seen });
       const code = randomToken(24);
       codes.set(code, {
         clientId: client.clientId,

@@ -19,7 +19,9 @@ import {
   SignOutRequestSchema,
   SignUpRequestSchema,
 } from "../wire";
+import { PrivacyUpdateSchema, SessionRevokeSchema } from "../wire/history";
 import { hashPassword, randomToken, sha256, verifyPassword } from "./crypto";
+import { historyId, insertSorted, pageHistory, seedEntries } from "./history";
 import type {
   MockAuth,
   MockAuthOptions,
@@ -44,6 +46,7 @@ interface UserRecord {
   recoveryHashes: string[];
   emailVerified: boolean;
   createdAt: number;
+  showLastLogin: boolean;
 }
 
 interface Attempts {
@@ -194,6 +197,10 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
   const requests: MockRequestRecord[] = [];
   const outbox: MockEmail[] = [];
   const loginAttempts: MockLoginAttempt[] = [];
+  /** Per user, in id order (oldest first): the login history, paged by binary search on the id. */
+  const historyByUser = new Map<string, MockLoginAttempt[]>();
+  let attemptSeq = 0;
+  const nextAttemptId = (at: number) => historyId(at, ++attemptSeq + 1_000_000);
   const faults: Array<{ path: string; fault: MockFault; left: number }> = [];
   let keys: Promise<{ privateKey: CryptoKey; publicKey: CryptoKey; kid: string }> | null = null;
 
@@ -245,6 +252,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       ),
       emailVerified: init.emailVerified ?? true,
       createdAt: clock.now(),
+      showLastLogin: true,
     };
     if (byEmail.has(key)) throw new Error(`mock: a user with email ${init.email} exists`);
     users.set(record.id, record);
@@ -301,14 +309,28 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     return new Problem(status, code, title, { remaining_attempts: maxAttempts - a.failures });
   };
 
+  const storeAttempt = (entry: MockLoginAttempt) => {
+    loginAttempts.push(entry);
+    if (entry.userId !== null) {
+      let list = historyByUser.get(entry.userId);
+      if (!list) {
+        list = [];
+        historyByUser.set(entry.userId, list);
+      }
+      insertSorted(list, entry);
+    }
+    return entry;
+  };
+
   const recordAttempt = (
     ctx: Ctx,
     email: string,
     user: UserRecord | undefined,
     method: MockLoginAttempt["method"],
     result: MockLoginAttempt["result"],
-  ) => {
-    loginAttempts.push({
+  ) =>
+    storeAttempt({
+      id: nextAttemptId(ctx.now),
       userId: user?.id ?? null,
       email,
       at: new Date(ctx.now),
@@ -316,8 +338,9 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       userAgent: ctx.userAgent,
       method,
       result,
+      sessionId: null,
+      location: options.locate?.(ctx.ip) ?? null,
     });
-  };
 
   // ---- tokens ----------------------------------------------------------------------------
   async function issueTokens(session: SessionRecord, now: number, user: UserRecord) {
@@ -347,7 +370,13 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     };
   }
 
-  async function startSession(ctx: Ctx, user: UserRecord, remember: boolean, amr: string[]) {
+  async function startSession(
+    ctx: Ctx,
+    user: UserRecord,
+    remember: boolean,
+    amr: string[],
+    attempt?: MockLoginAttempt,
+  ) {
     const session: SessionRecord = {
       id: `ses_${randomToken(9)}`,
       userId: user.id,
@@ -360,6 +389,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       amr,
     };
     sessions.set(session.id, session);
+    if (attempt) attempt.sessionId = session.id;
     const tokens = await issueTokens(session, ctx.now, user);
     return { status: "signed_in", ...tokens, user: wireUser(user) };
   }
@@ -468,7 +498,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
 
   type Resolver = (ctx: Ctx) => Promise<Response> | Response;
 
-  function route(method: "get" | "post", path: string, resolver: Resolver): HttpHandler {
+  function route(method: "get" | "post" | "patch", path: string, resolver: Resolver): HttpHandler {
     return http[method](`${baseUrl}${path}`, async ({ request }) => {
       await initial;
       const now = clock.now();
@@ -550,6 +580,17 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
 
   const noContent = () => new HttpResponse(null, { status: 204 });
 
+  /** The last successful sign-in, as others see it: hidden when the user chose so. */
+  const privacyOf = (user: UserRecord) => {
+    const list = historyByUser.get(user.id) ?? [];
+    let last: MockLoginAttempt | undefined;
+    for (let i = list.length - 1; i >= 0 && !last; i--) if (list[i]?.result === "success") last = list[i];
+    return {
+      show_last_login: user.showLastLogin,
+      last_login_at: user.showLastLogin && last ? last.at.toISOString() : null,
+    };
+  };
+
   // ---- routes ----------------------------------------------------------------------------
   const handlers: HttpHandler[] = [
     route("post", "/auth/sign-in", async (ctx) => {
@@ -591,8 +632,8 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
         });
       }
       lockState(body.email).failures = 0;
-      recordAttempt(ctx, body.email, user, "password", "success");
-      return HttpResponse.json(await startSession(ctx, user, remember, ["pwd"]));
+      const attempt = recordAttempt(ctx, body.email, user, "password", "success");
+      return HttpResponse.json(await startSession(ctx, user, remember, ["pwd"], attempt));
     }),
 
     route("post", "/auth/mfa/verify", async (ctx) => {
@@ -642,9 +683,15 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       }
       challenge.used = true;
       lockState(user.email).failures = 0;
-      recordAttempt(ctx, user.email, user, method, "success");
+      const attempt = recordAttempt(ctx, user.email, user, method, "success");
       return HttpResponse.json(
-        await startSession(ctx, user, challenge.remember, ["pwd", method === "totp" ? "otp" : "rec"]),
+        await startSession(
+          ctx,
+          user,
+          challenge.remember,
+          ["pwd", method === "totp" ? "otp" : "rec"],
+          attempt,
+        ),
       );
     }),
 
@@ -662,7 +709,8 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
         emailVerified: false,
       });
       const user = users.get(created.id) as UserRecord;
-      return HttpResponse.json(await startSession(ctx, user, true, ["pwd"]), { status: 201 });
+      const attempt = recordAttempt(ctx, user.email, user, "password", "success");
+      return HttpResponse.json(await startSession(ctx, user, true, ["pwd"], attempt), { status: 201 });
     }),
 
     route("post", "/auth/password/reset-request", async (ctx) => {
@@ -738,6 +786,99 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     route("get", "/auth/user", async (ctx) => {
       const { user } = await authenticate(ctx);
       return HttpResponse.json({ user: wireUser(user) });
+    }),
+
+    route("get", "/auth/history", async (ctx) => {
+      const { session, user } = await authenticate(ctx);
+      const q = new URL(ctx.request.url).searchParams;
+      const time = (name: string) => {
+        const raw = q.get(name);
+        if (raw === null) return undefined;
+        const t = Date.parse(raw);
+        if (Number.isNaN(t)) throw new Problem(400, "invalid_request", `${name} must be an ISO 8601 time`);
+        return t;
+      };
+      const limit = q.get("limit") === null ? 20 : Number(q.get("limit"));
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+        throw new Problem(400, "invalid_request", "limit must be an integer from 1 to 100");
+      }
+      const result = q.get("result") ?? undefined;
+      if (result !== undefined && !["success", "failure", "locked"].includes(result)) {
+        throw new Problem(400, "invalid_request", "result must be success, failure or locked");
+      }
+      const cursor = q.get("cursor") ?? undefined;
+      if (cursor !== undefined && !/^att_[0-9a-z]{15}$/.test(cursor)) {
+        throw new Problem(400, "invalid_request", "cursor is invalid");
+      }
+      const from = time("from");
+      const to = time("to");
+      const method = q.get("method") ?? undefined;
+      const page = pageHistory(historyByUser.get(user.id) ?? [], {
+        limit,
+        ...(from === undefined ? {} : { from }),
+        ...(to === undefined ? {} : { to }),
+        ...(result === undefined ? {} : { result }),
+        ...(method === undefined ? {} : { method }),
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      return HttpResponse.json({
+        items: page.items.map((e) => ({
+          id: e.id,
+          at: e.at.toISOString(),
+          ip: e.ip,
+          user_agent: e.userAgent,
+          method: e.method,
+          result: e.result,
+          current: e.sessionId !== null && e.sessionId === session.id,
+          location: e.location,
+        })),
+        next_cursor: page.next,
+      });
+    }),
+
+    route("get", "/auth/sessions", async (ctx) => {
+      const { session, user } = await authenticate(ctx);
+      const list = [...sessions.values()]
+        .filter((s) => s.userId === user.id && !s.revoked)
+        .sort((a, b) => b.lastSeenAt - a.lastSeenAt)
+        .map((s) => ({
+          id: s.id,
+          created_at: new Date(s.createdAt).toISOString(),
+          last_seen_at: new Date(s.lastSeenAt).toISOString(),
+          ip: s.ip,
+          user_agent: s.userAgent,
+          current: s.id === session.id,
+        }));
+      return HttpResponse.json({ sessions: list });
+    }),
+
+    route("post", "/auth/sessions/revoke", async (ctx) => {
+      const { user } = await authenticate(ctx);
+      const body = await readJson(ctx.request, SessionRevokeSchema);
+      const target = sessions.get(body.session_id);
+      if (!target || target.userId !== user.id || target.revoked) {
+        throw new Problem(404, "session_not_found", "No such session");
+      }
+      target.revoked = true;
+      return noContent();
+    }),
+
+    route("post", "/auth/sessions/revoke-others", async (ctx) => {
+      const { session, user } = await authenticate(ctx);
+      revokeSessions(user.id, session.id);
+      return noContent();
+    }),
+
+    route("get", "/auth/privacy", async (ctx) => {
+      const { user } = await authenticate(ctx);
+      return HttpResponse.json(privacyOf(user));
+    }),
+
+    route("patch", "/auth/privacy", async (ctx) => {
+      const { user } = await authenticate(ctx);
+      const body = await readJson(ctx.request, PrivacyUpdateSchema);
+      user.showLastLogin = body.show_last_login;
+      return HttpResponse.json(privacyOf(user));
     }),
 
     route("post", "/oauth/token", async (ctx) => {
@@ -817,6 +958,35 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     requests,
     outbox,
     loginAttempts,
+    recordLogin(entry) {
+      const user = findUser(entry.email);
+      const at = entry.at === undefined ? clock.now() : toDate(entry.at);
+      const ip = entry.ip ?? "127.0.0.1";
+      return storeAttempt({
+        id: nextAttemptId(at),
+        userId: user?.id ?? null,
+        email: entry.email,
+        at: new Date(at),
+        ip,
+        userAgent: entry.userAgent ?? null,
+        method: entry.method,
+        result: entry.result ?? "success",
+        sessionId: null,
+        location: options.locate?.(ip) ?? null,
+      });
+    },
+    seedHistory(email, count, seedOptions = {}) {
+      const user = findUser(email);
+      if (!user) throw new Error(`mock: no user ${email}`);
+      if (!Number.isInteger(count) || count < 0) throw new TypeError("seedHistory needs a count >= 0");
+      const list = historyByUser.get(user.id) ?? [];
+      const end = Math.min(clock.now(), list[0]?.at.getTime() ?? Number.POSITIVE_INFINITY) - 1;
+      const seeded = seedEntries(user, count, end, { ...seedOptions, locate: options.locate });
+      historyByUser.set(user.id, [...seeded, ...list]);
+      const merged = seeded.concat(loginAttempts);
+      loginAttempts.length = 0;
+      for (const entry of merged) loginAttempts.push(entry);
+    },
     lastEmail(to, kind) {
       for (let i = outbox.length - 1; i >= 0; i--) {
         const email = outbox[i];

@@ -70,6 +70,8 @@ export interface MockAuthOptions {
   passwordPolicy?: MockPasswordPolicy;
   /** PBKDF2 iterations of stored passwords. Default 1000 (a mock: fast on purpose). */
   hashIterations?: number;
+  /** Locates an IP address for the login history. Default: no location. */
+  locate?: (ip: string) => MockLocation | null;
 }
 
 /** The mock's clock. Tokens, lockouts, challenges and TOTP codes all follow it. */
@@ -108,13 +110,27 @@ export interface MockEmail {
 
 /** A sign-in attempt, as the mock recorded it. */
 export interface MockLoginAttempt {
+  /** Increasing id; also the paging key of the history. */
+  id: string;
   userId: string | null;
   email: string;
   at: Date;
   ip: string;
   userAgent: string | null;
-  method: "password" | "totp" | "recovery_code" | "refresh_token";
+  /** `password`, `totp`, `recovery_code`, or a provider such as `google` (see `recordLogin`). */
+  method: string;
   result: "success" | "failure" | "locked";
+  /** The session a successful attempt started. */
+  sessionId: string | null;
+  /** From the `locate` option. */
+  location: MockLocation | null;
+}
+
+/** Where an IP address is, as the mock's `locate` option says. */
+export interface MockLocation {
+  country?: string | null;
+  region?: string | null;
+  city?: string | null;
 }
 
 /** A fault to inject into the next matching requests. */
@@ -177,6 +193,23 @@ export interface MockAuth {
   readonly outbox: MockEmail[];
   /** Every sign-in attempt, oldest first. */
   readonly loginAttempts: MockLoginAttempt[];
+  /**
+   * Records a sign-in made elsewhere (an OAuth provider, another service) in the user's history.
+   * Returns the entry.
+   */
+  recordLogin(entry: {
+    email: string;
+    method: string;
+    result?: "success" | "failure" | "locked";
+    ip?: string;
+    userAgent?: string | null;
+    at?: Date | number;
+  }): MockLoginAttempt;
+  /**
+   * Adds `count` generated history entries to a user (spread over the last 90 days, older than
+   * every real one, with a mix of devices, networks, methods and results). Deterministic for a seed.
+   */
+  seedHistory(email: string, count: number, options?: { seed?: number; days?: number }): void;
   /** The newest email, optionally to an address and of a kind. */
   lastEmail(to?: string, kind?: MockEmail["kind"]): MockEmail | undefined;
   /** Requests answered per path, such as `count("/oauth/token")`. */

@@ -1,140 +1,272 @@
-// Consumer test: pack tegata, install the tarball into an empty project, and use every subpath
-// from ESM, CommonJS and TypeScript (moduleResolution node16 and bundler). Run: npm run test:consumer
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// Consumer test: pack tegata, install the tarball (plus msw 3 and TypeScript 5) into an empty
+// project, then use every subpath export from ESM, CommonJS and TypeScript (node16 and bundler).
+// Run: npm run build && npm run test:consumer
+// Dependency-free (node: built-ins only); needs only the npm registry. Exit code 1 on any failure.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const root = new URL("../..", import.meta.url).pathname;
+const root = fileURLToPath(new URL("../..", import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-const subpaths = Object.keys(pkg.exports).filter((k) => k !== "./package.json");
-const specifiers = subpaths.map((s) => (s === "." ? "tegata" : `tegata/${s.slice(2)}`));
-const work = mkdtempSync(join(tmpdir(), "tegata-consumer-"));
-const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+const subpaths = Object.keys(pkg.exports ?? { ".": pkg.main }).filter((s) => s !== "./package.json");
+const spec = (s) => (s === "." ? pkg.name : `${pkg.name}/${s.replace(/^\.\//, "")}`);
+
+// A few names each subpath is known to export; checked when the subpath exists. Every subpath,
+// known or not, must also expose at least one export.
+const known = {
+  ".": "createAuthClient",
+  "./credentials": "signIn",
+  "./session": "getAccessToken",
+  "./oauth": "createAuthorizationUrl",
+  "./history": "listLoginHistory",
+  "./server": "verifyAccessToken",
+  "./mock": "createMockAuth",
+};
+
+// Child npm processes must not inherit the script context of `npm run` (local prefix, package
+// fields, lifecycle): they act on the temporary project only.
+const childEnv = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k]) =>
+      !/^npm_(package_|lifecycle_|command$|config_local_prefix$|config_call$|config_yes$)/i.test(k),
+  ),
+);
+childEnv.npm_config_update_notifier = "false";
+childEnv.npm_config_fund = "false";
+childEnv.npm_config_audit = "false";
+
+const npmCli = process.env.npm_execpath;
+const npmCmd =
+  npmCli && /\.c?js$/.test(npmCli) && existsSync(npmCli)
+    ? [process.execPath, [npmCli]]
+    : [process.platform === "win32" ? "npm.cmd" : "npm", []];
+
+function exec(cmd, args, cwd, timeout = 90_000) {
+  const r = spawnSync(cmd, args, {
+    cwd,
+    env: childEnv,
+    encoding: "utf8",
+    timeout,
+    maxBuffer: 64 * 1024 * 1024,
+    shell: process.platform === "win32" && cmd.endsWith(".cmd"),
+  });
+  const output = `${r.stdout ?? ""}${r.stderr ?? ""}`;
+  if (r.error || r.status !== 0) {
+    const why = r.error ? r.error.message : r.signal ? `signal ${r.signal}` : `exit code ${r.status}`;
+    const err = new Error(`${[cmd, ...args].join(" ")} failed (${why})`);
+    err.output = output;
+    throw err;
+  }
+  return { stdout: r.stdout, output };
+}
+const npm = (args, cwd, timeout) => exec(npmCmd[0], [...npmCmd[1], ...args], cwd, timeout);
+const node = (args, cwd) => exec(process.execPath, args, cwd);
+
 let passed = 0;
 let failed = 0;
-
-function run(cmd, args, cwd) {
-  return execFileSync(cmd, args, {
-    cwd,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, npm_config_loglevel: "error" },
-  });
-}
+const indent = (text) =>
+  text
+    .trimEnd()
+    .split("\n")
+    .map((l) => `     ${l}`)
+    .join("\n");
 function check(name, fn) {
+  const started = Date.now();
   try {
-    fn();
+    const note = fn();
     passed++;
-    console.log(`ok   ${name}`);
+    console.log(`ok   ${name}${note ? ` (${note})` : ""} [${((Date.now() - started) / 1000).toFixed(1)}s]`);
+    return true;
   } catch (error) {
     failed++;
-    console.log(
-      `FAIL ${name}\n${String(error.stdout ?? "")}${String(error.stderr ?? "")}${error.stdout ? "" : error.message}`,
-    );
+    console.log(`FAIL ${name} [${((Date.now() - started) / 1000).toFixed(1)}s]`);
+    console.log(indent(`${error.message}\n${error.output ?? ""}`));
+    return false;
   }
 }
 
+const work = mkdtempSync(join(tmpdir(), "tegata-consumer-"));
+const app = join(work, "app");
+const cleanup = () => rmSync(work, { recursive: true, force: true });
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+
+const checks = 6;
 try {
-  const packed = JSON.parse(run(npm, ["pack", "--json", "--pack-destination", work], root));
-  const tarball = join(work, packed[0].filename);
-  console.log(
-    `packed ${packed[0].filename}: ${packed[0].entryCount} files, ${(packed[0].size / 1024).toFixed(1)} kB`,
-  );
-  const app = join(work, "app");
-  execFileSync("mkdir", ["-p", app]);
-  writeFileSync(
-    join(app, "package.json"),
-    JSON.stringify({ name: "consumer", private: true, type: "commonjs" }),
-  );
-  run(npm, ["install", "--no-audit", "--no-fund", tarball, "msw@3", "typescript@5", "@types/node@24"], app);
+  console.log(`${pkg.name}@${pkg.version}: subpaths ${subpaths.join(" ")}; node ${process.version}`);
+  if (!existsSync(join(root, "dist"))) throw new Error("dist/ is missing: run `npm run build` first");
 
-  const known = {
-    tegata: "createAuthClient",
-    "tegata/credentials": "signIn",
-    "tegata/session": "getAccessToken",
-    "tegata/oauth": "createAuthorizationUrl",
-    "tegata/history": "listLoginHistory",
-    "tegata/server": "verifyAccessToken",
-    "tegata/mock": "createMockAuth",
-    "tegata/totp": "verifyTotp",
-    "tegata/password": "validatePassword",
-  };
-  const esm = specifiers
-    .map(
-      (s, i) =>
-        `import * as m${i} from "${s}";\nif (Object.keys(m${i}).length === 0) throw new Error("${s}: no exports");\n${known[s] ? `if (typeof m${i}.${known[s]} !== "function") throw new Error("${s}: no ${known[s]}");` : ""}`,
-    )
-    .join("\n");
-  writeFileSync(join(app, "esm.mjs"), `${esm}\nconsole.log("esm ok");\n`);
-  const cjs = specifiers
-    .map(
-      (s, i) =>
-        `const m${i} = require("${s}");\nif (Object.keys(m${i}).length === 0) throw new Error("${s}: no exports");\n${known[s] ? `if (typeof m${i}.${known[s]} !== "function") throw new Error("${s}: no ${known[s]}");` : ""}`,
-    )
-    .join("\n");
-  writeFileSync(join(app, "cjs.cjs"), `${cjs}\nconsole.log("cjs ok");\n`);
-  check("import every subpath from ESM", () => run(process.execPath, ["esm.mjs"], app));
-  check("require every subpath from CommonJS", () => run(process.execPath, ["cjs.cjs"], app));
+  let tarball;
+  const packed = check("npm pack", () => {
+    const { stdout } = npm(["pack", "--json", "--pack-destination", work], root);
+    const info = JSON.parse(stdout.slice(stdout.indexOf("[")))[0];
+    tarball = join(work, info.filename);
+    const files = new Set(info.files.map((f) => f.path));
+    const missing = [];
+    for (const s of subpaths) {
+      for (const target of collectTargets(pkg.exports[s])) {
+        if (!files.has(target.replace(/^\.\//, ""))) missing.push(`${s} -> ${target}`);
+      }
+    }
+    if (missing.length) throw new Error(`export targets missing from the tarball:\n${missing.join("\n")}`);
+    return `${info.filename}, ${info.entryCount} files, ${(info.size / 1024).toFixed(1)} kB`;
+  });
 
-  const typed = `import { type AuthClient, createAuthClient, isTegataError, type Session } from "tegata";
-import { signIn } from "tegata/credentials";
-${specifiers
-  .filter((s) => s !== "tegata")
-  .map((s, i) => `import * as t${i} from "${s}";\nvoid t${i};`)
+  const installed =
+    packed &&
+    check("npm install tarball + msw@3 + typescript@^5", () => {
+      mkdirSync(app);
+      writeFileSync(
+        join(app, "package.json"),
+        `${JSON.stringify({ name: "tegata-consumer", version: "0.0.0", private: true }, null, 2)}\n`,
+      );
+      const log = join(work, "npm-install.log");
+      try {
+        const { output } = npm(
+          ["install", "--no-audit", "--no-fund", "--loglevel=warn", tarball, "msw@3", "typescript@^5"],
+          app,
+          110_000,
+        );
+        writeFileSync(log, output);
+      } catch (error) {
+        writeFileSync(log, error.output ?? "");
+        error.output = `--- ${log}\n${error.output ?? ""}`;
+        throw error;
+      }
+      const v = (name) => JSON.parse(readFileSync(join(app, "node_modules", name, "package.json"), "utf8")).version;
+      return `msw ${v("msw")}, typescript ${v("typescript")}`;
+    });
+
+  if (installed) {
+    // (a) ESM and (b) CommonJS: load every subpath, require at least one export and the known name.
+    const runtimeCheck = (load) =>
+      subpaths
+        .map((s, i) => {
+          const lines = [
+            `${load(`m${i}`, spec(s))}`,
+            `if (Object.keys(m${i}).filter((k) => k !== "default" && k !== "__esModule").length === 0) fail(${JSON.stringify(spec(s))}, "has no exports");`,
+          ];
+          if (known[s]) {
+            lines.push(
+              `if (typeof m${i}.${known[s]} !== "function") fail(${JSON.stringify(spec(s))}, "does not export ${known[s]}()");`,
+            );
+          }
+          return lines.join("\n");
+        })
+        .join("\n");
+    const fail = `const problems = [];\nfunction fail(s, msg) { problems.push(\`\${s} \${msg}\`); }\n`;
+    const report = `if (problems.length) { console.error(problems.join("\\n")); process.exit(1); }\n`;
+    writeFileSync(
+      join(app, "esm.mjs"),
+      `${subpaths.map((s, i) => `import * as m${i} from ${JSON.stringify(spec(s))};`).join("\n")}\n${fail}${runtimeCheck(() => "")}\n${report}`,
+    );
+    // One require per subpath, each in its own try so that one broken subpath does not hide others.
+    writeFileSync(
+      join(app, "cjs.cjs"),
+      `${fail}${runtimeCheck(
+        (name, id) =>
+          `let ${name} = {};\ntry { ${name} = require(${JSON.stringify(id)}); } catch (e) { fail(${JSON.stringify(id)}, "cannot be required: " + String(e && e.message).split("\\n")[0]); }`,
+      )}\n${report}`,
+    );
+    check(`ESM: import every subpath (${subpaths.length})`, () => void node(["esm.mjs"], app));
+    check(`CJS: require every subpath (${subpaths.length})`, () => void node(["cjs.cjs"], app));
+
+    // (c) Types. `NotAny` makes an unresolved or untyped module fail; @ts-expect-error lines fail
+    // if the API were typed loosely.
+    const typedUsage = (prefix) => `
+type NotAny<T> = 0 extends 1 & T ? false : true;
+${subpaths
+  .map((s, i) =>
+    [
+      `const ${prefix}ns${i}: NotAny<typeof ${prefix}${i}> = true;`,
+      known[s] ? `const ${prefix}kn${i}: NotAny<typeof ${prefix}${i}.${known[s]}> = true;` : "",
+    ].join("\n"),
+  )
   .join("\n")}
-const auth: AuthClient = createAuthClient({ baseUrl: "https://auth.example.com" });
-const pending: Promise<{ status: "signed_in"; session: Session } | { status: "mfa_required"; challenge: { id: string } }> = signIn(auth, { email: "a@example.com", password: "x" });
-void pending;
-const maybe: unknown = new Error("x");
-if (isTegataError(maybe, "account_locked")) { const code: string = maybe.code; void code; }
-// @ts-expect-error: signIn needs a password
-signIn(auth, { email: "a@example.com" });
 `;
-  writeFileSync(join(app, "node16.mts"), typed);
-  writeFileSync(join(app, "node16-cjs.cts"), typed);
-  writeFileSync(join(app, "bundler.ts"), typed);
-  const tsc = join(app, "node_modules", "typescript", "bin", "tsc");
-  const common = [
-    "--noEmit",
-    "--strict",
-    "--skipLibCheck",
-    "false",
-    "--types",
-    "node",
-    "--target",
-    "es2022",
-    "--lib",
-    "es2023,dom",
-  ];
-  check("types with module/moduleResolution node16 (an ESM file)", () =>
-    run(
-      process.execPath,
-      [tsc, ...common, "--module", "node16", "--moduleResolution", "node16", "node16.mts"],
-      app,
-    ),
-  );
-  // ky 2, jose 6 and msw 3 are ESM-only: a CommonJS file can require() them on Node >= 22
-  // (require(esm)), which TypeScript models from module "node20" on (TypeScript >= 5.9).
-  check("types with module/moduleResolution node20 (a CommonJS file)", () =>
-    run(
-      process.execPath,
-      [tsc, ...common, "--module", "node20", "--moduleResolution", "node16", "node16-cjs.cts"],
-      app,
-    ),
-  );
-  check("types with moduleResolution bundler", () =>
-    run(
-      process.execPath,
-      [tsc, ...common, "--module", "esnext", "--moduleResolution", "bundler", "bundler.ts"],
-      app,
-    ),
-  );
+    const coreI = subpaths.indexOf(".");
+    const credI = subpaths.indexOf("./credentials");
+    const apiUsage = (p) => {
+      if (coreI < 0) return "";
+      const core = `${p}${coreI}`;
+      let out = `
+const auth: ${core}.AuthClient = ${core}.createAuthClient({ baseUrl: "https://x.test" });
+// @ts-expect-error baseUrl must be a string
+${core}.createAuthClient({ baseUrl: 42 });
+const unknownError: unknown = new Error("x");
+if (${core}.isTegataError(unknownError)) { const code: string = unknownError.code; void code; }
+`;
+      if (credI >= 0) {
+        const cred = `${p}${credI}`;
+        out += `
+const pending: Promise<{ status: "signed_in"; session: ${core}.Session } | { status: "mfa_required"; challenge: unknown }> =
+  ${cred}.signIn(auth, { email: "a", password: "b" });
+void pending.then((r) => { if (r.status === "mfa_required") return ${cred}.completeMfa(auth, { challenge: r.challenge, code: "123456" }); return undefined; });
+// @ts-expect-error password is required
+void ${cred}.signIn(auth, { email: "a" });
+`;
+      }
+      return out;
+    };
+    const esmTs = `${subpaths.map((s, i) => `import * as e${i} from ${JSON.stringify(spec(s))};`).join("\n")}
+${typedUsage("e")}${apiUsage("e")}export {};
+`;
+    const ctsTs = `${subpaths.map((s, i) => `import c${i} = require(${JSON.stringify(spec(s))});`).join("\n")}
+${typedUsage("c")}${apiUsage("c")}export {};
+`;
+    writeFileSync(join(app, "esm-node16.mts"), esmTs);
+    writeFileSync(join(app, "cjs-node16.cts"), ctsTs);
+    writeFileSync(join(app, "bundler.ts"), esmTs);
+    const compilerOptions = {
+      target: "ES2022",
+      lib: ["ES2023", "DOM", "DOM.Iterable"],
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      types: [],
+      noUnusedLocals: false,
+    };
+    const tsconfig = (name, options, files) =>
+      writeFileSync(
+        join(app, name),
+        JSON.stringify({ compilerOptions: { ...compilerOptions, ...options }, files }, null, 2),
+      );
+    tsconfig("tsconfig.node16.json", { module: "node16", moduleResolution: "node16" }, [
+      "esm-node16.mts",
+      "cjs-node16.cts",
+    ]);
+    tsconfig("tsconfig.bundler.json", { module: "esnext", moduleResolution: "bundler" }, ["bundler.ts"]);
+    const tsc = join(app, "node_modules", "typescript", "bin", "tsc");
+    check('types: tsc --noEmit, module/moduleResolution "node16" (.mts + .cts)', () =>
+      void node([tsc, "-p", "tsconfig.node16.json", "--pretty", "false"], app),
+    );
+    check('types: tsc --noEmit, module "esnext" + moduleResolution "bundler" (.ts)', () =>
+      void node([tsc, "-p", "tsconfig.bundler.json", "--pretty", "false"], app),
+    );
+  }
 } catch (error) {
   failed++;
-  console.log(`FAIL setup\n${String(error.stdout ?? "")}${String(error.stderr ?? error.message)}`);
+  console.log(`FAIL setup\n${indent(`${error.message}\n${error.output ?? ""}`)}`);
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  cleanup();
 }
+// Checks that could not run (because pack or install failed) count as failed.
+const skipped = Math.max(0, checks - passed - failed);
+if (skipped) console.log(`skipped ${skipped} check(s) after an earlier failure`);
+failed += skipped;
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
+
+// Every file path an exports entry can resolve to (nested conditions included).
+function collectTargets(entry) {
+  if (typeof entry === "string") return entry.includes("*") ? [] : [entry];
+  if (Array.isArray(entry)) return entry.flatMap(collectTargets);
+  if (entry && typeof entry === "object") return Object.values(entry).flatMap(collectTargets);
+  return [];
+}
