@@ -5,6 +5,7 @@ export default defineConfig({
     index: "src/index.ts",
     "credentials/index": "src/credentials/index.ts",
     "session/index": "src/session/index.ts",
+    "totp/index": "src/totp/index.ts",
     "oauth/index": "src/oauth/index.ts",
     "history/index": "src/history/index.ts",
     "server/index": "src/server/index.ts",
@@ -18,5 +19,5 @@ export default defineConfig({
   sourcemap: true,
   target: "es2022",
   platform: "neutral",
-  external: ["ky", "jose", "zod", "otplib", "msw"],
+  external: ["ky", "jose", "zod", "otplib", "msw", "qrcode"],
 });

@@ -1,73 +1,180 @@
-// Bundle size of each browser entry: esbuild, minified, gzip level 9, dependencies included.
-// Run: npm run size (after npm run build). Budgets come from ../shared/design.md.
+// Bundle size of every subpath export as a browser app would ship it: esbuild, bundle, minify,
+// format esm, platform browser, tree-shaking, dependencies included; gzip level 9.
+// Run: npm run build && npm run size [-- --check]
+// --check exits 1 when "core + credentials" exceeds its budget (10 kB min+gz).
+// Budgets: /work/shared/design.md, "Budgets (esbuild, minified + gzip, dependencies included)":
+//   core + credentials + session <= 10 kB; all browser modules together <= 15 kB.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
-const combos = [
-  ["tegata (core)", ["."]],
-  ["tegata/credentials", ["./credentials"]],
-  ["tegata/session", ["./session"]],
-  ["tegata/oauth", ["./oauth"]],
-  ["tegata/history", ["./history"]],
-  ["core + credentials + session", [".", "./credentials", "./session"], 10 * 1024],
-  ["all browser modules", [".", "./credentials", "./session", "./oauth", "./history"], 15 * 1024],
-  ["a sign-in form (createAuthClient, signIn, completeMfa)", null],
-];
-const dist = (sub) =>
-  new URL(`../dist/${sub === "." ? "index" : `${sub.slice(2)}/index`}.js`, import.meta.url).pathname;
+const root = fileURLToPath(new URL("..", import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const KB = 1024;
+const check = process.argv.includes("--check");
 
-async function measure(contents) {
+// Subpaths that are not part of a browser app: listed for information, never budgeted together
+// with the browser modules. Everything else in `exports` is measured as a browser module.
+const notBrowser = {
+  "./mock": "test-only (msw handlers)",
+  "./server": "Node-side (design.md: server/ = Node-side helpers)",
+};
+const testOnly = new Set(["./mock"]);
+
+const subpaths = Object.keys(pkg.exports).filter((s) => s !== "./package.json");
+const label = (s) => (s === "." ? `${pkg.name} (core)` : `${pkg.name}/${s.slice(2)}`);
+
+// The file a browser bundler picks for a subpath: conditions browser > import > module > default.
+function esmEntry(subpath) {
+  const pick = (target) => {
+    if (typeof target === "string") return target;
+    if (Array.isArray(target)) return target.map(pick).find(Boolean);
+    if (target && typeof target === "object") {
+      for (const condition of ["browser", "import", "module", "default"]) {
+        if (condition in target) {
+          const found = pick(target[condition]);
+          if (found) return found;
+        }
+      }
+    }
+    return undefined;
+  };
+  const target = pick(pkg.exports[subpath]);
+  if (!target || /\.d\.[cm]?ts$/.test(target)) throw new Error(`${subpath}: no ESM entry in exports`);
+  const file = join(root, target);
+  if (!existsSync(file)) throw new Error(`${subpath}: ${target} does not exist; run \`npm run build\` first`);
+  return file;
+}
+
+async function measure(subs) {
+  const contents = subs.map((s) => `export * from ${JSON.stringify(esmEntry(s))};`).join("\n");
   const result = await build({
-    stdin: { contents, resolveDir: new URL("..", import.meta.url).pathname, loader: "js" },
+    stdin: { contents, resolveDir: root, loader: "js", sourcefile: "size-entry.js" },
     bundle: true,
     minify: true,
     format: "esm",
     platform: "browser",
+    treeShaking: true,
     write: false,
     metafile: true,
     logLevel: "silent",
   });
   const code = result.outputFiles[0].contents;
+  const inputs = Object.values(result.metafile.outputs)[0].inputs;
   const byPackage = {};
-  for (const [file, info] of Object.entries(Object.values(result.metafile.outputs)[0].inputs)) {
-    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
-    const key = m ? m[1] : "tegata";
+  for (const [file, info] of Object.entries(inputs)) {
+    const parts = file.split("node_modules/");
+    const m = parts.length > 1 ? /^(@[^/]+\/[^/]+|[^/]+)/.exec(parts.at(-1)) : null;
+    const key = m
+      ? m[1]
+      : file.startsWith("<stdin>") || file === "size-entry.js"
+        ? "(entry)"
+        : `${pkg.name} (dist)`;
     byPackage[key] = (byPackage[key] ?? 0) + info.bytesInOutput;
   }
-  return { min: code.length, gz: gzipSync(code, { level: 9 }).length, byPackage };
+  return { min: code.length, gz: gzipSync(code, { level: 9 }).length, byPackage, inputs };
 }
 
-const kb = (n) => `${(n / 1024).toFixed(2)} kB`;
-console.log(
-  "entry".padEnd(56),
-  "min".padStart(10),
-  "min+gz".padStart(10),
-  " budget    share of minified output",
-);
-let over = 0;
-for (const [name, subs, budget] of combos) {
-  const contents = subs
-    ? subs.map((s) => `export * from ${JSON.stringify(dist(s))};`).join("\n")
-    : `export { createAuthClient } from ${JSON.stringify(dist("."))};\nexport { signIn, completeMfa } from ${JSON.stringify(dist("./credentials"))};`;
-  const r = await measure(contents);
-  const shares = Object.entries(r.byPackage)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 4)
-    .map(([k, v]) => `${k} ${((100 * v) / r.min).toFixed(0)}%`)
-    .join(", ");
-  const status = budget === undefined ? "" : r.gz <= budget ? `<= ${kb(budget)} ok` : `> ${kb(budget)} OVER`;
-  if (budget !== undefined && r.gz > budget) over++;
+const fmt = (n) => `${(n / KB).toFixed(2)} kB`;
+const bytes = (n) => n.toLocaleString("en-US");
+const rows = [];
+const row = async (name, subs, budget, note = "") => {
+  const r = await measure(subs);
+  rows.push({ name, subs, budget, note, ...r });
+  return r;
+};
+
+const browser = subpaths.filter((s) => !(s in notBrowser));
+for (const s of subpaths.filter((s) => !testOnly.has(s))) {
+  await row(label(s), [s], undefined, notBrowser[s] ?? "");
+}
+const has = (...subs) => subs.every((s) => subpaths.includes(s));
+const combos = [];
+if (has(".", "./credentials"))
+  combos.push(["core + credentials", [".", "./credentials"], 10 * KB, "--check"]);
+if (has(".", "./credentials", "./session")) {
+  combos.push(["core + credentials + session", [".", "./credentials", "./session"], 10 * KB, "design.md"]);
+}
+combos.push([`all browser modules (${browser.length})`, browser, 15 * KB, "design.md"]);
+for (const [name, subs, budget, note] of combos) await row(name, subs, budget, note);
+const info = [];
+for (const s of subpaths.filter((s) => testOnly.has(s))) {
+  info.push({ name: label(s), ...(await measure([s])), note: notBrowser[s] });
+}
+
+// Table.
+const W = Math.max(32, ...rows.map((r) => r.name.length), ...info.map((r) => r.name.length)) + 2;
+const line = (name, min, gz, gzb, budget, status) =>
   console.log(
-    name.padEnd(56),
-    kb(r.min).padStart(10),
-    kb(r.gz).padStart(10),
-    ` ${status.padEnd(9)} ${shares}`,
+    `${name.padEnd(W)}${min.padStart(11)}${gz.padStart(11)}${gzb.padStart(10)}  ${budget.padEnd(9)} ${status}`,
+  );
+console.log(
+  `esbuild ${(await import("esbuild")).version}: bundle, minify, esm, platform browser, dependencies included; gzip -9. 1 kB = 1024 B.`,
+);
+console.log();
+line("entry", "min", "min+gz", "gz bytes", "budget", "status");
+line("-".repeat(W - 2), "-".repeat(9), "-".repeat(9), "-".repeat(8), "-".repeat(9), "-".repeat(6));
+for (const r of rows) {
+  const status =
+    r.budget === undefined
+      ? r.note
+      : `${r.gz <= r.budget ? "ok" : `OVER by ${fmt(r.gz - r.budget)}`}${r.note ? ` (${r.note})` : ""}`;
+  line(
+    r.name,
+    fmt(r.min),
+    fmt(r.gz),
+    bytes(r.gz),
+    r.budget === undefined ? "-" : `<= ${r.budget / KB} kB`,
+    status,
   );
 }
-if (over > 0) {
+if (info.length) {
+  console.log();
+  console.log("informational, not budgeted:");
+  for (const r of info) line(r.name, fmt(r.min), fmt(r.gz), bytes(r.gz), "-", r.note);
+}
+
+// Who contributes to the combined bundle.
+const combined = rows.find((r) => r.name === "core + credentials");
+if (combined) {
+  console.log();
   console.log(
-    `\n${over} budget(s) exceeded. With ky 2 (8.7 kB min+gz alone) and zod/mini (4.7 kB for one object schema) the`,
+    "core + credentials: minified bytes per input package (esbuild metafile bytesInOutput), top 8:",
   );
-  console.log("10 kB budget cannot hold; see docs/architecture.md. Pass --check to make this an error.");
-  if (process.argv.includes("--check")) process.exit(1);
+  const top = Object.entries(combined.byPackage)
+    .filter(([k]) => k !== "(entry)")
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8);
+  const pw = Math.max(...top.map(([k]) => k.length)) + 2;
+  for (const [name, n] of top) {
+    const files = Object.entries(combined.inputs).filter(
+      ([f, i]) =>
+        i.bytesInOutput > 0 &&
+        (name.endsWith("(dist)") ? !f.includes("node_modules/") : f.includes(`node_modules/${name}/`)),
+    ).length;
+    console.log(
+      `  ${name.padEnd(pw)}${bytes(n).padStart(8)} B  ${((100 * n) / combined.min).toFixed(1).padStart(5)}%  ${files} file(s)`,
+    );
+  }
+}
+
+console.log();
+const over = rows.filter((r) => r.budget !== undefined && r.gz > r.budget);
+const gate = combined && combined.gz > combined.budget;
+console.log(
+  over.length === 0
+    ? "all budgets met"
+    : `over budget: ${over.map((r) => `${r.name} ${fmt(r.gz)} > ${fmt(r.budget)}`).join("; ")}`,
+);
+if (check) {
+  if (!combined) {
+    console.log("--check: no core + credentials entry to check");
+    process.exit(1);
+  }
+  console.log(
+    `--check: core + credentials ${fmt(combined.gz)} ${gate ? ">" : "<="} ${fmt(combined.budget)}: ${gate ? "FAIL" : "ok"}`,
+  );
+  process.exit(gate ? 1 : 0);
 }

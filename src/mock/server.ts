@@ -6,8 +6,16 @@
 import { type CryptoKey, compactVerify, exportJWK, generateKeyPair, type JSONWebKeySet, SignJWT } from "jose";
 import type { HttpHandler } from "msw";
 import { delay, HttpResponse, http } from "msw";
-import { generate as generateOtp, verify as verifyOtp } from "otplib";
 import type { z } from "zod/mini";
+import {
+  generateRecoveryCodes,
+  generateTotp,
+  generateTotpSecret,
+  hashRecoveryCode,
+  totpUri,
+  verifyRecoveryCode,
+  verifyTotp,
+} from "../totp/index";
 import {
   EmailChangeConfirmSchema,
   EmailChangeRequestSchema,
@@ -20,7 +28,8 @@ import {
   SignUpRequestSchema,
 } from "../wire";
 import { PrivacyUpdateSchema, SessionRevokeSchema } from "../wire/history";
-import { hashPassword, randomToken, sha256, verifyPassword } from "./crypto";
+import { CodeRequestSchema, FactorCodeRequestSchema, TotpEnrollRequestSchema } from "../wire/totp";
+import { hashPassword, randomToken, verifyPassword } from "./crypto";
 import { historyId, insertSorted, pageHistory, seedEntries } from "./history";
 import type {
   MockAuth,
@@ -44,9 +53,18 @@ interface UserRecord {
   totpSecret: string | null;
   lastTotpStep: number;
   recoveryHashes: string[];
+  factors: FactorRecord[];
   emailVerified: boolean;
   createdAt: number;
   showLastLogin: boolean;
+}
+
+interface FactorRecord {
+  id: string;
+  secret: string;
+  status: "pending" | "active";
+  createdAt: number;
+  lastUsedAt: number | null;
 }
 
 interface Attempts {
@@ -135,10 +153,6 @@ const defaultPolicy: MockPasswordPolicy = (password) =>
 
 function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
-}
-
-function normalizeRecoveryCode(code: string): string {
-  return code.replace(/[\s-]/g, "").toLowerCase();
 }
 
 function toDate(time: Date | number): number {
@@ -247,9 +261,18 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       passwordHash: await hashPassword(init.password, iterations),
       totpSecret: init.totpSecret ?? null,
       lastTotpStep: -1,
-      recoveryHashes: await Promise.all(
-        (init.recoveryCodes ?? []).map((c) => sha256(normalizeRecoveryCode(c))),
-      ),
+      recoveryHashes: await Promise.all((init.recoveryCodes ?? []).map((c) => hashRecoveryCode(c))),
+      factors: init.totpSecret
+        ? [
+            {
+              id: `fac_${randomToken(9)}`,
+              secret: init.totpSecret,
+              status: "active",
+              createdAt: clock.now(),
+              lastUsedAt: null,
+            },
+          ]
+        : [],
       emailVerified: init.emailVerified ?? true,
       createdAt: clock.now(),
       showLastLogin: true,
@@ -341,6 +364,48 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       sessionId: null,
       location: options.locate?.(ctx.ip) ?? null,
     });
+
+  // ---- second factor -------------------------------------------------------------------
+  /** Checks a TOTP code (window 1, replay refused) or a recovery code (used up on success). */
+  async function checkSecondFactor(
+    user: UserRecord,
+    code: string | undefined,
+    recoveryCode: string | undefined,
+    now: number,
+  ): Promise<boolean> {
+    if (code !== undefined && user.totpSecret !== null) {
+      const { valid, step } = await verifyTotp({
+        code,
+        secret: user.totpSecret,
+        time: now,
+        window: 1,
+        lastUsedStep: user.lastTotpStep >= 0 ? user.lastTotpStep : null,
+      });
+      if (valid && step !== null) {
+        user.lastTotpStep = step;
+        const factor = user.factors.find((f) => f.status === "active");
+        if (factor) factor.lastUsedAt = now;
+        return true;
+      }
+      return false;
+    }
+    if (recoveryCode !== undefined) {
+      const { valid, index } = await verifyRecoveryCode(recoveryCode, user.recoveryHashes);
+      if (valid) user.recoveryHashes.splice(index, 1);
+      return valid;
+    }
+    return false;
+  }
+
+  /** A wrong second factor on a management call: counted towards the lockout. */
+  const mfaFailure = (user: UserRecord, now: number) =>
+    fail(user.email, now, "invalid_mfa_code", "The verification code is incorrect");
+
+  async function newRecoveryCodes(user: UserRecord): Promise<string[]> {
+    const codes = generateRecoveryCodes(10);
+    user.recoveryHashes = await Promise.all(codes.map((c) => hashRecoveryCode(c)));
+    return codes;
+  }
 
   // ---- tokens ----------------------------------------------------------------------------
   async function issueTokens(session: SessionRecord, now: number, user: UserRecord) {
@@ -654,27 +719,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
         recordAttempt(ctx, user.email, user, method, "locked");
         throw problem;
       }
-      let ok = false;
-      if (body.code !== undefined && user.totpSecret !== null && /^\d{6}$/.test(body.code)) {
-        const result = await verifyOtp({
-          secret: user.totpSecret,
-          token: body.code,
-          epoch: Math.floor(ctx.now / 1000),
-          epochTolerance: 30,
-          afterTimeStep: user.lastTotpStep >= 0 ? user.lastTotpStep : undefined,
-        } as Parameters<typeof verifyOtp>[0]);
-        if (result.valid && "timeStep" in result) {
-          ok = true;
-          user.lastTotpStep = result.timeStep;
-        }
-      } else if (body.recovery_code !== undefined) {
-        const hash = await sha256(normalizeRecoveryCode(body.recovery_code));
-        const index = user.recoveryHashes.indexOf(hash);
-        if (index !== -1) {
-          ok = true;
-          user.recoveryHashes.splice(index, 1);
-        }
-      }
+      const ok = await checkSecondFactor(user, body.code, body.recovery_code, ctx.now);
       if (!ok) {
         const problem = fail(user.email, ctx.now, "invalid_mfa_code", "The verification code is incorrect");
         if (problem.status === 423) challenge.used = true;
@@ -786,6 +831,96 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     route("get", "/auth/user", async (ctx) => {
       const { user } = await authenticate(ctx);
       return HttpResponse.json({ user: wireUser(user) });
+    }),
+
+    route("post", "/auth/mfa/totp/enroll", async (ctx) => {
+      const { user } = await authenticate(ctx);
+      const body = await readJson(ctx.request, TotpEnrollRequestSchema);
+      if (user.factors.some((f) => f.status === "active")) {
+        throw new Problem(409, "factor_exists", "Two-step verification is already on");
+      }
+      user.factors = user.factors.filter((f) => f.status !== "pending");
+      const factor: FactorRecord = {
+        id: `fac_${randomToken(9)}`,
+        secret: generateTotpSecret(),
+        status: "pending",
+        createdAt: ctx.now,
+        lastUsedAt: null,
+      };
+      user.factors.push(factor);
+      const uri = totpUri({
+        secret: factor.secret,
+        issuer: (body.issuer ?? "tegata").replace(/:/g, ""),
+        accountName: (body.account_name ?? user.email).replace(/:/g, ""),
+      });
+      return HttpResponse.json({ factor_id: factor.id, secret: factor.secret, uri });
+    }),
+
+    route("post", "/auth/mfa/totp/activate", async (ctx) => {
+      const { user } = await authenticate(ctx);
+      const body = await readJson(ctx.request, FactorCodeRequestSchema);
+      const factor = user.factors.find((f) => f.id === body.factor_id);
+      if (!factor) throw new Problem(404, "factor_not_found", "No such factor");
+      if (factor.status === "active") throw new Problem(409, "factor_exists", "The factor is already active");
+      assertNotLocked(user.email, ctx.now);
+      const { valid, step } = await verifyTotp({
+        code: body.code,
+        secret: factor.secret,
+        time: ctx.now,
+        window: 1,
+      });
+      if (!valid || step === null) throw mfaFailure(user, ctx.now);
+      factor.status = "active";
+      factor.lastUsedAt = ctx.now;
+      user.totpSecret = factor.secret;
+      user.lastTotpStep = step;
+      lockState(user.email).failures = 0;
+      return HttpResponse.json({ recovery_codes: await newRecoveryCodes(user) });
+    }),
+
+    route("get", "/auth/mfa/factors", async (ctx) => {
+      const { user } = await authenticate(ctx);
+      return HttpResponse.json({
+        factors: user.factors.map((f) => ({
+          id: f.id,
+          type: "totp",
+          status: f.status,
+          created_at: new Date(f.createdAt).toISOString(),
+          last_used_at: f.lastUsedAt === null ? null : new Date(f.lastUsedAt).toISOString(),
+        })),
+      });
+    }),
+
+    route("post", "/auth/mfa/factors/remove", async (ctx) => {
+      const { user } = await authenticate(ctx);
+      const body = await readJson(ctx.request, FactorCodeRequestSchema);
+      const factor = user.factors.find((f) => f.id === body.factor_id);
+      if (!factor) throw new Problem(404, "factor_not_found", "No such factor");
+      assertNotLocked(user.email, ctx.now);
+      if (factor.status === "active") {
+        const isTotp = /^[\d\s]+$/.test(body.code);
+        const ok = await checkSecondFactor(
+          user,
+          isTotp ? body.code : undefined,
+          isTotp ? undefined : body.code,
+          ctx.now,
+        );
+        if (!ok) throw mfaFailure(user, ctx.now);
+        user.totpSecret = null;
+        user.lastTotpStep = -1;
+        user.recoveryHashes = [];
+      }
+      user.factors = user.factors.filter((f) => f !== factor);
+      return noContent();
+    }),
+
+    route("post", "/auth/mfa/recovery-codes", async (ctx) => {
+      const { user } = await authenticate(ctx);
+      const body = await readJson(ctx.request, CodeRequestSchema);
+      if (user.totpSecret === null) throw new Problem(409, "mfa_not_enabled", "Two-step verification is off");
+      assertNotLocked(user.email, ctx.now);
+      if (!(await checkSecondFactor(user, body.code, undefined, ctx.now))) throw mfaFailure(user, ctx.now);
+      return HttpResponse.json({ recovery_codes: await newRecoveryCodes(user) });
     }),
 
     route("get", "/auth/history", async (ctx) => {
@@ -1019,7 +1154,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       const user = findUser(email);
       if (!user?.totpSecret) throw new Error(`mock: ${email} has no TOTP secret`);
       const time = at === undefined ? clock.now() : toDate(at);
-      return generateOtp({ secret: user.totpSecret, epoch: Math.floor(time / 1000) });
+      return generateTotp(user.totpSecret, { time });
     },
     jwks,
     ready: () => initial,

@@ -29,8 +29,7 @@ const known = {
 // fields, lifecycle): they act on the temporary project only.
 const childEnv = Object.fromEntries(
   Object.entries(process.env).filter(
-    ([k]) =>
-      !/^npm_(package_|lifecycle_|command$|config_local_prefix$|config_call$|config_yes$)/i.test(k),
+    ([k]) => !/^npm_(package_|lifecycle_|command$|config_local_prefix$|config_call$|config_yes$)/i.test(k),
   ),
 );
 childEnv.npm_config_update_notifier = "false";
@@ -89,7 +88,11 @@ function check(name, fn) {
 
 const work = mkdtempSync(join(tmpdir(), "tegata-consumer-"));
 const app = join(work, "app");
-const cleanup = () => rmSync(work, { recursive: true, force: true });
+// TEGATA_CONSUMER_KEEP=1 keeps the temporary project for debugging.
+const cleanup = () =>
+  process.env.TEGATA_CONSUMER_KEEP
+    ? console.log(`kept ${work}`)
+    : rmSync(work, { recursive: true, force: true });
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     cleanup();
@@ -139,7 +142,8 @@ try {
         error.output = `--- ${log}\n${error.output ?? ""}`;
         throw error;
       }
-      const v = (name) => JSON.parse(readFileSync(join(app, "node_modules", name, "package.json"), "utf8")).version;
+      const v = (name) =>
+        JSON.parse(readFileSync(join(app, "node_modules", name, "package.json"), "utf8")).version;
       return `msw ${v("msw")}, typescript ${v("typescript")}`;
     });
 
@@ -205,9 +209,10 @@ if (${core}.isTegataError(unknownError)) { const code: string = unknownError.cod
       if (credI >= 0) {
         const cred = `${p}${credI}`;
         out += `
-const pending: Promise<{ status: "signed_in"; session: ${core}.Session } | { status: "mfa_required"; challenge: unknown }> =
-  ${cred}.signIn(auth, { email: "a", password: "b" });
-void pending.then((r) => { if (r.status === "mfa_required") return ${cred}.completeMfa(auth, { challenge: r.challenge, code: "123456" }); return undefined; });
+const result = ${cred}.signIn(auth, { email: "a", password: "b" });
+const pending: Promise<{ status: "signed_in"; session: ${core}.Session } | { status: "mfa_required"; challenge: unknown }> = result;
+void pending;
+void result.then((r) => { if (r.status === "mfa_required") return ${cred}.completeMfa(auth, { challenge: r.challenge, code: "123456" }); return undefined; });
 // @ts-expect-error password is required
 void ${cred}.signIn(auth, { email: "a" });
 `;
@@ -243,11 +248,41 @@ ${typedUsage("c")}${apiUsage("c")}export {};
     ]);
     tsconfig("tsconfig.bundler.json", { module: "esnext", moduleResolution: "bundler" }, ["bundler.ts"]);
     const tsc = join(app, "node_modules", "typescript", "bin", "tsc");
-    check('types: tsc --noEmit, module/moduleResolution "node16" (.mts + .cts)', () =>
-      void node([tsc, "-p", "tsconfig.node16.json", "--pretty", "false"], app),
-    );
-    check('types: tsc --noEmit, module "esnext" + moduleResolution "bundler" (.ts)', () =>
-      void node([tsc, "-p", "tsconfig.bundler.json", "--pretty", "false"], app),
+    check('types: tsc --noEmit, module/moduleResolution "node16" (.mts + .cts)', () => {
+      try {
+        node([tsc, "-p", "tsconfig.node16.json", "--pretty", "false"], app);
+      } catch (error) {
+        // Narrow the failure down: which file, and does it hold with looser settings?
+        const variants = [
+          [".mts only", { module: "node16", moduleResolution: "node16" }, ["esm-node16.mts"]],
+          [".cts only", { module: "node16", moduleResolution: "node16" }, ["cjs-node16.cts"]],
+          [
+            ".cts, skipLibCheck true",
+            { module: "node16", moduleResolution: "node16", skipLibCheck: true },
+            ["cjs-node16.cts"],
+          ],
+          [
+            '.cts, module "node20" (require(esm))',
+            { module: "node20", moduleResolution: "node16" },
+            ["cjs-node16.cts"],
+          ],
+        ];
+        const notes = variants.map(([label, options, files], i) => {
+          tsconfig(`tsconfig.variant${i}.json`, options, files);
+          try {
+            node([tsc, "-p", `tsconfig.variant${i}.json`, "--pretty", "false"], app);
+            return `  ${label}: passes`;
+          } catch {
+            return `  ${label}: fails`;
+          }
+        });
+        error.output = `${error.output ?? ""}narrowing down:\n${notes.join("\n")}\n`;
+        throw error;
+      }
+    });
+    check(
+      'types: tsc --noEmit, module "esnext" + moduleResolution "bundler" (.ts)',
+      () => void node([tsc, "-p", "tsconfig.bundler.json", "--pretty", "false"], app),
     );
   }
 } catch (error) {

@@ -1,0 +1,199 @@
+import { generate, generateSecret, generateURI, verify } from "otplib";
+
+/** Hash algorithm of a TOTP (RFC 6238 allows SHA-1, SHA-256 and SHA-512; apps mostly read SHA-1). */
+export type TotpAlgorithm = "SHA1" | "SHA256" | "SHA512";
+
+/** Parameters shared by TOTP functions. Defaults are what authenticator apps assume: SHA1, 6 digits, 30 s. */
+export interface TotpParams {
+  algorithm?: TotpAlgorithm;
+  digits?: 6 | 7 | 8;
+  /** Step length in seconds. */
+  period?: number;
+}
+
+/** A TOTP secret: base32 text (as in otpauth:// URIs) or raw bytes. */
+export type TotpSecret = string | Uint8Array;
+
+const otpAlgorithm = (a: TotpAlgorithm | undefined) =>
+  (a ?? "SHA1").toLowerCase() as "sha1" | "sha256" | "sha512";
+
+const toMs = (time: Date | number | undefined): number =>
+  time === undefined ? Date.now() : typeof time === "number" ? time : time.getTime();
+
+function checkParams(params: TotpParams): { digits: 6 | 7 | 8; period: number } {
+  const digits = params.digits ?? 6;
+  const period = params.period ?? 30;
+  if (digits !== 6 && digits !== 7 && digits !== 8) throw new TypeError("tegata: digits must be 6, 7 or 8");
+  if (!Number.isInteger(period) || period < 1 || period > 3600) {
+    throw new TypeError("tegata: period must be an integer number of seconds from 1 to 3600");
+  }
+  return { digits, period };
+}
+
+function secretError(error: unknown): never {
+  throw new TypeError(`tegata: the TOTP secret is invalid (${(error as Error)?.name ?? "error"})`, {
+    cause: error,
+  });
+}
+
+/**
+ * A new random TOTP secret, base32-encoded without padding (20 bytes = 160 bits by default, the
+ * size RFC 4226 recommends; otplib refuses less than 16).
+ *
+ * @example
+ * ```ts
+ * const secret = generateTotpSecret(); // "JBSWY3DPEHPK3PXP…" (32 characters)
+ * ```
+ */
+export function generateTotpSecret(options: { bytes?: number } = {}): string {
+  const bytes = options.bytes ?? 20;
+  if (!Number.isInteger(bytes) || bytes < 16 || bytes > 64)
+    throw new TypeError("tegata: bytes must be 16 to 64");
+  return generateSecret({ length: bytes });
+}
+
+/** Options of {@link totpUri}. */
+export interface TotpUriOptions extends TotpParams {
+  /** Base32 secret. */
+  secret: string;
+  /** The service name shown in the app, such as `スキルマーケット` or `ACME Inc.`. */
+  issuer: string;
+  /** The account, usually the email address. */
+  accountName: string;
+}
+
+/**
+ * The `otpauth://totp/…` Key URI that Google Authenticator, Microsoft Authenticator and 1Password
+ * read (and that a QR code carries): the issuer both as the label prefix and as the `issuer`
+ * parameter, percent-encoded (Japanese issuer names included). Non-default algorithm, digits and
+ * period are added as parameters.
+ *
+ * @throws TypeError when the issuer or account name is empty or contains `:`.
+ * @example
+ * ```ts
+ * totpUri({ secret, issuer: "ACME", accountName: "hanako@example.com" });
+ * // "otpauth://totp/ACME:hanako%40example.com?secret=…&issuer=ACME"
+ * ```
+ */
+export function totpUri(options: TotpUriOptions): string {
+  const { secret, issuer, accountName } = options ?? ({} as TotpUriOptions);
+  for (const [name, value] of [
+    ["issuer", issuer],
+    ["accountName", accountName],
+    ["secret", secret],
+  ] as const) {
+    if (typeof value !== "string" || value.trim() === "")
+      throw new TypeError(`tegata: ${name} must be a non-empty string`);
+  }
+  if (issuer.includes(":") || accountName.includes(":")) {
+    throw new TypeError("tegata: issuer and accountName must not contain ':' (the Key URI separator)");
+  }
+  const { digits, period } = checkParams(options);
+  return generateURI({
+    issuer,
+    label: accountName,
+    secret: secret.replace(/=+$/, "").toUpperCase(),
+    ...(options.algorithm && options.algorithm !== "SHA1"
+      ? { algorithm: otpAlgorithm(options.algorithm) }
+      : {}),
+    ...(digits !== 6 ? { digits } : {}),
+    ...(period !== 30 ? { period } : {}),
+  });
+}
+
+/**
+ * The TOTP code of a secret at a time (default now).
+ *
+ * @param options.time - a Date or milliseconds since the epoch
+ * @throws TypeError for a malformed secret or invalid parameters.
+ * @example
+ * ```ts
+ * const code = await generateTotp(secret); // "492039"
+ * ```
+ */
+export async function generateTotp(
+  secret: TotpSecret,
+  options: TotpParams & { time?: Date | number } = {},
+): Promise<string> {
+  const { digits, period } = checkParams(options);
+  try {
+    return await generate({
+      secret,
+      algorithm: otpAlgorithm(options.algorithm),
+      digits,
+      period,
+      epoch: Math.floor(toMs(options.time) / 1000),
+    });
+  } catch (error) {
+    return secretError(error);
+  }
+}
+
+/** Options of {@link verifyTotp}. */
+export interface VerifyTotpOptions extends TotpParams {
+  /** The code the user typed; spaces are ignored. */
+  code: string;
+  secret: TotpSecret;
+  /** Steps accepted before and after the current one, for clock drift. Default 1 (±30 s). */
+  window?: number;
+  /** The step of the last accepted code: only newer steps are accepted (RFC 6238 section 5.2). */
+  lastUsedStep?: number | null;
+  /** A Date or milliseconds since the epoch. Default now. */
+  time?: Date | number;
+}
+
+/** The result of {@link verifyTotp}. */
+export interface VerifyTotpResult {
+  valid: boolean;
+  /** The time step the code belongs to, when valid: store it as the next `lastUsedStep`. */
+  step: number | null;
+}
+
+/**
+ * Checks a TOTP code with a drift window and replay protection. A code whose step is not newer
+ * than `lastUsedStep` is refused, so one code never works twice. Malformed codes (letters, wrong
+ * length) are simply invalid; the comparison is constant-time (otplib).
+ *
+ * @throws TypeError only for a malformed secret or invalid options.
+ * @example
+ * ```ts
+ * const { valid, step } = await verifyTotp({ code, secret, lastUsedStep: user.lastStep });
+ * if (valid) user.lastStep = step;
+ * ```
+ */
+export async function verifyTotp(options: VerifyTotpOptions): Promise<VerifyTotpResult> {
+  const { digits, period } = checkParams(options);
+  const window = options.window ?? 1;
+  if (!Number.isInteger(window) || window < 0 || window > 10)
+    throw new TypeError("tegata: window must be 0 to 10");
+  const invalid: VerifyTotpResult = { valid: false, step: null };
+  const code = typeof options.code === "string" ? options.code.replace(/\s+/g, "") : "";
+  if (code.length !== digits || !/^\d+$/.test(code)) return invalid;
+  const epoch = Math.floor(toMs(options.time) / 1000);
+  const currentStep = Math.floor(epoch / period);
+  const last = options.lastUsedStep;
+  if (last !== undefined && last !== null) {
+    if (!Number.isInteger(last) || last < 0)
+      throw new TypeError("tegata: lastUsedStep must be a non-negative integer");
+    if (last >= currentStep + window) return invalid; // nothing newer can be in the window
+  }
+  let result: Awaited<ReturnType<typeof verify>>;
+  try {
+    result = await verify({
+      secret: options.secret,
+      token: code,
+      algorithm: otpAlgorithm(options.algorithm),
+      digits,
+      period,
+      epoch,
+      epochTolerance: window * period,
+      ...(last !== undefined && last !== null ? { afterTimeStep: last } : {}),
+    });
+  } catch (error) {
+    const name = (error as Error)?.name ?? "";
+    if (/Token|AfterTimeStep/.test(name)) return invalid;
+    return secretError(error);
+  }
+  if (!result.valid || !("timeStep" in result)) return invalid;
+  return { valid: true, step: result.timeStep };
+}
