@@ -164,36 +164,36 @@ export interface VerifyTotpResult {
 export async function verifyTotp(options: VerifyTotpOptions): Promise<VerifyTotpResult> {
   const { digits, period } = checkParams(options);
   const window = options.window ?? 1;
-  if (!Number.isInteger(window) || window < 0 || window > 10)
-    throw new TypeError("tegata: window must be 0 to 10");
-  const invalid: VerifyTotpResult = { valid: false, step: null };
-  const code = typeof options.code === "string" ? options.code.replace(/\s+/g, "") : "";
-  if (code.length !== digits || !/^\d+$/.test(code)) return invalid;
+  if (!Number.isInteger(window) || window < 0 || window > 10) throw new TypeError("tegata: window must be 0 to 10");
+  const raw = options.code;
+  if (typeof raw !== "string") return { valid: false, step: null };
+  const code = /\s/.test(raw) ? raw.replace(/\s+/g, "") : raw;
+  if (code.length !== digits || !/^\d+$/.test(code)) return { valid: false, step: null };
   const epoch = Math.floor(toMs(options.time) / 1000);
-  const currentStep = Math.floor(epoch / period);
   const last = options.lastUsedStep;
+  const verifyOptions: Parameters<typeof verify>[0] = {
+    secret: options.secret,
+    token: code,
+    algorithm: otpAlgorithm(options.algorithm),
+    digits,
+    period,
+    epoch,
+    epochTolerance: window * period,
+  };
   if (last !== undefined && last !== null) {
-    if (!Number.isInteger(last) || last < 0)
-      throw new TypeError("tegata: lastUsedStep must be a non-negative integer");
-    if (last >= currentStep + window) return invalid; // nothing newer can be in the window
+    if (!Number.isInteger(last) || last < 0) throw new TypeError("tegata: lastUsedStep must be a non-negative integer");
+    // Nothing newer than `last` can be in the window.
+    if (last >= Math.floor(epoch / period) + window) return { valid: false, step: null };
+    verifyOptions.afterTimeStep = last;
   }
   let result: Awaited<ReturnType<typeof verify>>;
   try {
-    result = await verify({
-      secret: options.secret,
-      token: code,
-      algorithm: otpAlgorithm(options.algorithm),
-      digits,
-      period,
-      epoch,
-      epochTolerance: window * period,
-      ...(last !== undefined && last !== null ? { afterTimeStep: last } : {}),
-    });
+    result = await verify(verifyOptions);
   } catch (error) {
     const name = (error as Error)?.name ?? "";
-    if (/Token|AfterTimeStep/.test(name)) return invalid;
+    if (/Token|AfterTimeStep/.test(name)) return { valid: false, step: null };
     return secretError(error);
   }
-  if (!result.valid || !("timeStep" in result)) return invalid;
+  if (!result.valid || !("timeStep" in result)) return { valid: false, step: null };
   return { valid: true, step: result.timeStep };
 }
