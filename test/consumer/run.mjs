@@ -242,44 +242,21 @@ ${typedUsage("c")}${apiUsage("c")}export {};
         join(app, name),
         JSON.stringify({ compilerOptions: { ...compilerOptions, ...options }, files }, null, 2),
       );
-    tsconfig("tsconfig.node16.json", { module: "node16", moduleResolution: "node16" }, [
-      "esm-node16.mts",
-      "cjs-node16.cts",
-    ]);
+    tsconfig("tsconfig.node16.json", { module: "node16", moduleResolution: "node16" }, ["esm-node16.mts"]);
+    // ky 2, jose 6 and msw 3 are ESM-only. A CommonJS file can require() them on Node >= 22
+    // (require(esm)), which TypeScript models from module "node20" on (TypeScript >= 5.9); under
+    // "node16" a .cts consumer gets TS1479 from those packages' types, not from tegata's.
+    tsconfig("tsconfig.node20.json", { module: "node20", moduleResolution: "node16" }, ["cjs-node16.cts"]);
     tsconfig("tsconfig.bundler.json", { module: "esnext", moduleResolution: "bundler" }, ["bundler.ts"]);
     const tsc = join(app, "node_modules", "typescript", "bin", "tsc");
-    check('types: tsc --noEmit, module/moduleResolution "node16" (.mts + .cts)', () => {
-      try {
-        node([tsc, "-p", "tsconfig.node16.json", "--pretty", "false"], app);
-      } catch (error) {
-        // Narrow the failure down: which file, and does it hold with looser settings?
-        const variants = [
-          [".mts only", { module: "node16", moduleResolution: "node16" }, ["esm-node16.mts"]],
-          [".cts only", { module: "node16", moduleResolution: "node16" }, ["cjs-node16.cts"]],
-          [
-            ".cts, skipLibCheck true",
-            { module: "node16", moduleResolution: "node16", skipLibCheck: true },
-            ["cjs-node16.cts"],
-          ],
-          [
-            '.cts, module "node20" (require(esm))',
-            { module: "node20", moduleResolution: "node16" },
-            ["cjs-node16.cts"],
-          ],
-        ];
-        const notes = variants.map(([label, options, files], i) => {
-          tsconfig(`tsconfig.variant${i}.json`, options, files);
-          try {
-            node([tsc, "-p", `tsconfig.variant${i}.json`, "--pretty", "false"], app);
-            return `  ${label}: passes`;
-          } catch {
-            return `  ${label}: fails`;
-          }
-        });
-        error.output = `${error.output ?? ""}narrowing down:\n${notes.join("\n")}\n`;
-        throw error;
-      }
-    });
+    check(
+      'types: tsc --noEmit, module/moduleResolution "node16" (.mts)',
+      () => void node([tsc, "-p", "tsconfig.node16.json", "--pretty", "false"], app),
+    );
+    check(
+      'types: tsc --noEmit, module "node20" + moduleResolution "node16" (.cts, require)',
+      () => void node([tsc, "-p", "tsconfig.node20.json", "--pretty", "false"], app),
+    );
     check(
       'types: tsc --noEmit, module "esnext" + moduleResolution "bundler" (.ts)',
       () => void node([tsc, "-p", "tsconfig.bundler.json", "--pretty", "false"], app),
