@@ -59,6 +59,7 @@ export {
 } from "./core/errors";
 export type { AuthEvent, AuthStateListener } from "./core/events";
 export type { RetryOptions } from "./core/http";
+export type { PasswordChecker } from "./core/password-checker";
 export type { Session, SessionProvider, User } from "./core/session";
 export { getSession } from "./core/state";
 export type { AuthStorage, WebStorageLike, WebStorageOptions } from "./core/storage";

@@ -1,6 +1,7 @@
 import type { AuthClient } from "../core/client";
+import type { PasswordChecker } from "../core/password-checker";
 import { AcceptedSchema } from "../wire";
-import { postJson, postVoid, requireString } from "./shared";
+import { enforcePolicy, postJson, postVoid, requireString } from "./shared";
 
 /**
  * Asks the server to email a password-reset link. The server answers the same whether or not the
@@ -26,8 +27,9 @@ export async function requestPasswordReset(
  * Sets a new password with the token from the reset email. The server ends every session of the
  * account; sign in again afterwards.
  *
+ * @param params.policy - checked before anything is sent (with `email` as context, when given)
  * @throws InvalidTokenError when the token is unknown, expired or already used;
- * PasswordPolicyError when the new password breaks the policy.
+ * PasswordPolicyError when the new password breaks the policy (the local one or the server's).
  * @example
  * ```ts
  * await resetPassword(auth, { token: new URL(location.href).searchParams.get("token")!, password });
@@ -35,10 +37,15 @@ export async function requestPasswordReset(
  */
 export async function resetPassword(
   auth: AuthClient,
-  params: { token: string; password: string; signal?: AbortSignal },
+  params: { token: string; password: string; policy?: PasswordChecker; email?: string; signal?: AbortSignal },
 ): Promise<void> {
   requireString("token", params?.token);
   requireString("password", params.password);
+  await enforcePolicy(
+    params.policy,
+    params.password,
+    params.email === undefined ? {} : { email: params.email },
+  );
   await postVoid(
     auth,
     "passwordReset",
@@ -51,8 +58,9 @@ export async function resetPassword(
  * Changes the signed-in user's password. The server ends the account's other sessions; this one
  * stays signed in.
  *
+ * @param params.policy - checked before anything is sent, with the user's email and name as context
  * @throws NotSignedInError without a session; InvalidCredentialsError when `currentPassword` is
- * wrong; PasswordPolicyError when the new password breaks the policy.
+ * wrong; PasswordPolicyError when the new password breaks the policy (the local one or the server's).
  * @example
  * ```ts
  * await changePassword(auth, { currentPassword, newPassword });
@@ -60,10 +68,15 @@ export async function resetPassword(
  */
 export async function changePassword(
   auth: AuthClient,
-  params: { currentPassword: string; newPassword: string; signal?: AbortSignal },
+  params: { currentPassword: string; newPassword: string; policy?: PasswordChecker; signal?: AbortSignal },
 ): Promise<void> {
   requireString("currentPassword", params?.currentPassword);
   requireString("newPassword", params.newPassword);
+  const user = auth._internal.session?.user;
+  await enforcePolicy(params.policy, params.newPassword, {
+    ...(user?.email ? { email: user.email } : {}),
+    ...(user?.name ? { name: user.name } : {}),
+  });
   await postVoid(
     auth,
     "passwordChange",

@@ -1,5 +1,7 @@
 import type { z } from "zod/mini";
 import type { AuthClient } from "../core/client";
+import { PasswordPolicyError } from "../core/errors";
+import type { PasswordChecker } from "../core/password-checker";
 import { acceptTokens, type CallOptions, callJson, callVoid, requireString } from "../core/request";
 import type { Session } from "../core/session";
 import type { WireSignedIn } from "../wire";
@@ -33,4 +35,15 @@ export function postVoid(
 /** @internal stores the session of a `signed_in` response and emits `SIGNED_IN`. */
 export function acceptSignedIn(auth: AuthClient, body: WireSignedIn, receivedAt: number): Promise<Session> {
   return acceptTokens(auth, body, receivedAt);
+}
+
+/** @internal refuses to send a password that fails the policy. */
+export async function enforcePolicy(
+  policy: PasswordChecker | undefined,
+  password: string,
+  context: { email?: string; name?: string },
+): Promise<void> {
+  if (!policy) return;
+  const { ok, issues } = await policy.check(password, context);
+  if (!ok) throw new PasswordPolicyError("The password does not meet the policy", { issues });
 }

@@ -1,7 +1,8 @@
 import type { AuthClient } from "../core/client";
+import type { PasswordChecker } from "../core/password-checker";
 import type { Session } from "../core/session";
 import { SignedInSchema } from "../wire";
-import { acceptSignedIn, postJson, requireString } from "./shared";
+import { acceptSignedIn, enforcePolicy, postJson, requireString } from "./shared";
 
 /** Parameters of {@link signUp}. */
 export interface SignUpParams {
@@ -9,6 +10,8 @@ export interface SignUpParams {
   password: string;
   /** Display name. */
   name?: string;
+  /** Checked before anything is sent, such as `presets.nist` from `tegata/password`. */
+  policy?: PasswordChecker;
   /** Cancels the request. */
   signal?: AbortSignal;
 }
@@ -16,8 +19,8 @@ export interface SignUpParams {
 /**
  * Creates an account and signs it in.
  *
- * @throws EmailTakenError when the address is registered, PasswordPolicyError (with `issues`)
- * when the server's password policy refuses the password, InvalidRequestError for a malformed
+ * @throws PasswordPolicyError (with `issues`) when `policy` refuses the password (nothing is
+ * sent) or the server's policy does; EmailTakenError when the address is registered; InvalidRequestError for a malformed
  * address.
  * @example
  * ```ts
@@ -30,6 +33,10 @@ export async function signUp(
 ): Promise<{ status: "signed_in"; session: Session }> {
   requireString("email", params?.email);
   requireString("password", params.password);
+  await enforcePolicy(params.policy, params.password, {
+    email: params.email,
+    ...(params.name === undefined ? {} : { name: params.name }),
+  });
   const body: Record<string, string> = { email: params.email.trim(), password: params.password };
   if (params.name !== undefined) body.name = params.name;
   const result = await postJson(auth, "signUp", body, SignedInSchema, { signal: params.signal });

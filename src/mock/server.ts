@@ -491,8 +491,12 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     }
   };
 
-  const checkPolicy = (password: string, user: { email: string; name?: string | null }) => {
-    const issues = policy(password, user);
+  const checkPolicy = async (password: string, user: { email: string; name?: string | null }) => {
+    const issues =
+      typeof policy === "function"
+        ? policy(password, user)
+        : (await policy.check(password, { email: user.email, ...(user.name ? { name: user.name } : {}) }))
+            .issues;
     if (issues.length > 0) {
       throw new Problem(422, "password_policy", "The password does not meet the policy", { issues });
     }
@@ -746,7 +750,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
         throw new Problem(400, "invalid_request", "The email address is malformed");
       }
       if (findUser(body.email)) throw new Problem(409, "email_taken", "The email address is registered");
-      checkPolicy(body.password, { email: body.email, name: body.name ?? null });
+      await checkPolicy(body.password, { email: body.email, name: body.name ?? null });
       const created = await addUser({
         email: body.email,
         password: body.password,
@@ -770,7 +774,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       const record = useEmailToken(body.token, "password_reset", ctx.now);
       const user = users.get(record.userId);
       if (!user) throw new Problem(400, "invalid_token", "The link is invalid, expired or already used");
-      checkPolicy(body.password, user);
+      await checkPolicy(body.password, user);
       record.used = true;
       user.passwordHash = await hashPassword(body.password, iterations);
       revokeSessions(user.id);
@@ -784,7 +788,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       if (!(await verifyPassword(body.current_password, user.passwordHash))) {
         throw new Problem(401, "invalid_credentials", "The current password is incorrect");
       }
-      checkPolicy(body.new_password, user);
+      await checkPolicy(body.new_password, user);
       user.passwordHash = await hashPassword(body.new_password, iterations);
       revokeSessions(user.id, session.id);
       return noContent();

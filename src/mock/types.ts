@@ -5,6 +5,7 @@
  */
 import type { JSONWebKeySet } from "jose";
 import type { HttpHandler } from "msw";
+import type { PasswordChecker } from "../core/password-checker";
 
 /** A user to create in the mock. */
 export interface MockUserInit {
@@ -66,8 +67,11 @@ export interface MockAuthOptions {
   audience?: string;
   /** Start time: a Date, ms since the epoch, or a time source. Default: the real clock. */
   now?: Date | number | (() => number);
-  /** Password policy enforced at sign-up, reset and change. Default: at least 8 characters. */
-  passwordPolicy?: MockPasswordPolicy;
+  /**
+   * Password policy enforced at sign-up, reset and change: a function, or a policy of
+   * `tegata/password` (the same object the client uses). Default: at least 8 characters.
+   */
+  passwordPolicy?: MockPasswordPolicy | PasswordChecker;
   /** PBKDF2 iterations of stored passwords. Default 1000 (a mock: fast on purpose). */
   hashIterations?: number;
   /** Locates an IP address for the login history. Default: no location. */

@@ -1,4 +1,5 @@
 import type { PasswordIssue } from "../core/errors";
+import type { PasswordChecker } from "../core/password-checker";
 import {
   builtInMessage,
   format,
@@ -71,13 +72,7 @@ export interface PasswordValidation {
   blocklistApplied: boolean;
 }
 
-/**
- * Checks passwords without importing the password module at run time: `tegata/credentials` and
- * `tegata/mock` accept any object with this method.
- */
-export interface PasswordChecker {
-  check(password: string, context?: PasswordContext): Promise<{ ok: boolean; issues: PasswordIssue[] }>;
-}
+export type { PasswordChecker };
 
 /** A password policy: its resolved options, and {@link PasswordChecker}'s `check`. */
 export interface PasswordPolicy extends PasswordChecker {

@@ -164,7 +164,8 @@ export interface VerifyTotpResult {
 export async function verifyTotp(options: VerifyTotpOptions): Promise<VerifyTotpResult> {
   const { digits, period } = checkParams(options);
   const window = options.window ?? 1;
-  if (!Number.isInteger(window) || window < 0 || window > 10) throw new TypeError("tegata: window must be 0 to 10");
+  if (!Number.isInteger(window) || window < 0 || window > 10)
+    throw new TypeError("tegata: window must be 0 to 10");
   const raw = options.code;
   if (typeof raw !== "string") return { valid: false, step: null };
   const code = /\s/.test(raw) ? raw.replace(/\s+/g, "") : raw;
@@ -181,7 +182,8 @@ export async function verifyTotp(options: VerifyTotpOptions): Promise<VerifyTotp
     epochTolerance: window * period,
   };
   if (last !== undefined && last !== null) {
-    if (!Number.isInteger(last) || last < 0) throw new TypeError("tegata: lastUsedStep must be a non-negative integer");
+    if (!Number.isInteger(last) || last < 0)
+      throw new TypeError("tegata: lastUsedStep must be a non-negative integer");
     // Nothing newer than `last` can be in the window.
     if (last >= Math.floor(epoch / period) + window) return { valid: false, step: null };
     verifyOptions.afterTimeStep = last;
