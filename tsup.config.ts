@@ -6,6 +6,7 @@ export default defineConfig({
     "credentials/index": "src/credentials/index.ts",
     "session/index": "src/session/index.ts",
     "totp/index": "src/totp/index.ts",
+    "password/index": "src/password/index.ts",
     "oauth/index": "src/oauth/index.ts",
     "history/index": "src/history/index.ts",
     "server/index": "src/server/index.ts",

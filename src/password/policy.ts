@@ -137,19 +137,14 @@ export function definePasswordPolicy(options: PasswordPolicyOptions = {}): Passw
     resolved.maxRepeated,
     resolved.forbidSequences,
   ];
-  if (
-    counts.some((n) => !Number.isInteger(n) || n < 0) ||
-    resolved.minLength > resolved.maxLength ||
-    !/^(any|ascii-printable|half-width-alnum)$/.test(resolved.characters)
-  ) {
-    throw new TypeError("tegata: bad password policy");
+  if (counts.some((n) => !Number.isInteger(n) || n < 0) || resolved.minLength > resolved.maxLength) {
+    throw new TypeError("tegata: bad policy");
   }
   const policy: PasswordPolicy = {
     options: resolved,
     async check(password, context) {
       if (resolved.forbidCommon) await loadCommonPasswords();
-      const { ok, issues } = validatePassword(policy, password, context);
-      return { ok, issues };
+      return validatePassword(policy, password, context);
     },
   };
   return policy;
@@ -185,20 +180,18 @@ export const presets = {
   },
 };
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const FULL_WIDTH = /[\uff01-\uff5e\u3000]/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const CLASS_BITS = { lower: 1, upper: 2, letter: 3, digit: 4, symbol: 8 };
 const ROWS = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
 
-function classOf(ch: string): CharacterClass | "other" {
-  if (ch >= "a" && ch <= "z") return "lower";
-  if (ch >= "A" && ch <= "Z") return "upper";
-  if (ch >= "0" && ch <= "9") return "digit";
-  return ch.length === 1 && ch > " " && ch < "\u007f" ? "symbol" : "other";
-}
-
-function contextWords(policy: PasswordPolicy, context: PasswordContext | undefined): string[] {
+function contextWords(
+  policy: PasswordPolicy & { _memo?: [string, string[]] },
+  context: PasswordContext | undefined,
+): string[] {
+  // Keystrokes repeat the same context: keep the last derived words on the policy.
+  const key = `${context?.email}\n${context?.name}\n${context?.words}`;
+  if (policy._memo?.[0] === key) return policy._memo[1];
   const raw = [...policy.options.serviceWords, ...(context?.words ?? [])];
   if (context?.email) {
     const local = context.email.split("@")[0] ?? "";
@@ -207,10 +200,11 @@ function contextWords(policy: PasswordPolicy, context: PasswordContext | undefin
   if (context?.name) raw.push(...context.name.split(/\s+/));
   const words = new Set<string>();
   for (const w of raw) {
-    const n = w.normalize("NFKC").toLowerCase().trim();
+    const n = (PRINTABLE_ASCII.test(w) ? w : w.normalize("NFKC")).toLowerCase().trim();
     if ([...n].length >= 3) words.add(n);
   }
-  return [...words];
+  policy._memo = [key, [...words]];
+  return policy._memo[1];
 }
 
 function findSequence(lower: string, min: number): string | undefined {
@@ -222,7 +216,7 @@ function findSequence(lower: string, min: number): string | undefined {
     const a = cps[i - 1] as string;
     const b = cps[i] as string;
     const d = (b.codePointAt(0) ?? 0) - (a.codePointAt(0) ?? 0);
-    const alnum = /[a-z0-9]/.test(a) && /[a-z0-9]/.test(b) && classOf(a) === classOf(b);
+    const alnum = (/[a-z]/.test(a) && /[a-z]/.test(b)) || (/\d/.test(a) && /\d/.test(b));
     if (alnum && (d === 1 || d === -1) && (run === 1 || d === dir)) {
       run++;
       dir = d;
@@ -267,41 +261,52 @@ export function validatePassword(
     add("empty");
     return { ok: false, issues, strength: 0, blocklistApplied: !o.forbidCommon || loaded !== undefined };
   }
-  const value = o.characters === "any" && !LONE_SURROGATE.test(input) ? input.normalize("NFKC") : input;
-  const cps = [...value];
-  const length = cps.length;
-  if (length < o.minLength) add("too_short", { min: o.minLength, length });
-  if (length > o.maxLength) add("too_long", { max: o.maxLength, length });
-  if (CONTROL.test(value)) add("control_characters");
-  if (o.forbidEdgeWhitespace && /^\s|\s$/.test(value)) add("edge_whitespace");
-
-  const classes = new Set<CharacterClass | "other">();
+  // Printable ASCII is its own NFKC form: the common case skips normalisation (keystroke speed).
+  const value =
+    o.characters !== "any" || PRINTABLE_ASCII.test(input) || LONE_SURROGATE.test(input)
+      ? input
+      : input.normalize("NFKC");
+  // One pass over the code points: classes as bits (lower 1, upper 2, digit 4, symbol 8, other 16).
+  let mask = 0;
+  let length = 0;
   let fullWidth = false;
-  const invalid = new Set<string>();
+  let control = false;
+  let invalid = "";
   let maxRun = 0;
   let run = 0;
-  let prev = "";
-  for (const ch of cps) {
-    const cls = classOf(ch);
-    classes.add(cls);
-    if (o.characters !== "any") {
-      if (FULL_WIDTH.test(ch)) fullWidth = true;
-      else if (cls === "other" || (o.characters === "half-width-alnum" && cls === "symbol")) {
-        if (!CONTROL.test(ch)) invalid.add(ch);
-      }
+  let prev = -1;
+  for (let i = 0; i < value.length; length++) {
+    const cp = value.codePointAt(i) as number;
+    i += cp > 0xffff ? 2 : 1;
+    const bit =
+      cp >= 97 && cp <= 122
+        ? 1
+        : cp >= 65 && cp <= 90
+          ? 2
+          : cp >= 48 && cp <= 57
+            ? 4
+            : cp >= 32 && cp < 127
+              ? 8
+              : 16;
+    mask |= bit;
+    if (cp < 32 || (cp >= 127 && cp < 160)) control = true;
+    else if (o.characters !== "any" && (bit === 16 || (bit === 8 && o.characters === "half-width-alnum"))) {
+      if ((cp >= 0xff01 && cp <= 0xff5e) || cp === 0x3000) fullWidth = true;
+      else invalid += String.fromCodePoint(cp);
     }
-    run = ch === prev ? run + 1 : 1;
-    prev = ch;
+    run = cp === prev ? run + 1 : 1;
+    prev = cp;
     if (run > maxRun) maxRun = run;
   }
-  if (LONE_SURROGATE.test(value)) invalid.add("\ufffd");
+  if (length < o.minLength) add("too_short", { min: o.minLength, length });
+  if (length > o.maxLength) add("too_long", { max: o.maxLength, length });
+  if (control) add("control_characters");
+  if (o.forbidEdgeWhitespace && /^\s|\s$/.test(value)) add("edge_whitespace");
+  if (LONE_SURROGATE.test(value)) invalid += "\ufffd";
   if (fullWidth) add("full_width");
-  if (invalid.size > 0) add("invalid_characters", { characters: [...invalid].slice(0, 5).join("") });
-  for (const cls of o.requiredClasses) {
-    if (cls === "letter" ? !classes.has("lower") && !classes.has("upper") : !classes.has(cls))
-      add(`missing_${cls}`);
-  }
-  const counted = [...classes].filter((c) => c !== "other").length;
+  if (invalid) add("invalid_characters", { characters: [...invalid].slice(0, 5).join("") });
+  for (const cls of o.requiredClasses) if (!(mask & CLASS_BITS[cls])) add(`missing_${cls}`);
+  const counted = (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1);
   if (o.minClasses > 0 && counted < o.minClasses)
     add("too_few_classes", { min: o.minClasses, count: counted });
   if (o.maxRepeated > 0 && maxRun > o.maxRepeated) add("repeated", { max: o.maxRepeated });
@@ -334,22 +339,20 @@ export function validatePassword(
   return {
     ok: issues.length === 0,
     issues,
-    strength: weak ? 0 : strengthOf(cps, classes, maxRun),
+    strength: weak ? 0 : strengthOf(length, mask, maxRun),
     blocklistApplied,
   };
 }
 
-/** @internal length × log2(pool), minus repeats, mapped to 0–4. */
-function strengthOf(cps: string[], classes: Set<string>, maxRun: number): 0 | 1 | 2 | 3 | 4 {
+/** @internal (length − long repeats) × log2(pool of the classes used), mapped to 0–4. */
+function strengthOf(length: number, mask: number, maxRun: number): 0 | 1 | 2 | 3 | 4 {
   const pool =
-    (classes.has("lower") ? 26 : 0) +
-    (classes.has("upper") ? 26 : 0) +
-    (classes.has("digit") ? 10 : 0) +
-    (classes.has("symbol") ? 33 : 0) +
-    (classes.has("other") ? 100 : 0);
-  const distinct = new Set(cps).size;
-  const effective = Math.min(cps.length, distinct * 2) - Math.max(0, maxRun - 2);
-  const bits = Math.max(0, effective) * Math.log2(Math.max(pool, 2));
+    (mask & 1 ? 26 : 0) +
+    (mask & 2 ? 26 : 0) +
+    (mask & 4 ? 10 : 0) +
+    (mask & 8 ? 33 : 0) +
+    (mask & 16 ? 100 : 0);
+  const bits = Math.max(0, length - Math.max(0, maxRun - 2)) * Math.log2(Math.max(pool, 2));
   return bits < 28 ? 0 : bits < 36 ? 1 : bits < 60 ? 2 : bits < 80 ? 3 : 4;
 }
 

@@ -234,7 +234,7 @@ describe("passwordSchema (zod/mini)", () => {
 describe("the blocklist and check()", () => {
   it("check() loads the blocklist and returns ok and issues", async () => {
     expect(await presets.nist.check("password")).toMatchObject({ ok: false, issues: [{ code: "common" }] });
-    expect(await presets.nist.check("a calm purple lighthouse")).toEqual({ ok: true, issues: [] });
+    expect(await presets.nist.check("a calm purple lighthouse")).toMatchObject({ ok: true, issues: [] });
   });
 });
 
