@@ -12,14 +12,14 @@ export async function submitSignIn(auth: AuthClient, email: string, password: st
     return { kind: "ok", text: `Welcome, ${result.session.user?.name ?? result.session.user?.email}` };
   } catch (error) {
     if (isTegataError(error, "invalid_credentials")) {
-      const left = (error as { remainingAttempts?: number }).remainingAttempts;
+      const left = error.remainingAttempts;
       return {
         kind: "error",
         text: `Wrong email or password${left === undefined ? "" : ` (${left} attempts left)`}`,
       };
     }
     if (isTegataError(error, "account_locked")) {
-      const minutes = Math.ceil(((error as { retryAfter?: number }).retryAfter ?? 0) / 60);
+      const minutes = Math.ceil((error.retryAfter ?? 0) / 60);
       return { kind: "error", text: `Too many attempts. Try again in ${minutes} minutes.` };
     }
     if (isTegataError(error, "network_error") || isTegataError(error, "timeout")) {

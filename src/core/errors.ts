@@ -78,12 +78,52 @@ export class TegataError extends Error {
   }
 }
 
+/** The class of each built-in code, so that `isTegataError(e, code)` narrows to it. */
+export interface TegataErrorByCode {
+  network_error: NetworkError;
+  timeout: TimeoutError;
+  aborted: AbortedError;
+  http_error: HttpError;
+  response_validation: ResponseValidationError;
+  invalid_request: InvalidRequestError;
+  invalid_credentials: InvalidCredentialsError;
+  account_locked: AccountLockedError;
+  rate_limited: RateLimitedError;
+  mfa_required: MfaRequiredError;
+  invalid_mfa_code: InvalidMfaCodeError;
+  mfa_challenge_expired: MfaChallengeExpiredError;
+  not_signed_in: NotSignedInError;
+  unauthorized: UnauthorizedError;
+  session_expired: SessionExpiredError;
+  email_taken: EmailTakenError;
+  invalid_token: InvalidTokenError;
+  password_policy: PasswordPolicyError;
+  oauth_error: OAuthError;
+  state_mismatch: StateMismatchError;
+  issuer_mismatch: IssuerMismatchError;
+  invalid_callback: InvalidCallbackError;
+  id_token_invalid: IdTokenValidationError;
+  unknown_provider: UnknownProviderError;
+  discovery_failed: DiscoveryError;
+  invalid_access_token: InvalidAccessTokenError;
+}
+
 /**
  * True when `value` is a tegata error, also when it comes from another bundled copy of tegata.
+ * With a built-in `code`, it narrows to that code's class:
+ *
+ * ```ts
+ * if (isTegataError(error, "account_locked")) console.log(error.retryAfter);
+ * ```
  *
  * @param value - anything caught
  * @param code - optionally, the code it must have
  */
+export function isTegataError<C extends keyof TegataErrorByCode>(
+  value: unknown,
+  code: C,
+): value is TegataErrorByCode[C];
+export function isTegataError(value: unknown, code?: TegataErrorCode): value is TegataError;
 export function isTegataError(value: unknown, code?: TegataErrorCode): value is TegataError {
   if (typeof value !== "object" || value === null) return false;
   const marked = (value as Record<string, unknown>)[MARKER] === true || value instanceof TegataError;

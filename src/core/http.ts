@@ -38,7 +38,7 @@ export interface RetryOptions {
   limit?: number;
   /** Upper bound of one backoff delay in ms. Default 5000. */
   backoffLimit?: number;
-  /** Upper bound of a server's `Retry-After` in ms; longer waits fail instead. Default 30000. */
+  /** Upper bound of a server's `Retry-After` in ms: a longer wait is cut to this before the retry. Default 30000. */
   maxRetryAfter?: number;
 }
 

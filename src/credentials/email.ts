@@ -1,8 +1,8 @@
 import type { AuthClient } from "../core/client";
 import { toUser, type User } from "../core/session";
 import { setSession } from "../core/state";
-import { AcceptedSchema, UserResponseSchema } from "../wire";
-import { postJson, requireString } from "./shared";
+import { UserResponseSchema } from "../wire";
+import { postJson, postVoid, requireString } from "./shared";
 
 /**
  * Starts an email change: the server sends a confirmation link to the new address. The address
@@ -23,10 +23,7 @@ export async function requestEmailChange(
   requireString("password", params.password);
   const body: Record<string, string> = { new_email: params.newEmail.trim(), password: params.password };
   if (params.redirectTo !== undefined) body.redirect_to = params.redirectTo;
-  await postJson(auth, "emailChangeRequest", body, AcceptedSchema, {
-    signal: params.signal,
-    authenticated: true,
-  });
+  await postVoid(auth, "emailChangeRequest", body, { signal: params.signal, authenticated: true });
 }
 
 /**

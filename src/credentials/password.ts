@@ -1,7 +1,6 @@
 import type { AuthClient } from "../core/client";
 import type { PasswordChecker } from "../core/password-checker";
-import { AcceptedSchema } from "../wire";
-import { enforcePolicy, postJson, postVoid, requireString } from "./shared";
+import { enforcePolicy, postVoid, requireString } from "./shared";
 
 /**
  * Asks the server to email a password-reset link. The server answers the same whether or not the
@@ -20,7 +19,7 @@ export async function requestPasswordReset(
   requireString("email", params?.email);
   const body: Record<string, string> = { email: params.email.trim() };
   if (params.redirectTo !== undefined) body.redirect_to = params.redirectTo;
-  await postJson(auth, "passwordResetRequest", body, AcceptedSchema, { signal: params.signal });
+  await postVoid(auth, "passwordResetRequest", body, { signal: params.signal });
 }
 
 /**

@@ -8,7 +8,9 @@ import { UserResponseSchema } from "../wire";
  * Fetches the signed-in user from the server (`GET /auth/user`) and updates the session's copy,
  * emitting `USER_UPDATED` when it changed.
  *
- * @throws NotSignedInError without a session; SessionExpiredError when the server ended it.
+ * @throws NotSignedInError without a session; UnauthorizedError when the server refused the access
+ * token (revoked or ended elsewhere; the local session is kept); SessionExpiredError when the
+ * refresh token was refused.
  * @example
  * ```ts
  * const user = await getUser(auth);

@@ -287,6 +287,12 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
   // Surface setup errors at first request rather than as an unhandled rejection now.
   initial.catch(() => {});
 
+  let dummy: Promise<string> | null = null;
+  const dummyHash = () => {
+    dummy ??= hashPassword("tegata-mock-dummy", iterations);
+    return dummy;
+  };
+
   const findUser = (email: string) => {
     const id = byEmail.get(normalizeEmail(email));
     return id === undefined ? undefined : users.get(id);
@@ -671,7 +677,8 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
         recordAttempt(ctx, body.email, user, "password", "locked");
         throw problem;
       }
-      const ok = user ? await verifyPassword(body.password, user.passwordHash) : false;
+      // Unknown emails take the same time as wrong passwords: no enumeration by timing.
+      const ok = await verifyPassword(body.password, user?.passwordHash ?? (await dummyHash()));
       if (!user || !ok) {
         const problem = fail(
           body.email,
@@ -776,6 +783,10 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       if (!user) throw new Problem(400, "invalid_token", "The link is invalid, expired or already used");
       await checkPolicy(body.password, user);
       record.used = true;
+      // Every other pending reset link of the account dies with this one.
+      for (const other of emailTokens.values()) {
+        if (other.kind === "password_reset" && other.userId === user.id) other.used = true;
+      }
       user.passwordHash = await hashPassword(body.password, iterations);
       revokeSessions(user.id);
       attempts.delete(normalizeEmail(user.email));
@@ -785,8 +796,9 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     route("post", "/auth/password/change", async (ctx) => {
       const { session, user } = await authenticate(ctx);
       const body = await readJson(ctx.request, PasswordChangeSchema);
+      assertNotLocked(user.email, ctx.now);
       if (!(await verifyPassword(body.current_password, user.passwordHash))) {
-        throw new Problem(401, "invalid_credentials", "The current password is incorrect");
+        throw fail(user.email, ctx.now, "invalid_credentials", "The current password is incorrect");
       }
       await checkPolicy(body.new_password, user);
       user.passwordHash = await hashPassword(body.new_password, iterations);
@@ -797,8 +809,9 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     route("post", "/auth/email/change-request", async (ctx) => {
       const { user } = await authenticate(ctx);
       const body = await readJson(ctx.request, EmailChangeRequestSchema);
+      assertNotLocked(user.email, ctx.now);
       if (!(await verifyPassword(body.password, user.passwordHash))) {
-        throw new Problem(401, "invalid_credentials", "The password is incorrect");
+        throw fail(user.email, ctx.now, "invalid_credentials", "The password is incorrect");
       }
       const newEmail = body.new_email.trim();
       if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(newEmail)) {

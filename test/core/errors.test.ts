@@ -48,3 +48,17 @@ describe("the error family", () => {
     expect(new PasswordPolicyError("weak", { issues }).issues).toEqual(issues);
   });
 });
+
+describe("isTegataError narrows by code to the class", () => {
+  it("gives typed access to the class's fields", () => {
+    const e: unknown = new AccountLockedError("locked", { retryAfter: 60 });
+    if (isTegataError(e, "account_locked")) {
+      const seconds: number | undefined = e.retryAfter; // compiles only with the narrowing overload
+      expect(seconds).toBe(60);
+    } else {
+      throw new Error("unreachable");
+    }
+    const p: unknown = new PasswordPolicyError("x", { issues: [{ code: "too_short", message: "m" }] });
+    if (isTegataError(p, "password_policy")) expect(p.issues[0]?.code).toBe("too_short");
+  });
+});

@@ -280,3 +280,45 @@ describe("signOut", () => {
     await expect(signOut(auth, { scope: "everyone" as never })).rejects.toBeInstanceOf(TypeError);
   });
 });
+
+describe("fixes found while documenting the contract", () => {
+  it("wrong current passwords at password change and email change count towards the lockout", async () => {
+    const { auth } = await ctx.fresh({ lockout: { maxAttempts: 3 } });
+    await signIn(auth, alice);
+    const first = await changePassword(auth, {
+      currentPassword: "x",
+      newPassword: "a new long passphrase",
+    }).catch((e) => e);
+    expect(first).toBeInstanceOf(InvalidCredentialsError);
+    expect(first.remainingAttempts).toBe(2);
+    await requestEmailChange(auth, { newEmail: "z@new.example", password: "y" }).catch(() => {});
+    const locked = await changePassword(auth, {
+      currentPassword: "z",
+      newPassword: "a new long passphrase",
+    }).catch((e) => e);
+    expect(locked.code).toBe("account_locked");
+    await expect(
+      changePassword(auth, { currentPassword: alice.password, newPassword: "a new long passphrase" }),
+    ).rejects.toMatchObject({ code: "account_locked" });
+  });
+
+  it("a successful reset kills the account's other reset links", async () => {
+    const { auth, mock } = await ctx.fresh();
+    await requestPasswordReset(auth, { email: alice.email });
+    const older = mock.lastEmail()?.token ?? "";
+    await requestPasswordReset(auth, { email: alice.email });
+    const newer = mock.lastEmail()?.token ?? "";
+    await resetPassword(auth, { token: newer, password: "a brand new passphrase" });
+    await expect(
+      resetPassword(auth, { token: older, password: "another passphrase" }),
+    ).rejects.toBeInstanceOf(InvalidTokenError);
+  });
+
+  it("requestPasswordReset and requestEmailChange accept an empty 202 or a 204", async () => {
+    const { auth, mock } = await ctx.fresh();
+    mock.faults.inject("/auth/password/reset-request", { status: 204 });
+    await expect(requestPasswordReset(auth, { email: alice.email })).resolves.toBeUndefined();
+    mock.faults.inject("/auth/password/reset-request", { status: 202, body: "", contentType: "text/plain" });
+    await expect(requestPasswordReset(auth, { email: alice.email })).resolves.toBeUndefined();
+  });
+});
