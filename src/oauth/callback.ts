@@ -11,6 +11,7 @@ import { processJson, send } from "../core/http";
 import { type Session, sessionFromTokens, type User } from "../core/session";
 import { setSession } from "../core/state";
 import { TokenResponseSchema } from "../wire";
+import { UserInfoSchema } from "../wire/oauth";
 import { discover } from "./discovery";
 import { validateIdToken } from "./id-token";
 import type { OAuthProvider } from "./providers";
@@ -47,6 +48,25 @@ function callbackParams(input: string | URL | URLSearchParams): URLSearchParams 
     return new URLSearchParams(url.hash.slice(1)); // response_mode=fragment
   }
   return new URLSearchParams(input.replace(/^[?#]/, "")); // a query string or a form_post body
+}
+
+/**
+ * UserInfo claims of the signed-in user; its `sub` must be the ID token's (OpenID Connect Core
+ * 5.3.4). Failures leave the profile as the ID token gave it: sign-in does not depend on UserInfo.
+ */
+async function userInfo(
+  auth: AuthClient,
+  url: string,
+  accessToken: string,
+  sub: unknown,
+): Promise<Record<string, unknown>> {
+  try {
+    const response = await send(auth._internal.http, { method: "GET", url, bearer: accessToken });
+    const body = await processJson(response, UserInfoSchema);
+    return body.sub === sub ? body : {};
+  } catch {
+    return {};
+  }
 }
 
 function userFromClaims(claims: Record<string, unknown>): User {
@@ -162,6 +182,13 @@ export async function handleRedirectCallback(
       metadata,
       clockToleranceSeconds: options.clockToleranceSeconds ?? 60,
     });
+  }
+  if (claims && typeof claims.email !== "string" && metadata.userinfo_endpoint) {
+    // Conformant providers may put profile claims only in UserInfo (OpenID Connect Core 5.4).
+    claims = {
+      ...(await userInfo(auth, metadata.userinfo_endpoint, tokens.access_token, claims.sub)),
+      ...claims,
+    };
   }
   const session = sessionFromTokens(tokens, claims ? userFromClaims(claims) : null, receivedAt);
   session.provider = {

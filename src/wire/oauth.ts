@@ -23,3 +23,11 @@ export const ProviderMetadataSchema = z.looseObject({
   authorization_response_iss_parameter_supported: z.optional(z.boolean()),
 });
 export type WireProviderMetadata = z.infer<typeof ProviderMetadataSchema>;
+
+/** OpenID Connect UserInfo response (JSON form). */
+export const UserInfoSchema = z.looseObject({
+  sub: z.string().check(z.minLength(1)),
+  email: z.optional(z.string()),
+  email_verified: z.optional(z.boolean()),
+  name: z.optional(z.string()),
+});

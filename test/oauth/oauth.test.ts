@@ -343,6 +343,20 @@ describe("bad callbacks: each a distinct typed error, the transaction cleaned up
     });
   });
 
+  it("takes the profile from UserInfo when the ID token carries only sub (and checks its sub)", async () => {
+    const { auth, op, url } = await pending();
+    op.interceptNextToken({
+      idTokenClaims: ({ email: _e, name: _n, email_verified: _v, ...rest }) => rest,
+    });
+    const result = await handleRedirectCallback(auth, await authorize(url));
+    expect(result.session.user).toMatchObject({
+      email: "taro@example.jp",
+      name: "山田太郎",
+      emailVerified: true,
+    });
+    expect(op.count("/userinfo")).toBe(1);
+  });
+
   it("refuses an off-origin returnTo (no open redirect)", async () => {
     const { auth, provider } = setup();
     for (const bad of [
