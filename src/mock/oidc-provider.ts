@@ -17,6 +17,7 @@ import {
 import type { HttpHandler } from "msw";
 import { HttpResponse, http } from "msw";
 import { randomToken, sha256 } from "./crypto";
+import { pageUserAgent } from "./server";
 import type { MockClock } from "./types";
 
 /** A user of the mock provider. */
@@ -334,7 +335,7 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
       };
       const seen = {
         ip: (request.headers.get("x-forwarded-for") ?? "127.0.0.1").split(",")[0]?.trim() || "127.0.0.1",
-        userAgent: request.headers.get("user-agent"),
+        userAgent: request.headers.get("user-agent") ?? pageUserAgent(),
       };
       if (nextError) {
         const e = nextError;

@@ -151,6 +151,17 @@ const defaultPolicy: MockPasswordPolicy = (password) =>
     ? [{ code: "too_short", message: "Use at least 8 characters", params: { min: 8 } }]
     : [];
 
+/**
+ * In a browser (msw's worker runs the handlers in the page) requests carry no User-Agent header:
+ * the page's own user agent is the one that sent them.
+ */
+export function pageUserAgent(): string | null {
+  const g = globalThis as { document?: unknown; navigator?: { userAgent?: string } };
+  return g.document !== undefined && typeof g.navigator?.userAgent === "string"
+    ? g.navigator.userAgent
+    : null;
+}
+
 function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -581,7 +592,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
         request,
         now,
         ip: (request.headers.get("x-forwarded-for") ?? "127.0.0.1").split(",")[0]?.trim() || "127.0.0.1",
-        userAgent: request.headers.get("user-agent"),
+        userAgent: request.headers.get("user-agent") ?? pageUserAgent(),
       };
       const record: MockRequestRecord = {
         method: request.method,
