@@ -15,7 +15,7 @@ export type SignOutScope = "local" | "global" | "others";
  *   locally in any case; the call throws when the server could not end the others.
  * - `"others"`: ends every session except this one; this device stays signed in.
  *
- * @throws NotSignedInError for `"others"` without a session; NetworkError and the like when the
+ * @throws NotSignedInError for `"global"` and `"others"` without a session; NetworkError and the like when the
  * server could not be reached for `"global"` or `"others"`.
  * @example
  * ```ts
@@ -33,9 +33,8 @@ export async function signOut(
   }
   const session = await loadSession(auth);
   if (!session) {
-    if (scope === "others") {
-      throw new NotSignedInError("Nobody is signed in");
-    }
+    // Ending sessions on the server needs this device's session to authenticate the request.
+    if (scope !== "local") throw new NotSignedInError("Nobody is signed in");
     await clearSession(auth);
     return;
   }

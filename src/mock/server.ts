@@ -1072,9 +1072,19 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
 
     route("post", "/oauth/revoke", async (ctx) => {
       const form = await readForm(ctx.request);
-      const token = form.get("token");
-      const record = token ? refreshTokens.get(token) : undefined;
-      const session = record ? sessions.get(record.sessionId) : undefined;
+      const token = form.get("token") ?? "";
+      const record = refreshTokens.get(token);
+      let session = record ? sessions.get(record.sessionId) : undefined;
+      if (!session && token.split(".").length === 3) {
+        // An access token: revoke the session it belongs to, when its signature is ours.
+        try {
+          const { payload } = await compactVerify(token, (await signingKeys()).publicKey);
+          const sid = (JSON.parse(new TextDecoder().decode(payload)) as { sid?: unknown }).sid;
+          session = typeof sid === "string" ? sessions.get(sid) : undefined;
+        } catch {
+          session = undefined; // unknown tokens are not an error (RFC 7009 section 2.2)
+        }
+      }
       if (session) session.revoked = true;
       return new HttpResponse(null, { status: 200 });
     }),

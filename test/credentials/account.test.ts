@@ -260,9 +260,10 @@ describe("signOut", () => {
     await expect(getUser(other)).rejects.toBeInstanceOf(UnauthorizedError);
   });
 
-  it("others: needs a session; local without one is a no-op", async () => {
+  it("others and global need a session; local without one is a no-op", async () => {
     const { auth } = await ctx.fresh();
     await expect(signOut(auth, { scope: "others" })).rejects.toBeInstanceOf(NotSignedInError);
+    await expect(signOut(auth, { scope: "global" })).rejects.toBeInstanceOf(NotSignedInError);
     await expect(signOut(auth)).resolves.toBeUndefined();
   });
 

@@ -160,6 +160,18 @@ describe("createMockAuth", () => {
     expect(mock.sessions(alice.email)[0]?.revoked).toBe(true);
   });
 
+  it("revokes by access token too (RFC 7009 token_type_hint access_token)", async () => {
+    const { auth, mock } = await ctx.fresh();
+    await signIn(auth, alice);
+    const session = await getSession(auth);
+    await raw(mock, "/oauth/revoke", {
+      method: "POST",
+      body: new URLSearchParams({ token: session?.accessToken ?? "", token_type_hint: "access_token" }),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(mock.sessions(alice.email)[0]?.revoked).toBe(true);
+  });
+
   it("requires a valid bearer token", async () => {
     const { mock } = await ctx.fresh();
     const none = await raw(mock, "/auth/user");
