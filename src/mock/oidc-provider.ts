@@ -17,7 +17,7 @@ import {
 import type { HttpHandler } from "msw";
 import { HttpResponse, http } from "msw";
 import { randomToken, sha256 } from "./crypto";
-import { pageUserAgent } from "./server";
+import { clientIp, createClock, userAgentOf } from "./shared";
 import type { MockClock } from "./types";
 
 /** A user of the mock provider. */
@@ -129,26 +129,6 @@ interface RefreshRecord {
   expiresAt: number;
 }
 
-function clockFrom(now: MockOidcProviderOptions["now"]): MockClock {
-  if (typeof now === "object" && now !== null && !(now instanceof Date)) return now;
-  const source =
-    typeof now === "function"
-      ? now
-      : now === undefined
-        ? () => Date.now()
-        : () => (typeof now === "number" ? now : now.getTime());
-  let offset = 0;
-  return {
-    now: () => source() + offset,
-    advance: (ms) => {
-      offset += ms;
-    },
-    set: (t) => {
-      offset = (typeof t === "number" ? t : t.getTime()) - source();
-    },
-  };
-}
-
 const oauthError = (error: string, description: string, status = 400) =>
   HttpResponse.json(
     { error, error_description: description },
@@ -167,7 +147,7 @@ const oauthError = (error: string, description: string, status = 400) =>
  */
 export function createMockOidcProvider(options: MockOidcProviderOptions): MockOidcProvider {
   const issuer = options.issuer.replace(/\/+$/, "");
-  const clock = clockFrom(options.now);
+  const clock = createClock(options.now);
   const accessTtl = options.accessTokenTtlSeconds ?? 3600;
   const idTtl = options.idTokenTtlSeconds ?? 3600;
   const refreshTtl = options.refreshTokenTtlSeconds ?? 30 * 24 * 3600;
@@ -334,8 +314,8 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
         return new HttpResponse(null, { status: 302, headers: { location: target.href } });
       };
       const seen = {
-        ip: (request.headers.get("x-forwarded-for") ?? "127.0.0.1").split(",")[0]?.trim() || "127.0.0.1",
-        userAgent: request.headers.get("user-agent") ?? pageUserAgent(),
+        ip: clientIp(request),
+        userAgent: userAgentOf(request),
       };
       if (nextError) {
         const e = nextError;

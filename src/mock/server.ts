@@ -31,6 +31,7 @@ import { PrivacyUpdateSchema, SessionRevokeSchema } from "../wire/history";
 import { CodeRequestSchema, FactorCodeRequestSchema, TotpEnrollRequestSchema } from "../wire/totp";
 import { hashPassword, randomToken, verifyPassword } from "./crypto";
 import { historyId, insertSorted, pageHistory, seedEntries } from "./history";
+import { clientIp, createClock, userAgentOf } from "./shared";
 import type {
   MockAuth,
   MockAuthOptions,
@@ -151,39 +152,12 @@ const defaultPolicy: MockPasswordPolicy = (password) =>
     ? [{ code: "too_short", message: "Use at least 8 characters", params: { min: 8 } }]
     : [];
 
-/**
- * In a browser (msw's worker runs the handlers in the page) requests carry no User-Agent header:
- * the page's own user agent is the one that sent them.
- */
-export function pageUserAgent(): string | null {
-  const g = globalThis as { document?: unknown; navigator?: { userAgent?: string } };
-  return g.document !== undefined && typeof g.navigator?.userAgent === "string"
-    ? g.navigator.userAgent
-    : null;
-}
-
 function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
 function toDate(time: Date | number): number {
   return typeof time === "number" ? time : time.getTime();
-}
-
-function createClock(now: MockAuthOptions["now"]): MockClock {
-  const source: () => number =
-    typeof now === "function" ? now : now === undefined ? () => Date.now() : () => toDate(now);
-  let offset = 0;
-  return {
-    now: () => source() + offset,
-    advance(ms) {
-      if (!Number.isFinite(ms)) throw new TypeError("advance() needs a finite number of ms");
-      offset += ms;
-    },
-    set(time) {
-      offset = toDate(time) - source();
-    },
-  };
 }
 
 /**
@@ -591,8 +565,8 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       const ctx: Ctx = {
         request,
         now,
-        ip: (request.headers.get("x-forwarded-for") ?? "127.0.0.1").split(",")[0]?.trim() || "127.0.0.1",
-        userAgent: request.headers.get("user-agent") ?? pageUserAgent(),
+        ip: clientIp(request),
+        userAgent: userAgentOf(request),
       };
       const record: MockRequestRecord = {
         method: request.method,
