@@ -83,6 +83,8 @@ interface SessionRecord {
   revoked: boolean;
   remember: boolean;
   amr: string[];
+  /** When its newest refresh token expires: after that the session is over. */
+  expiresAt: number;
 }
 
 interface RefreshRecord {
@@ -413,9 +415,10 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       .sign(privateKey);
     const refreshToken = randomToken(32);
     const ttl = session.remember ? refreshTtl : Math.min(refreshTtl, 24 * 3600);
+    session.expiresAt = now + ttl * 1000;
     refreshTokens.set(refreshToken, {
       sessionId: session.id,
-      expiresAt: now + ttl * 1000,
+      expiresAt: session.expiresAt,
       used: false,
     });
     return {
@@ -443,6 +446,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       revoked: false,
       remember,
       amr,
+      expiresAt: ctx.now,
     };
     sessions.set(session.id, session);
     if (attempt) attempt.sessionId = session.id;
@@ -976,7 +980,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     route("get", "/auth/sessions", async (ctx) => {
       const { session, user } = await authenticate(ctx);
       const list = [...sessions.values()]
-        .filter((s) => s.userId === user.id && !s.revoked)
+        .filter((s) => s.userId === user.id && !s.revoked && s.expiresAt > ctx.now)
         .sort((a, b) => b.lastSeenAt - a.lastSeenAt)
         .map((s) => ({
           id: s.id,

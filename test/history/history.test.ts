@@ -187,6 +187,18 @@ describe("sessions", () => {
   });
 });
 
+describe("sessions whose refresh token expired", () => {
+  it("are not listed as active", async () => {
+    const { auth, mock } = await signedIn({ refreshTokenTtlSeconds: 2 * 3600 });
+    const old = createAuthClient({ baseUrl: mock.baseUrl, clock: mock.clock });
+    await signIn(old, alice);
+    mock.clock.advance(3 * 3600_000);
+    await signIn(auth, alice);
+    const sessions = await listSessions(auth);
+    expect(sessions.map((s) => s.current)).toEqual([true]);
+  });
+});
+
 describe("privacy", () => {
   it("hides and shows the last-login time", async () => {
     const { auth } = await signedIn();
