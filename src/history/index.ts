@@ -25,4 +25,4 @@ export { listLoginHistory, loginHistory } from "./login-history";
 export type { PrivacySettings } from "./privacy";
 export { getPrivacySettings, updatePrivacySettings } from "./privacy";
 export type { ActiveSession } from "./sessions";
-export { listSessions, revokeOtherSessions, revokeSession } from "./sessions";
+export { listSessions, revokeOtherSessions, revokeSessionById } from "./sessions";

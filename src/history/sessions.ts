@@ -50,10 +50,10 @@ export async function listSessions(
  * @throws HttpError (404, problem code `session_not_found`) for an unknown id.
  * @example
  * ```ts
- * await revokeSession(auth, session.id);
+ * await revokeSessionById(auth, session.id);
  * ```
  */
-export async function revokeSession(
+export async function revokeSessionById(
   auth: AuthClient,
   id: string,
   options: { signal?: AbortSignal } = {},

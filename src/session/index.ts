@@ -19,4 +19,4 @@ export { refreshDelay, startAutoRefresh, stopAutoRefresh } from "./auto-refresh"
 export type { BroadcastChannelLike, CrossTabOptions, LockManagerLike } from "./cross-tab";
 export { enableCrossTabSync } from "./cross-tab";
 export { authFetch, createAuthorizedKy } from "./fetch";
-export { revokeSession } from "./revoke";
+export { revokeTokens } from "./revoke";

@@ -13,10 +13,10 @@ import { clearSession, endpointUrl, loadSession } from "../core/state";
  * locally all the same).
  * @example
  * ```ts
- * await revokeSession(auth);
+ * await revokeTokens(auth);
  * ```
  */
-export async function revokeSession(
+export async function revokeTokens(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<boolean> {

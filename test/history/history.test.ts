@@ -6,7 +6,7 @@ import {
   listSessions,
   loginHistory,
   revokeOtherSessions,
-  revokeSession,
+  revokeSessionById,
   updatePrivacySettings,
 } from "../../src/history/index";
 import { AbortedError, createAuthClient, HttpError, UnauthorizedError } from "../../src/index";
@@ -177,9 +177,9 @@ describe("sessions", () => {
     expect(sessions.filter((s) => s.current)).toHaveLength(1);
     expect(sessions.find((s) => s.current)?.device.os).toBe("iOS");
     const laptopId = sessions.find((s) => !s.current)?.id ?? "";
-    await revokeSession(auth, laptopId);
+    await revokeSessionById(auth, laptopId);
     expect(await listSessions(auth)).toHaveLength(2);
-    await expect(revokeSession(auth, laptopId)).rejects.toBeInstanceOf(HttpError);
+    await expect(revokeSessionById(auth, laptopId)).rejects.toBeInstanceOf(HttpError);
     await revokeOtherSessions(auth);
     const left = await listSessions(auth);
     expect(left.map((s) => s.current)).toEqual([true]);

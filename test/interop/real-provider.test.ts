@@ -10,7 +10,7 @@ import Provider from "oidc-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthClient, getSession, memoryStorage, SessionExpiredError } from "../../src/index";
 import { createAuthorizationUrl, handleRedirectCallback, oidcProvider } from "../../src/oauth/index";
-import { getAccessToken, revokeSession } from "../../src/session/index";
+import { getAccessToken, revokeTokens } from "../../src/session/index";
 
 let server: Server;
 let issuer: string;
@@ -157,7 +157,7 @@ describe("interop with oidc-provider (certified OpenID Provider)", () => {
 
     // Revocation (RFC 7009) ends it at the provider; the session is gone here.
     const current = after?.refreshToken ?? "";
-    expect(await revokeSession(auth)).toBe(true);
+    expect(await revokeTokens(auth)).toBe(true);
     expect(await getSession(auth)).toBeNull();
     const revoked = await fetch(`${issuer}/token`, {
       method: "POST",

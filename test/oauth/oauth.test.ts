@@ -23,7 +23,7 @@ import {
   pkceChallenge,
   yahooJapan,
 } from "../../src/oauth/index";
-import { getAccessToken, revokeSession } from "../../src/session/index";
+import { getAccessToken, revokeTokens } from "../../src/session/index";
 import { useMockServer } from "../support";
 
 const ctx = useMockServer();
@@ -147,7 +147,7 @@ describe("the authorization code flow", () => {
   it("revokes at the provider's revocation endpoint", async () => {
     const { op, auth, provider } = setup();
     await handleRedirectCallback(auth, await authorize(await createAuthorizationUrl(auth, provider)));
-    expect(await revokeSession(auth)).toBe(true);
+    expect(await revokeTokens(auth)).toBe(true);
     expect(op.count("/revoke")).toBe(1);
   });
 

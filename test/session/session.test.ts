@@ -16,7 +16,7 @@ import {
   createAuthorizedKy,
   getAccessToken,
   refreshSessionNow,
-  revokeSession,
+  revokeTokens,
 } from "../../src/session/index";
 import { alice, useMockServer } from "../support";
 
@@ -194,13 +194,13 @@ describe("createAuthorizedKy", () => {
   });
 });
 
-describe("revokeSession", () => {
+describe("revokeTokens", () => {
   it("revokes the refresh token (RFC 7009) and signs out", async () => {
     const { auth, mock } = await ctx.fresh();
     await signIn(auth, alice);
     const events: string[] = [];
     onAuthStateChange(auth, (e) => events.push(e));
-    expect(await revokeSession(auth)).toBe(true);
+    expect(await revokeTokens(auth)).toBe(true);
     expect(events).toEqual(["SIGNED_OUT"]);
     expect(mock.sessions(alice.email)[0]?.revoked).toBe(true);
   });
@@ -209,13 +209,13 @@ describe("revokeSession", () => {
     const { auth, mock } = await ctx.fresh();
     await signIn(auth, alice);
     mock.faults.inject("/oauth/revoke", { status: 404 });
-    expect(await revokeSession(auth)).toBe(false);
+    expect(await revokeTokens(auth)).toBe(false);
     expect(await getSession(auth)).toBeNull();
   });
 
   it("returns false without a session", async () => {
     const { auth } = await ctx.fresh();
-    expect(await revokeSession(auth)).toBe(false);
+    expect(await revokeTokens(auth)).toBe(false);
   });
 });
 
