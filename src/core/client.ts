@@ -129,20 +129,15 @@ export interface ResolvedAuthClientOptions {
   readonly refreshLeewaySeconds: number;
 }
 
-/** @internal mutable state of one client. Never shared between clients. */
-export interface ClientInternals {
+/**
+ * @internal what the feature modules may use of a client, reached through `context(auth)`: the
+ * session state is not part of it (read it with `loadSession(auth)`, which waits for storage).
+ */
+export interface ClientContext {
   readonly http: KyInstance;
   readonly storage: AuthStorage;
   readonly clock: Clock;
   readonly emitter: Emitter;
-  session: Session | null;
-  loaded: boolean;
-  loading: Promise<Session | null> | null;
-  refreshing: Promise<Session> | null;
-  /** Serialises storage writes so the last change always wins. */
-  writeQueue: Promise<void>;
-  /** Incremented on every session change; lets in-flight work detect it is stale. */
-  generation: number;
   /** The raw fetch (the injected one, or the global one looked up at call time). */
   readonly fetch: typeof globalThis.fetch;
   readonly timers: Timers;
@@ -158,6 +153,18 @@ export interface ClientInternals {
   readonly cache: Map<string, unknown>;
 }
 
+/** @internal mutable state of one client, read and written by `core/state.ts` only. */
+export interface ClientInternals extends ClientContext {
+  session: Session | null;
+  loaded: boolean;
+  loading: Promise<Session | null> | null;
+  refreshing: Promise<Session> | null;
+  /** Serialises storage writes so the last change always wins. */
+  writeQueue: Promise<void>;
+  /** Incremented on every session change; lets in-flight work detect it is stale. */
+  generation: number;
+}
+
 /**
  * A tegata client. Create one with {@link createAuthClient} and pass it to the feature
  * functions (`signIn(auth, …)`, `getSession(auth)`, …).
@@ -165,7 +172,7 @@ export interface ClientInternals {
 export interface AuthClient {
   /** The resolved settings. */
   readonly options: ResolvedAuthClientOptions;
-  /** @internal state used by the feature modules; not part of the public API. */
+  /** @internal state of the client; not part of the public API (and not in its `.d.ts`). */
   readonly _internal: ClientInternals;
 }
 

@@ -37,22 +37,82 @@ export type TegataErrorCode =
   | "unknown_provider"
   | "discovery_failed"
   | "invalid_access_token"
+  | "factor_exists"
+  | "mfa_not_enabled"
+  | "invalid_return_to"
+  | "tegata_error"
   | (string & {});
 
 const MARKER = "__tegataError";
 
-/** Options accepted by every tegata error constructor. */
+/** Options accepted by every tegata error constructor: `new XError(message, options)`. */
 export interface TegataErrorOptions {
-  /** The underlying error or value that caused this one. */
+  /**
+   * The underlying error that caused this one. It is kept scrubbed (see {@link scrubCause}): only
+   * its `name`, `message` (URL queries removed), `code`, stack frames, zod issues and its own
+   * scrubbed `cause`, never a request, a response, headers or a body.
+   */
   cause?: unknown;
   /** HTTP status of the response that produced this error, when there was one. */
   status?: number;
 }
 
+const MAX_CAUSE_DEPTH = 8;
+
+/** Removes query strings and fragments from URLs in a text (they may carry codes or tokens). */
+function redactUrls(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#]*)[?#][^\s]*/gi, "$1");
+}
+
+/**
+ * @internal a copy of `cause` that holds no secret: errors are rebuilt from their name, message,
+ * `code`, stack frames, zod `issues` (codes, paths and messages only) and their own scrubbed cause;
+ * anything else (a ky `HTTPError`'s request options, a `Response`, a body, a header, a string) is
+ * dropped. A tegata error is kept as it is: it was scrubbed when it was made.
+ */
+export function scrubCause(cause: unknown, depth = 0): unknown {
+  if (cause === undefined || cause === null) return undefined;
+  if (typeof cause === "number" || typeof cause === "boolean") return cause;
+  if (typeof cause !== "object") return undefined;
+  if (isTegataError(cause)) return cause;
+  const source = cause as {
+    name?: unknown;
+    message?: unknown;
+    stack?: unknown;
+    code?: unknown;
+    cause?: unknown;
+    issues?: unknown;
+  };
+  if (typeof source.message !== "string") return undefined;
+  const message = redactUrls(source.message);
+  const copy = new Error(message) as Error & { code?: string; issues?: unknown };
+  copy.name = typeof source.name === "string" ? source.name : "Error";
+  const frames =
+    typeof source.stack === "string" ? source.stack.split("\n").filter((line) => /^\s+at /.test(line)) : [];
+  copy.stack = [`${copy.name}: ${message}`, ...frames].join("\n");
+  if (typeof source.code === "string") copy.code = source.code;
+  if (Array.isArray(source.issues)) {
+    copy.issues = source.issues.map((issue: { code?: unknown; path?: unknown; message?: unknown }) => ({
+      code: typeof issue?.code === "string" ? issue.code : undefined,
+      path: Array.isArray(issue?.path)
+        ? issue.path.filter((k) => typeof k === "string" || typeof k === "number")
+        : [],
+      message: typeof issue?.message === "string" ? redactUrls(issue.message) : undefined,
+    }));
+  }
+  if (depth < MAX_CAUSE_DEPTH && "cause" in source) {
+    const inner = scrubCause(source.cause, depth + 1);
+    if (inner !== undefined) copy.cause = inner;
+  }
+  return copy;
+}
+
 /**
  * Base class of every error thrown by tegata.
  *
- * Use {@link isTegataError} rather than `instanceof` when two copies of tegata may be bundled.
+ * Every subclass is built the same way, `new XError(message, options)`, and its `code` is typed
+ * as the literal of its class. Use {@link isTegataError} rather than `instanceof` when two copies
+ * of tegata may be bundled.
  *
  * @example
  * ```ts
@@ -61,8 +121,8 @@ export interface TegataErrorOptions {
  * ```
  */
 export class TegataError extends Error {
-  /** The default code of this class. */
-  static code: TegataErrorCode = "tegata_error";
+  /** The code of this class. */
+  static readonly code: TegataErrorCode = "tegata_error";
   /** Stable, machine-readable code. Switch on it rather than on the message. */
   readonly code: TegataErrorCode;
   /** HTTP status of the response that produced this error, when there was one. */
@@ -70,10 +130,11 @@ export class TegataError extends Error {
   /** @internal cross-copy marker read by {@link isTegataError}. */
   readonly [MARKER] = true;
 
-  constructor(message: string, code?: TegataErrorCode, options: TegataErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(message: string, options: TegataErrorOptions = {}) {
+    const cause = scrubCause(options.cause);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = new.target.name;
-    this.code = code ?? (new.target as typeof TegataError).code;
+    this.code = (new.target as typeof TegataError).code;
     this.status = options.status;
   }
 }
@@ -106,7 +167,24 @@ export interface TegataErrorByCode {
   unknown_provider: UnknownProviderError;
   discovery_failed: DiscoveryError;
   invalid_access_token: InvalidAccessTokenError;
+  factor_exists: FactorExistsError;
+  mfa_not_enabled: MfaNotEnabledError;
+  invalid_return_to: InvalidReturnToError;
 }
+
+/**
+ * Every built-in tegata error, as a union discriminated by `code`:
+ *
+ * ```ts
+ * function explain(error: KnownTegataError) {
+ *   switch (error.code) {
+ *     case "account_locked": return `locked for ${error.retryAfter ?? "a while"} s`;
+ *     case "invalid_credentials": return `${error.remainingAttempts ?? "some"} attempts left`;
+ *   }
+ * }
+ * ```
+ */
+export type KnownTegataError = TegataErrorByCode[keyof TegataErrorByCode];
 
 /**
  * True when `value` is a tegata error, also when it comes from another bundled copy of tegata.
@@ -132,117 +210,134 @@ export function isTegataError(value: unknown, code?: TegataErrorCode): value is 
 
 /** The request never got an HTTP response: DNS, connection, CORS or offline. */
 export class NetworkError extends TegataError {
-  static override code: TegataErrorCode = "network_error";
+  static override readonly code = "network_error";
+  declare readonly code: "network_error";
 }
 
 /** The request took longer than the client's `timeoutMs`. */
 export class TimeoutError extends TegataError {
-  static override code: TegataErrorCode = "timeout";
+  static override readonly code = "timeout";
+  declare readonly code: "timeout";
 }
 
 /** The caller aborted the request through its `AbortSignal`. */
 export class AbortedError extends TegataError {
-  static override code: TegataErrorCode = "aborted";
+  static override readonly code = "aborted";
+  declare readonly code: "aborted";
 }
 
 /** The server answered with an HTTP error that tegata has no more specific class for. */
 export class HttpError extends TegataError {
-  static override code: TegataErrorCode = "http_error";
+  static override readonly code = "http_error";
+  declare readonly code: "http_error";
   /** The problem's `code` from an `application/problem+json` body, when the server sent one. */
   readonly problemCode: string | undefined;
   constructor(message: string, options: TegataErrorOptions & { problemCode?: string } = {}) {
-    super(message, "http_error", options);
+    super(message, options);
     this.problemCode = options.problemCode;
   }
 }
 
 /** The server's response did not match the HTTP contract (wrong content type, malformed JSON, missing fields). */
 export class ResponseValidationError extends TegataError {
-  static override code: TegataErrorCode = "response_validation";
+  static override readonly code = "response_validation";
+  declare readonly code: "response_validation";
 }
 
 /** The server refused the request's input (`400 invalid_request`). */
 export class InvalidRequestError extends TegataError {
-  static override code: TegataErrorCode = "invalid_request";
+  static override readonly code = "invalid_request";
+  declare readonly code: "invalid_request";
 }
 
 /** Wrong email or password (or current password). */
 export class InvalidCredentialsError extends TegataError {
-  static override code: TegataErrorCode = "invalid_credentials";
+  static override readonly code = "invalid_credentials";
+  declare readonly code: "invalid_credentials";
   /** Attempts left before the account locks, when the server says. */
   readonly remainingAttempts: number | undefined;
   constructor(message: string, options: TegataErrorOptions & { remainingAttempts?: number } = {}) {
-    super(message, "invalid_credentials", options);
+    super(message, options);
     this.remainingAttempts = options.remainingAttempts;
   }
 }
 
 /** The account is locked after repeated failures. */
 export class AccountLockedError extends TegataError {
-  static override code: TegataErrorCode = "account_locked";
+  static override readonly code = "account_locked";
+  declare readonly code: "account_locked";
   /** Seconds until the account unlocks, when the server says. */
   readonly retryAfter: number | undefined;
   constructor(message: string, options: TegataErrorOptions & { retryAfter?: number } = {}) {
-    super(message, "account_locked", options);
+    super(message, options);
     this.retryAfter = options.retryAfter;
   }
 }
 
 /** Too many requests; try again after `retryAfter` seconds. */
 export class RateLimitedError extends TegataError {
-  static override code: TegataErrorCode = "rate_limited";
+  static override readonly code = "rate_limited";
+  declare readonly code: "rate_limited";
   /** Seconds to wait before trying again, when the server says. */
   readonly retryAfter: number | undefined;
   constructor(message: string, options: TegataErrorOptions & { retryAfter?: number } = {}) {
-    super(message, "rate_limited", options);
+    super(message, options);
     this.retryAfter = options.retryAfter;
   }
 }
 
 /** The operation needs a second factor first. */
 export class MfaRequiredError extends TegataError {
-  static override code: TegataErrorCode = "mfa_required";
+  static override readonly code = "mfa_required";
+  declare readonly code: "mfa_required";
 }
 
 /** The TOTP or recovery code was wrong (or already used). */
 export class InvalidMfaCodeError extends TegataError {
-  static override code: TegataErrorCode = "invalid_mfa_code";
+  static override readonly code = "invalid_mfa_code";
+  declare readonly code: "invalid_mfa_code";
   /** Attempts left before the challenge or account locks, when the server says. */
   readonly remainingAttempts: number | undefined;
   constructor(message: string, options: TegataErrorOptions & { remainingAttempts?: number } = {}) {
-    super(message, "invalid_mfa_code", options);
+    super(message, options);
     this.remainingAttempts = options.remainingAttempts;
   }
 }
 
 /** The MFA challenge expired or was already completed: sign in again. */
 export class MfaChallengeExpiredError extends TegataError {
-  static override code: TegataErrorCode = "mfa_challenge_expired";
+  static override readonly code = "mfa_challenge_expired";
+  declare readonly code: "mfa_challenge_expired";
 }
 
 /** The call needs a signed-in session and there is none. */
 export class NotSignedInError extends TegataError {
-  static override code: TegataErrorCode = "not_signed_in";
+  static override readonly code = "not_signed_in";
+  declare readonly code: "not_signed_in";
 }
 
 /** The server refused the access token (HTTP 401): it expired, was revoked or is invalid. */
 export class UnauthorizedError extends TegataError {
-  static override code: TegataErrorCode = "unauthorized";
+  static override readonly code = "unauthorized";
+  declare readonly code: "unauthorized";
 }
 
 /** The session ended on the server (refresh token expired, revoked or reused): sign in again. */
 export class SessionExpiredError extends TegataError {
-  static override code: TegataErrorCode = "session_expired";
+  static override readonly code = "session_expired";
+  declare readonly code: "session_expired";
 }
 
 /** The email address already belongs to an account. */
 export class EmailTakenError extends TegataError {
-  static override code: TegataErrorCode = "email_taken";
+  static override readonly code = "email_taken";
+  declare readonly code: "email_taken";
 }
 
 /** A password-reset or email-change token is unknown, expired or already used. */
 export class InvalidTokenError extends TegataError {
-  static override code: TegataErrorCode = "invalid_token";
+  static override readonly code = "invalid_token";
+  declare readonly code: "invalid_token";
 }
 
 /** One issue found by a password policy. */
@@ -257,18 +352,20 @@ export interface PasswordIssue {
 
 /** The password does not satisfy the password policy. */
 export class PasswordPolicyError extends TegataError {
-  static override code: TegataErrorCode = "password_policy";
+  static override readonly code = "password_policy";
+  declare readonly code: "password_policy";
   /** What is wrong with the password. */
   readonly issues: readonly PasswordIssue[];
   constructor(message: string, options: TegataErrorOptions & { issues?: readonly PasswordIssue[] } = {}) {
-    super(message, "password_policy", options);
+    super(message, options);
     this.issues = options.issues ?? [];
   }
 }
 
 /** The OAuth provider answered with an error (`error=access_denied` in the callback, or a token-endpoint error). */
 export class OAuthError extends TegataError {
-  static override code: TegataErrorCode = "oauth_error";
+  static override readonly code = "oauth_error";
+  declare readonly code: "oauth_error";
   /** The RFC 6749 `error` value, such as `access_denied`. */
   readonly error: string;
   /** The provider's `error_description`, when given (shown to developers, not a secret). */
@@ -277,7 +374,7 @@ export class OAuthError extends TegataError {
     message: string,
     options: TegataErrorOptions & { error: string; errorDescription?: string | undefined },
   ) {
-    super(message, "oauth_error", options);
+    super(message, options);
     this.error = options.error;
     this.errorDescription = options.errorDescription;
   }
@@ -285,17 +382,20 @@ export class OAuthError extends TegataError {
 
 /** The callback's `state` is missing or matches no pending sign-in (forged, expired or replayed). */
 export class StateMismatchError extends TegataError {
-  static override code: TegataErrorCode = "state_mismatch";
+  static override readonly code = "state_mismatch";
+  declare readonly code: "state_mismatch";
 }
 
 /** The issuer in the callback (RFC 9207 `iss`) or in discovery differs from the one expected. */
 export class IssuerMismatchError extends TegataError {
-  static override code: TegataErrorCode = "issuer_mismatch";
+  static override readonly code = "issuer_mismatch";
+  declare readonly code: "issuer_mismatch";
 }
 
 /** The callback URL is malformed: no `code`, or a `returnTo` that leaves the origin. */
 export class InvalidCallbackError extends TegataError {
-  static override code: TegataErrorCode = "invalid_callback";
+  static override readonly code = "invalid_callback";
+  declare readonly code: "invalid_callback";
 }
 
 /** Why an ID token was refused. */
@@ -313,23 +413,26 @@ export type IdTokenFailure =
 
 /** The ID token is missing, malformed, wrongly signed or carries claims that do not match. */
 export class IdTokenValidationError extends TegataError {
-  static override code: TegataErrorCode = "id_token_invalid";
+  static override readonly code = "id_token_invalid";
+  declare readonly code: "id_token_invalid";
   /** Which check failed. */
   readonly reason: IdTokenFailure;
   constructor(message: string, options: TegataErrorOptions & { reason: IdTokenFailure }) {
-    super(message, "id_token_invalid", options);
+    super(message, options);
     this.reason = options.reason;
   }
 }
 
 /** The callback belongs to a provider this call was not given. */
 export class UnknownProviderError extends TegataError {
-  static override code: TegataErrorCode = "unknown_provider";
+  static override readonly code = "unknown_provider";
+  declare readonly code: "unknown_provider";
 }
 
 /** OpenID Connect discovery failed or returned unusable metadata. */
 export class DiscoveryError extends TegataError {
-  static override code: TegataErrorCode = "discovery_failed";
+  static override readonly code = "discovery_failed";
+  declare readonly code: "discovery_failed";
 }
 
 /** Why an access token was refused by `verifyAccessToken`. */
@@ -346,11 +449,33 @@ export type AccessTokenFailure =
 
 /** An access token presented to a server failed verification (tegata/server). */
 export class InvalidAccessTokenError extends TegataError {
-  static override code: TegataErrorCode = "invalid_access_token";
+  static override readonly code = "invalid_access_token";
+  declare readonly code: "invalid_access_token";
   /** Which check failed. */
   readonly reason: AccessTokenFailure;
   constructor(message: string, options: TegataErrorOptions & { reason: AccessTokenFailure }) {
-    super(message, "invalid_access_token", options);
+    super(message, options);
     this.reason = options.reason;
   }
+}
+
+/** The account already has a second factor of that kind (`409 factor_exists`): remove it first. */
+export class FactorExistsError extends TegataError {
+  static override readonly code = "factor_exists";
+  declare readonly code: "factor_exists";
+}
+
+/** The call needs an active second factor and the account has none (`mfa_not_enabled`). */
+export class MfaNotEnabledError extends TegataError {
+  static override readonly code = "mfa_not_enabled";
+  declare readonly code: "mfa_not_enabled";
+}
+
+/**
+ * A `returnTo` (where to go after an OAuth sign-in) leaves the app's origin once normalised: an
+ * open redirect refused before any request, and again when a stored sign-in is read back.
+ */
+export class InvalidReturnToError extends TegataError {
+  static override readonly code = "invalid_return_to";
+  declare readonly code: "invalid_return_to";
 }

@@ -8,11 +8,12 @@
  */
 import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance } from "ky";
 import type { z } from "zod/mini";
-import { OAuthErrorSchema, ProblemSchema, type WireProblem } from "../wire";
+import { OAuthErrorSchema, type ProblemCode, ProblemSchema, type WireProblem } from "../wire";
 import {
   AbortedError,
   AccountLockedError,
   EmailTakenError,
+  FactorExistsError,
   HttpError,
   InvalidCredentialsError,
   InvalidMfaCodeError,
@@ -20,6 +21,7 @@ import {
   InvalidTokenError,
   isTegataError,
   MfaChallengeExpiredError,
+  MfaNotEnabledError,
   MfaRequiredError,
   NetworkError,
   OAuthError,
@@ -27,7 +29,8 @@ import {
   RateLimitedError,
   ResponseValidationError,
   SessionExpiredError,
-  TegataError,
+  type TegataError,
+  type TegataErrorOptions,
   TimeoutError,
   UnauthorizedError,
 } from "./errors";
@@ -93,8 +96,9 @@ export interface RequestSpec {
 }
 
 /**
- * @internal sends a request and returns the successful response. Every failure is a
- * {@link TegataError}; HTTP errors are mapped from the body's `code` (or OAuth `error`).
+ * @internal sends a request and returns the successful response. Every failure of the request is
+ * a {@link TegataError} (HTTP errors mapped from the body's `code` or OAuth `error`); a bug's
+ * `TypeError` is rethrown as it is.
  */
 export async function send(http: KyInstance, spec: RequestSpec): Promise<Response> {
   const headers: Record<string, string> = { accept: "application/json", ...spec.headers };
@@ -110,25 +114,29 @@ export async function send(http: KyInstance, spec: RequestSpec): Promise<Respons
   }
 }
 
-/** @internal maps whatever ky or fetch threw to a tegata error. */
-export async function mapRequestError(error: unknown, spec: RequestSpec): Promise<TegataError> {
+/**
+ * @internal maps what ky or fetch threw to a tegata error. Only ky's own errors (HTTP, timeout,
+ * network) and aborts are mapped; anything else, a `TypeError` from a bug in a hook, in user code
+ * or in tegata, is returned as it is so that the caller rethrows it unchanged.
+ */
+export async function mapRequestError(error: unknown, spec: RequestSpec): Promise<unknown> {
   if (isTegataError(error)) return error;
   if (spec.signal?.aborted) {
-    return new AbortedError("The request was aborted", undefined, { cause: error });
+    return new AbortedError("The request was aborted", { cause: error });
   }
   if (isHTTPError(error)) {
     return httpError(error.response, error.data, spec.dialect ?? "problem", error);
   }
   if (isTimeoutError(error)) {
-    return new TimeoutError("The request timed out", undefined, { cause: error });
+    return new TimeoutError("The request timed out", { cause: error });
   }
-  if (isNetworkError(error) || error instanceof TypeError) {
-    return new NetworkError("The server could not be reached", undefined, { cause: error });
+  if (isNetworkError(error)) {
+    return new NetworkError("The server could not be reached", { cause: error });
   }
   if (error instanceof Error && error.name === "AbortError") {
-    return new AbortedError("The request was aborted", undefined, { cause: error });
+    return new AbortedError("The request was aborted", { cause: error });
   }
-  return new NetworkError("The request failed", undefined, { cause: error });
+  return error;
 }
 
 /** @internal parses `Retry-After` (seconds or an HTTP date) into whole seconds. */
@@ -183,10 +191,10 @@ export function httpError(
     if (parsed.success) {
       const code = parsed.data.error;
       if (code === "invalid_grant") {
-        return new SessionExpiredError("The session has ended: sign in again", undefined, base);
+        return new SessionExpiredError("The session has ended: sign in again", base);
       }
       if (code === "invalid_request" || code === "invalid_client" || code === "unsupported_grant_type") {
-        return new InvalidRequestError(`The token endpoint refused the request (${code})`, undefined, base);
+        return new InvalidRequestError(`The token endpoint refused the request (${code})`, base);
       }
       return new HttpError(`The token endpoint answered ${code}`, { ...base, problemCode: code });
     }
@@ -199,41 +207,8 @@ export function httpError(
   const remaining = problem?.remaining_attempts;
   const withRemaining = remaining === undefined ? base : { ...base, remainingAttempts: remaining };
 
-  switch (problem?.code) {
-    case "invalid_credentials":
-      return new InvalidCredentialsError("The email or password is incorrect", withRemaining);
-    case "account_locked":
-      return new AccountLockedError("The account is locked after repeated failures", withRetry);
-    case "rate_limited":
-      return new RateLimitedError("Too many requests", withRetry);
-    case "mfa_required":
-      return new MfaRequiredError("A second factor is required", undefined, base);
-    case "invalid_mfa_code":
-      return new InvalidMfaCodeError("The verification code is incorrect", withRemaining);
-    case "mfa_challenge_expired":
-      return new MfaChallengeExpiredError(
-        "The sign-in challenge expired or was already used: sign in again",
-        undefined,
-        base,
-      );
-    case "not_signed_in":
-    case "session_expired":
-    case "invalid_session":
-      return new SessionExpiredError("The session has ended: sign in again", undefined, base);
-    case "unauthorized":
-      return new UnauthorizedError("The server refused the access token", undefined, base);
-    case "email_taken":
-      return new EmailTakenError("That email address is already registered", undefined, base);
-    case "invalid_token":
-      return new InvalidTokenError("The link is invalid, expired or already used", undefined, base);
-    case "password_policy":
-      return new PasswordPolicyError("The password does not meet the policy", {
-        ...base,
-        issues: problem.issues ?? [],
-      });
-    case "invalid_request":
-      return new InvalidRequestError("The server refused the request as invalid", undefined, base);
-  }
+  const build = problem ? PROBLEM_ERRORS[problem.code as ProblemCode] : undefined;
+  if (build) return build({ ...withRetry, ...withRemaining, issues: problem?.issues ?? [] });
   if (status === 429) return new RateLimitedError("Too many requests", withRetry);
   if (status === 423) return new AccountLockedError("The account is locked", withRetry);
   return new HttpError(
@@ -241,6 +216,41 @@ export function httpError(
     problem ? { ...base, problemCode: problem.code } : base,
   );
 }
+
+type ProblemOptions = TegataErrorOptions & {
+  retryAfter?: number;
+  remainingAttempts?: number;
+  issues: NonNullable<WireProblem["issues"]>;
+};
+
+/**
+ * The error class of each problem code of the contract. `null`: no class of its own, the caller
+ * gets an `HttpError` with `problemCode`. Typed over every {@link ProblemCode}, so a code added
+ * to the contract cannot be forgotten here.
+ */
+const PROBLEM_ERRORS: Record<ProblemCode, ((o: ProblemOptions) => TegataError) | null> = {
+  invalid_request: (o) => new InvalidRequestError("The server refused the request as invalid", o),
+  invalid_credentials: (o) => new InvalidCredentialsError("The email or password is incorrect", o),
+  unauthorized: (o) => new UnauthorizedError("The server refused the access token", o),
+  account_locked: (o) => new AccountLockedError("The account is locked after repeated failures", o),
+  rate_limited: (o) => new RateLimitedError("Too many requests", o),
+  mfa_required: (o) => new MfaRequiredError("A second factor is required", o),
+  invalid_mfa_code: (o) => new InvalidMfaCodeError("The verification code is incorrect", o),
+  mfa_challenge_expired: (o) =>
+    new MfaChallengeExpiredError("The sign-in challenge expired or was already used: sign in again", o),
+  mfa_not_enabled: (o) => new MfaNotEnabledError("The account has no active second factor", o),
+  not_signed_in: (o) => new SessionExpiredError("The session has ended: sign in again", o),
+  session_expired: (o) => new SessionExpiredError("The session has ended: sign in again", o),
+  invalid_session: (o) => new SessionExpiredError("The session has ended: sign in again", o),
+  email_taken: (o) => new EmailTakenError("That email address is already registered", o),
+  invalid_token: (o) => new InvalidTokenError("The link is invalid, expired or already used", o),
+  password_policy: (o) => new PasswordPolicyError("The password does not meet the policy", o),
+  factor_exists: (o) =>
+    new FactorExistsError("The account already has this second factor: remove it first", o),
+  factor_not_found: null,
+  session_not_found: null,
+  internal_error: null,
+};
 
 function isJsonContentType(value: string | null): boolean {
   if (value === null) return false;
@@ -258,7 +268,7 @@ export async function processJson<S extends z.ZodMiniType>(
 ): Promise<z.infer<S>> {
   if (!isJsonContentType(response.headers.get("content-type"))) {
     await response.body?.cancel().catch(() => {});
-    throw new ResponseValidationError("The server's response is not JSON", undefined, {
+    throw new ResponseValidationError("The server's response is not JSON", {
       status: response.status,
     });
   }
@@ -266,20 +276,20 @@ export async function processJson<S extends z.ZodMiniType>(
   try {
     text = await response.text();
   } catch (error) {
-    throw new NetworkError("The response body could not be read", undefined, { cause: error });
+    throw new NetworkError("The response body could not be read", { cause: error });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new ResponseValidationError("The server's response is malformed JSON", undefined, {
+    throw new ResponseValidationError("The server's response is malformed JSON", {
       status: response.status,
       cause: error,
     });
   }
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
-    throw new ResponseValidationError("The server's response does not match the contract", undefined, {
+    throw new ResponseValidationError("The server's response does not match the contract", {
       status: response.status,
       cause: parsed.error,
     });
@@ -290,10 +300,4 @@ export async function processJson<S extends z.ZodMiniType>(
 /** @internal discards the body of a successful response that carries nothing the client needs. */
 export async function processEmpty(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => {});
-}
-
-/** @internal guards: any non-tegata error escaping the pipeline becomes a tegata error. */
-export function toTegataError(error: unknown): TegataError {
-  if (isTegataError(error)) return error;
-  return new TegataError("Unexpected failure", "unexpected", { cause: error });
 }

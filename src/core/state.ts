@@ -4,11 +4,29 @@
  * @module
  */
 import { TokenResponseSchema } from "../wire";
-import type { AuthClient, ChangeOrigin } from "./client";
+import type { AuthClient, ChangeOrigin, ClientContext } from "./client";
 import { isTegataError, NotSignedInError, SessionExpiredError } from "./errors";
 import type { AuthEvent } from "./events";
 import { processJson, resolveUrl, send } from "./http";
 import { deserializeSession, type Session, serializeSession, sessionFromTokens } from "./session";
+
+/**
+ * @internal the one way a feature module reaches a client's context (HTTP, clock, storage,
+ * caches). The session is not in it: read it with {@link loadSession}, which waits for storage.
+ * @throws TypeError when `auth` is not a client made by `createAuthClient`.
+ */
+export function context(auth: AuthClient): ClientContext {
+  assertClient(auth);
+  return auth._internal;
+}
+
+function assertClient(auth: AuthClient): void {
+  if (typeof auth !== "object" || auth === null || typeof auth._internal !== "object") {
+    throw new TypeError(
+      `tegata: the first argument must be a client made by createAuthClient(), got ${auth === null ? "null" : typeof auth}`,
+    );
+  }
+}
 
 /** @internal */
 export function endpointUrl(auth: AuthClient, name: keyof AuthClient["options"]["endpoints"]): string {
@@ -17,6 +35,7 @@ export function endpointUrl(auth: AuthClient, name: keyof AuthClient["options"][
 
 /** @internal loads the session from storage once; later calls read the cached value. */
 export async function loadSession(auth: AuthClient): Promise<Session | null> {
+  assertClient(auth);
   const state = auth._internal;
   if (state.loaded) return state.session;
   if (!state.loading) {
@@ -212,20 +231,23 @@ async function expire(auth: AuthClient): Promise<void> {
 }
 
 /**
- * @internal a valid access token, refreshed when it expires within the leeway.
+ * @internal the one "give me a valid access token" path (core's authenticated calls and
+ * `getAccessToken` of `tegata/session` both use it): the stored token while it is valid beyond
+ * the leeway; otherwise one shared refresh. Without a refresh token, a token that is within the
+ * leeway but not yet expired is still returned; an expired one ends the session.
  * @throws NotSignedInError when nobody is signed in; SessionExpiredError when the session ended.
  */
-export async function getValidAccessToken(auth: AuthClient): Promise<string> {
+export async function getValidAccessToken(
+  auth: AuthClient,
+  options: { leewaySeconds?: number | undefined; forceRefresh?: boolean | undefined } = {},
+): Promise<string> {
   const session = await loadSession(auth);
   if (!session) throw new NotSignedInError("Nobody is signed in");
-  if (!isExpiring(auth, session)) return session.accessToken;
-  if (!session.refreshToken) {
-    if (session.expiresAt && session.expiresAt.getTime() <= auth._internal.clock.now()) {
-      await expire(auth);
-      throw new SessionExpiredError("The session has expired");
-    }
-    return session.accessToken;
+  if (!options.forceRefresh) {
+    if (!isExpiring(auth, session, options.leewaySeconds)) return session.accessToken;
+    // Cannot refresh: a token that has not expired yet is still usable.
+    if (!session.refreshToken && !isExpiring(auth, session, 0)) return session.accessToken;
   }
-  const refreshed = await refreshSession(auth);
-  return refreshed.accessToken;
+  // Without a refresh token, the refresh ends the session (SESSION_EXPIRED, then SIGNED_OUT).
+  return (await refreshSession(auth)).accessToken;
 }

@@ -1,6 +1,6 @@
 import type { AuthClient } from "../core/client";
 import { toUser, type User } from "../core/session";
-import { setSession } from "../core/state";
+import { loadSession, setSession } from "../core/state";
 import { UserResponseSchema } from "../wire";
 import { postJson, postVoid, requireString } from "./shared";
 
@@ -44,7 +44,7 @@ export async function confirmEmailChange(
     signal: params.signal,
   });
   const user = toUser(result.user);
-  const current = auth._internal.session;
+  const current = await loadSession(auth);
   if (current?.user && current.user.id === user.id) {
     await setSession(auth, { ...current, user }, "USER_UPDATED");
   }

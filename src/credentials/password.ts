@@ -1,5 +1,7 @@
 import type { AuthClient } from "../core/client";
+import { NotSignedInError } from "../core/errors";
 import type { PasswordChecker } from "../core/password-checker";
+import { loadSession } from "../core/state";
 import { enforcePolicy, postVoid, requireString } from "./shared";
 
 /**
@@ -71,7 +73,9 @@ export async function changePassword(
 ): Promise<void> {
   requireString("currentPassword", params?.currentPassword);
   requireString("newPassword", params.newPassword);
-  const user = auth._internal.session?.user;
+  const session = await loadSession(auth);
+  if (!session) throw new NotSignedInError("Nobody is signed in");
+  const user = session.user;
   await enforcePolicy(params.policy, params.newPassword, {
     ...(user?.email ? { email: user.email } : {}),
     ...(user?.name ? { name: user.name } : {}),

@@ -1,6 +1,7 @@
 import type { AuthClient } from "../core/client";
 import { InvalidRequestError, ResponseValidationError } from "../core/errors";
 import type { Session } from "../core/session";
+import { context } from "../core/state";
 import { SignedInSchema, SignInResponseSchema } from "../wire";
 import { acceptSignedIn, postJson, requireString } from "./shared";
 
@@ -56,7 +57,7 @@ export async function signIn(auth: AuthClient, params: SignInParams): Promise<Si
   const result = await postJson(auth, "signIn", body, SignInResponseSchema, {
     signal: params.signal,
   });
-  const receivedAt = auth._internal.clock.now();
+  const receivedAt = context(auth).clock.now();
   if (result.status === "mfa_required") {
     return {
       status: "mfa_required",
@@ -104,7 +105,7 @@ export async function completeMfa(
     throw new InvalidRequestError("Enter the verification code");
   }
   const result = await postJson(auth, "mfaVerify", body, SignedInSchema, { signal: params.signal });
-  const receivedAt = auth._internal.clock.now();
+  const receivedAt = context(auth).clock.now();
   if (result.status !== "signed_in") throw new ResponseValidationError("Unexpected MFA response");
   return { status: "signed_in", session: await acceptSignedIn(auth, result, receivedAt) };
 }

@@ -1,6 +1,7 @@
 import type { AuthClient } from "../core/client";
 import type { PasswordChecker } from "../core/password-checker";
 import type { Session } from "../core/session";
+import { context } from "../core/state";
 import { SignedInSchema } from "../wire";
 import { acceptSignedIn, enforcePolicy, postJson, requireString } from "./shared";
 
@@ -40,6 +41,6 @@ export async function signUp(
   const body: Record<string, string> = { email: params.email.trim(), password: params.password };
   if (params.name !== undefined) body.name = params.name;
   const result = await postJson(auth, "signUp", body, SignedInSchema, { signal: params.signal });
-  const receivedAt = auth._internal.clock.now();
+  const receivedAt = context(auth).clock.now();
   return { status: "signed_in", session: await acceptSignedIn(auth, result, receivedAt) };
 }

@@ -1,7 +1,7 @@
 import type { AuthClient } from "../core/client";
 import { callJson } from "../core/request";
 import { toUser, type User } from "../core/session";
-import { setSession } from "../core/state";
+import { loadSession, setSession } from "../core/state";
 import { UserResponseSchema } from "../wire";
 
 /**
@@ -22,8 +22,9 @@ export async function getUser(auth: AuthClient, params: { signal?: AbortSignal }
     authenticated: true,
   });
   const user = toUser(body.user);
-  const current = auth._internal.session;
-  if (current && JSON.stringify(current.user) !== JSON.stringify(user)) {
+  const current = await loadSession(auth);
+  // Only the session that asked is updated: not one that was replaced meanwhile by another user's.
+  if (current && current.user?.id === user.id && JSON.stringify(current.user) !== JSON.stringify(user)) {
     await setSession(auth, { ...current, user }, "USER_UPDATED");
   }
   return user;

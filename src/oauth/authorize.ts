@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { context } from "../core/state";
 import { discover } from "./discovery";
 import { pkceChallenge, randomString } from "./pkce";
 import type { OAuthProvider } from "./providers";
@@ -85,7 +86,7 @@ export async function createAuthorizationUrl(
     nonce,
     scopes,
     returnTo,
-    createdAt: auth._internal.clock.now(),
+    createdAt: context(auth).clock.now(),
   });
   return url;
 }

@@ -9,7 +9,7 @@ import {
 } from "../core/errors";
 import { processJson, send } from "../core/http";
 import { type Session, sessionFromTokens, type User } from "../core/session";
-import { setSession } from "../core/state";
+import { context, setSession } from "../core/state";
 import { TokenResponseSchema } from "../wire";
 import { UserInfoSchema } from "../wire/oauth";
 import { discover } from "./discovery";
@@ -61,7 +61,7 @@ async function userInfo(
   sub: unknown,
 ): Promise<Record<string, unknown>> {
   try {
-    const response = await send(auth._internal.http, { method: "GET", url, bearer: accessToken });
+    const response = await send(context(auth).http, { method: "GET", url, bearer: accessToken });
     const body = await processJson(response, UserInfoSchema);
     return body.sub === sub ? body : {};
   } catch {
@@ -103,7 +103,7 @@ export async function handleRedirectCallback(
   try {
     params = callbackParams(input);
   } catch (error) {
-    throw new InvalidCallbackError("The callback URL is malformed", undefined, { cause: error });
+    throw new InvalidCallbackError("The callback URL is malformed", { cause: error });
   }
   const state = params.get("state");
   if (!state) throw new StateMismatchError("The callback has no state");
@@ -156,7 +156,7 @@ export async function handleRedirectCallback(
       headers.authorization = `Basic ${btoa(`${enc(tx.clientId)}:${enc(secret)}`)}`;
     }
   }
-  const response = await send(auth._internal.http, {
+  const response = await send(context(auth).http, {
     method: "POST",
     url: metadata.token_endpoint,
     form,
@@ -164,7 +164,7 @@ export async function handleRedirectCallback(
     signal: options.signal,
     dialect: "oauth-exchange",
   });
-  const receivedAt = auth._internal.clock.now();
+  const receivedAt = context(auth).clock.now();
   const tokens = await processJson(response, TokenResponseSchema);
 
   let claims: Record<string, unknown> | null = null;

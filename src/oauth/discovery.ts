@@ -1,6 +1,7 @@
 import type { AuthClient } from "../core/client";
 import { DiscoveryError, IssuerMismatchError, isTegataError } from "../core/errors";
 import { processJson, send } from "../core/http";
+import { context } from "../core/state";
 import { ProviderMetadataSchema, type WireProviderMetadata } from "../wire/oauth";
 import type { OAuthProvider } from "./providers";
 
@@ -26,7 +27,7 @@ export function discover(auth: AuthClient, issuer: string | OAuthProvider): Prom
     return Promise.resolve({ issuer: id, ...provider.metadata } as ProviderMetadata);
   }
   const key = `oauth:discovery:${id}`;
-  const cache = auth._internal.cache;
+  const cache = context(auth).cache;
   const cached = cache.get(key) as Promise<ProviderMetadata> | undefined;
   if (cached) return cached;
   const promise = fetchMetadata(auth, id).then((metadata) => ({ ...metadata, ...provider?.metadata }));
@@ -39,11 +40,11 @@ async function fetchMetadata(auth: AuthClient, issuer: string): Promise<Provider
   const url = `${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
   let metadata: ProviderMetadata;
   try {
-    const response = await send(auth._internal.http, { method: "GET", url });
+    const response = await send(context(auth).http, { method: "GET", url });
     metadata = await processJson(response, ProviderMetadataSchema);
   } catch (error) {
     if (isTegataError(error, "response_validation") || isTegataError(error, "http_error")) {
-      throw new DiscoveryError(`Discovery of ${issuer} failed`, undefined, {
+      throw new DiscoveryError(`Discovery of ${issuer} failed`, {
         cause: error,
         status: error.status,
       });

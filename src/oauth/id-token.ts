@@ -8,6 +8,7 @@ import {
 } from "jose";
 import type { AuthClient } from "../core/client";
 import { type IdTokenFailure, IdTokenValidationError } from "../core/errors";
+import { context } from "../core/state";
 import type { ProviderMetadata } from "./discovery";
 
 const DEFAULT_ALGS = [
@@ -29,12 +30,12 @@ function fail(reason: IdTokenFailure, message: string, cause?: unknown): never {
 
 function jwks(auth: AuthClient, uri: string) {
   const key = `oauth:jwks:${uri}`;
-  let set = auth._internal.cache.get(key) as ReturnType<typeof createRemoteJWKSet> | undefined;
+  let set = context(auth).cache.get(key) as ReturnType<typeof createRemoteJWKSet> | undefined;
   if (!set) {
     set = createRemoteJWKSet(new URL(uri), {
-      [customFetch]: (url: string, init: RequestInit) => auth._internal.fetch(url, init),
+      [customFetch]: (url: string, init: RequestInit) => context(auth).fetch(url, init),
     });
-    auth._internal.cache.set(key, set);
+    context(auth).cache.set(key, set);
   }
   return set;
 }
@@ -68,7 +69,7 @@ export async function validateIdToken(
     fail("algorithm", `The ID token's algorithm ${alg ?? "(none)"} is not allowed`);
   }
   if (!expected.metadata.jwks_uri) fail("signature", "The provider publishes no JWKS to verify the ID token");
-  const now = auth._internal.clock.now();
+  const now = context(auth).clock.now();
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(idToken, jwks(auth, expected.metadata.jwks_uri), {

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import type { AuthClient } from "../core/client";
+import { context } from "../core/state";
 
 /** @internal what is kept across the redirect. */
 export interface Transaction {
@@ -39,7 +40,7 @@ const indexKey = (auth: AuthClient) => `${auth.options.storageKey}.oauth`;
 
 async function readIndex(auth: AuthClient): Promise<Array<[string, number]>> {
   try {
-    const raw = await auth._internal.transactionStorage.getItem(indexKey(auth));
+    const raw = await context(auth).transactionStorage.getItem(indexKey(auth));
     const parsed = IndexSchema.safeParse(raw ? JSON.parse(raw) : []);
     return parsed.success ? parsed.data : [];
   } catch {
@@ -49,8 +50,8 @@ async function readIndex(auth: AuthClient): Promise<Array<[string, number]>> {
 
 /** @internal stores a transaction under its state (several flows can be pending) and sweeps expired ones. */
 export async function saveTransaction(auth: AuthClient, tx: Transaction): Promise<void> {
-  const storage = auth._internal.transactionStorage;
-  const now = auth._internal.clock.now();
+  const storage = context(auth).transactionStorage;
+  const now = context(auth).clock.now();
   const index = await readIndex(auth);
   const keep: Array<[string, number]> = [];
   for (const [state, createdAt] of index) {
@@ -79,7 +80,7 @@ export async function saveTransaction(auth: AuthClient, tx: Transaction): Promis
 
 /** @internal reads and deletes a transaction (single use); `null` when unknown, corrupted or expired. */
 export async function takeTransaction(auth: AuthClient, state: string): Promise<Transaction | null> {
-  const storage = auth._internal.transactionStorage;
+  const storage = context(auth).transactionStorage;
   let raw: string | null = null;
   try {
     raw = await storage.getItem(keyOf(auth, state));
@@ -99,7 +100,7 @@ export async function takeTransaction(auth: AuthClient, state: string): Promise<
   const parsed = TransactionSchema.safeParse(data);
   if (!parsed.success || parsed.data.state !== state) return null;
   const t = parsed.data;
-  if (auth._internal.clock.now() - t.created_at > TRANSACTION_TTL_MS) return null;
+  if (context(auth).clock.now() - t.created_at > TRANSACTION_TTL_MS) return null;
   return {
     state: t.state,
     providerId: t.provider_id,

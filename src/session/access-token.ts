@@ -1,6 +1,5 @@
 import type { AuthClient } from "../core/client";
-import { NotSignedInError } from "../core/errors";
-import { isExpiring, loadSession, refreshSession } from "../core/state";
+import { getValidAccessToken, refreshSession } from "../core/state";
 
 /** Options of {@link getAccessToken}. */
 export interface GetAccessTokenOptions {
@@ -24,14 +23,7 @@ export interface GetAccessTokenOptions {
  * ```
  */
 export async function getAccessToken(auth: AuthClient, options: GetAccessTokenOptions = {}): Promise<string> {
-  const session = await loadSession(auth);
-  if (!session) throw new NotSignedInError("Nobody is signed in");
-  if (!options.forceRefresh && !isExpiring(auth, session, options.leewaySeconds)) return session.accessToken;
-  if (!session.refreshToken && !options.forceRefresh) {
-    // Cannot refresh: a token that has not expired yet is still usable.
-    if (!isExpiring(auth, session, 0)) return session.accessToken;
-  }
-  return (await refreshSession(auth)).accessToken;
+  return getValidAccessToken(auth, options);
 }
 
 /**

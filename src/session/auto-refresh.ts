@@ -1,7 +1,7 @@
 import type { AuthClient } from "../core/client";
 import { isTegataError } from "../core/errors";
 import type { Session } from "../core/session";
-import { loadSession, refreshSession } from "../core/state";
+import { context, loadSession, refreshSession } from "../core/state";
 
 /** Tells the proactive refresh whether the page is visible, and when that changes. */
 export interface VisibilitySource {
@@ -89,7 +89,7 @@ function browserVisibility(): VisibilitySource | null {
  * ```
  */
 export function startAutoRefresh(auth: AuthClient, options: AutoRefreshOptions = {}): () => void {
-  const state = auth._internal;
+  const state = context(auth);
   state.stopAutoRefresh?.();
   const random = options.random ?? Math.random;
   const leewayMs = (options.leewaySeconds ?? auth.options.refreshLeewaySeconds) * 1000;
@@ -172,5 +172,5 @@ export function startAutoRefresh(auth: AuthClient, options: AutoRefreshOptions =
  * Stops the proactive refresh of {@link startAutoRefresh}. Does nothing when it is not running.
  */
 export function stopAutoRefresh(auth: AuthClient): void {
-  auth._internal.stopAutoRefresh?.();
+  context(auth).stopAutoRefresh?.();
 }

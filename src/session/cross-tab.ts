@@ -1,7 +1,7 @@
 import type { AuthClient } from "../core/client";
 import type { AuthEvent } from "../core/events";
 import { deserializeSession, serializeSession } from "../core/session";
-import { clearSession, setSession } from "../core/state";
+import { clearSession, context, setSession } from "../core/state";
 
 /** The part of `BroadcastChannel` that cross-tab sync uses. */
 export interface BroadcastChannelLike {
@@ -56,7 +56,7 @@ function randomId(): string {
  * ```
  */
 export function enableCrossTabSync(auth: AuthClient, options: CrossTabOptions = {}): () => void {
-  const state = auth._internal;
+  const state = context(auth);
   const name = options.name ?? `tegata:${auth.options.storageKey}`;
   const timeoutMs = options.lockTimeoutMs ?? 5000;
   const self = randomId();
@@ -93,7 +93,8 @@ export function enableCrossTabSync(auth: AuthClient, options: CrossTabOptions = 
     if (data.t === "session") {
       let apply: Promise<void> = Promise.resolve();
       if (data.session === null && data.event === "SIGNED_OUT") {
-        if (state.session) apply = clearSession(auth, "remote");
+        // clearSession emits SIGNED_OUT only when there was (or may have been) a session here.
+        apply = clearSession(auth, "remote");
       } else {
         const session = deserializeSession(data.session);
         // A malformed message is ignored: it must never sign this tab out or in.

@@ -1,7 +1,7 @@
 import ky, { type KyInstance, type Options as KyOptions } from "ky";
 import type { AuthClient } from "../core/client";
 import { AbortedError, NetworkError } from "../core/errors";
-import { refreshSession } from "../core/state";
+import { context, loadSession, refreshSession } from "../core/state";
 import { getAccessToken } from "./access-token";
 
 function withBearer(request: Request, token: string): Request {
@@ -14,18 +14,34 @@ async function fetchWithRefresh(
   auth: AuthClient,
   input: RequestInfo | URL,
   init: RequestInit | undefined,
+  call: (fetchFn: typeof globalThis.fetch, request: Request) => Promise<Response>,
 ): Promise<Response> {
-  const fetchFn = auth._internal.fetch;
+  const fetchFn = context(auth).fetch;
   const original = new Request(input, init);
   const token = await getAccessToken(auth);
-  const first = await fetchFn(withBearer(original.clone(), token));
+  const first = await call(fetchFn, withBearer(original.clone(), token));
   if (first.status !== 401) return first;
   // Refresh once (shared with every concurrent caller), retry once, never loop.
-  const current = auth._internal.session;
+  const current = await loadSession(auth);
   const next =
     current && current.accessToken !== token ? current.accessToken : (await refreshSession(auth)).accessToken;
   await first.body?.cancel().catch(() => {});
-  return fetchFn(withBearer(original, next));
+  return call(fetchFn, withBearer(original, next));
+}
+
+/**
+ * Calls fetch; its rejection is a network failure (`NetworkError`) or an abort (`AbortedError`).
+ * Errors raised before fetch (an invalid URL or init given by the caller) are not wrapped.
+ */
+async function sendTyped(fetchFn: typeof globalThis.fetch, request: Request): Promise<Response> {
+  try {
+    return await fetchFn(request);
+  } catch (error) {
+    if (request.signal.aborted || (error instanceof Error && error.name === "AbortError")) {
+      throw new AbortedError("The request was aborted", { cause: error });
+    }
+    throw new NetworkError("The server could not be reached", { cause: error });
+  }
 }
 
 /**
@@ -46,18 +62,7 @@ export async function authFetch(
   input: RequestInfo | URL,
   init?: RequestInit,
 ): Promise<Response> {
-  try {
-    return await fetchWithRefresh(auth, input, init);
-  } catch (error) {
-    const aborted = init?.signal?.aborted || (input instanceof Request && input.signal.aborted);
-    if (aborted || (error instanceof Error && error.name === "AbortError")) {
-      throw new AbortedError("The request was aborted", undefined, { cause: error });
-    }
-    if (error instanceof TypeError) {
-      throw new NetworkError("The server could not be reached", undefined, { cause: error });
-    }
-    throw error;
-  }
+  return fetchWithRefresh(auth, input, init, sendTyped);
 }
 
 /**
@@ -73,6 +78,7 @@ export async function authFetch(
 export function createAuthorizedKy(auth: AuthClient, options: KyOptions = {}): KyInstance {
   return ky.create({
     ...options,
-    fetch: (input, init) => fetchWithRefresh(auth, input, init),
+    // ky sees fetch's own failures, so that its retry policy recognises network errors.
+    fetch: (input, init) => fetchWithRefresh(auth, input, init, (fetchFn, request) => fetchFn(request)),
   });
 }

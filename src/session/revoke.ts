@@ -1,7 +1,7 @@
 import type { AuthClient } from "../core/client";
 import { HttpError, isTegataError } from "../core/errors";
 import { processEmpty, send } from "../core/http";
-import { clearSession, endpointUrl, loadSession } from "../core/state";
+import { clearSession, context, endpointUrl, loadSession } from "../core/state";
 
 /**
  * Revokes the session's refresh token at the server's RFC 7009 revocation endpoint (`revoke`,
@@ -36,7 +36,7 @@ export async function revokeTokens(
     return false;
   }
   try {
-    const response = await send(auth._internal.http, {
+    const response = await send(context(auth).http, {
       method: "POST",
       url,
       form,

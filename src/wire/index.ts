@@ -148,3 +148,4 @@ export const OAuthErrorSchema = z.looseObject({
   error_uri: z.optional(z.string()),
 });
 export type WireOAuthError = z.infer<typeof OAuthErrorSchema>;
+export type { ProblemCode } from "./problems";

@@ -20,9 +20,19 @@ describe("the error family", () => {
     expect(e.status).toBe(423);
   });
 
-  it("keeps the cause", () => {
-    const cause = new TypeError("fetch failed");
-    expect(new NetworkError("down", undefined, { cause }).cause).toBe(cause);
+  it("keeps the cause, scrubbed to its name, message, code and stack frames", () => {
+    const cause = Object.assign(new TypeError("fetch failed"), {
+      code: "ECONNREFUSED",
+      request: { headers: { authorization: "Bearer SECRET" } },
+    });
+    const error = new NetworkError("down", { cause });
+    const kept = error.cause as Error & { code?: string; request?: unknown };
+    expect(kept).toBeInstanceOf(Error);
+    expect(kept.name).toBe("TypeError");
+    expect(kept.message).toBe("fetch failed");
+    expect(kept.code).toBe("ECONNREFUSED");
+    expect(kept.request).toBeUndefined();
+    expect(kept.stack?.split("\n")[0]).toBe("TypeError: fetch failed");
   });
 
   it("isTegataError narrows by code", () => {

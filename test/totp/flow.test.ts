@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { completeMfa, signIn } from "../../src/credentials/index";
-import { AccountLockedError, InvalidMfaCodeError, NotSignedInError } from "../../src/index";
+import {
+  AccountLockedError,
+  FactorExistsError,
+  InvalidMfaCodeError,
+  NotSignedInError,
+} from "../../src/index";
 import {
   activateTotp,
   enrollTotp,
@@ -102,6 +107,8 @@ describe("TOTP enrollment and management against the mock", () => {
     const r = await signIn(auth, bob);
     if (r.status !== "mfa_required") throw new Error("expected a challenge");
     await completeMfa(auth, { challenge: r.challenge, code: await mock.totp(bob.email) });
-    await expect(enrollTotp(auth)).rejects.toMatchObject({ status: 409, problemCode: "factor_exists" });
+    const refused = await enrollTotp(auth).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(FactorExistsError);
+    expect(refused).toMatchObject({ code: "factor_exists", status: 409 });
   });
 });
