@@ -28,6 +28,7 @@ import {
   SignUpRequestSchema,
 } from "../wire";
 import { PrivacyUpdateSchema, SessionRevokeSchema } from "../wire/history";
+import type { ProblemCode } from "../wire/problems";
 import { CodeRequestSchema, FactorCodeRequestSchema, TotpEnrollRequestSchema } from "../wire/totp";
 import { hashPassword, randomToken, verifyPassword } from "./crypto";
 import { historyId, insertSorted, pageHistory, seedEntries } from "./history";
@@ -118,13 +119,13 @@ interface Ctx {
 /** Thrown inside handlers to answer with a problem+json error. */
 class Problem {
   readonly status: number;
-  readonly code: string;
+  readonly code: ProblemCode;
   readonly title: string;
   readonly extra: Record<string, unknown>;
   readonly headers: Record<string, string>;
   constructor(
     status: number,
-    code: string,
+    code: ProblemCode,
     title: string,
     extra: Record<string, unknown> = {},
     headers: Record<string, string> = {},
@@ -314,7 +315,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     );
   };
   /** Counts a failure; returns the problem to answer with. */
-  const fail = (email: string, now: number, code: string, title: string, status = 401) => {
+  const fail = (email: string, now: number, code: ProblemCode, title: string, status = 401) => {
     const a = lockState(email);
     a.failures++;
     if (a.failures >= maxAttempts) {
