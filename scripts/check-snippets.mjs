@@ -57,6 +57,13 @@ export {};
 
 // Values one page's blocks share, declared before each block that does not declare them itself.
 const CONTEXT = {
+  // "Below, `user` is your stored user record and `pepper` a server-side secret; `code` and
+  // `recoveryCode` are what the user typed."
+  "docs/totp.md": {
+    user: "{ lastTotpStep: number | null; recoveryHashes: string[] }",
+    pepper: "string",
+    recoveryCode: "string",
+  },
   // The recipes are tests in the test file of "Two lines": its mock, server and client.
   "docs/mock.md": {
     mock: `import("tegata/mock").MockAuth`,
