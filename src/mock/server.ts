@@ -32,11 +32,10 @@ import type { ProblemCode } from "../wire/problems";
 import { CodeRequestSchema, FactorCodeRequestSchema, TotpEnrollRequestSchema } from "../wire/totp";
 import { hashPassword, randomToken, verifyPassword } from "./crypto";
 import { historyId, insertSorted, pageHistory, seedEntries } from "./history";
-import { clientIp, createClock, userAgentOf } from "./shared";
+import { clientIp, createClock, receivedBody, userAgentOf } from "./shared";
 import type {
   MockAuth,
   MockAuthOptions,
-  MockClock,
   MockEmail,
   MockFault,
   MockLoginAttempt,
@@ -161,6 +160,12 @@ function normalizeEmail(email: string): string {
 
 function toDate(time: Date | number): number {
   return typeof time === "number" ? time : time.getTime();
+}
+
+/** One code point of a TOTP label: no control character (C0, DEL, C1) and no lone surrogate. */
+function labelChar(c: string): boolean {
+  const code = c.codePointAt(0) ?? 0;
+  return code >= 0x20 && !(code >= 0x7f && code <= 0x9f) && !(code >= 0xd800 && code <= 0xdfff);
 }
 
 /**
@@ -498,20 +503,68 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     }
   };
 
+  /**
+   * Where an email's link leads: `redirect_to` resolved against the base URL, or the mock's own
+   * page. Anything that is not then an http(s) URL is refused before anything is looked up, so
+   * the answer says nothing about the account.
+   */
+  const linkTarget = (kind: MockEmail["kind"], redirectTo: string | undefined): URL => {
+    const target =
+      redirectTo ?? `${baseUrl}/${kind === "password_reset" ? "reset-password" : "confirm-email"}`;
+    let url: URL | undefined;
+    try {
+      url = new URL(target, `${baseUrl}/`);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+      throw new Problem(400, "invalid_request", "redirect_to must be an http(s) URL or a path");
+    }
+    return url;
+  };
+
   const sendEmail = (
     to: string,
     kind: MockEmail["kind"],
     record: Omit<EmailTokenRecord, "kind" | "used" | "expiresAt">,
     now: number,
-    redirectTo: string | undefined,
+    link: URL,
   ) => {
     const token = randomToken(24);
     emailTokens.set(token, { ...record, kind, used: false, expiresAt: now + emailTokenTtl * 1000 });
-    const target =
-      redirectTo ?? `${baseUrl}/${kind === "password_reset" ? "reset-password" : "confirm-email"}`;
-    const url = new URL(target, baseUrl);
+    const url = new URL(link);
     url.searchParams.set("token", token);
     outbox.push({ to, kind, token, link: url.href, at: new Date(now) });
+  };
+
+  /** Ends every pending link of one kind of a user (a newer one, or a completed reset, replaces them). */
+  const retireEmailTokens = (userId: string, kind: MockEmail["kind"]) => {
+    for (const other of emailTokens.values()) {
+      if (other.kind === kind && other.userId === userId) other.used = true;
+    }
+  };
+
+  /**
+   * A TOTP label part (issuer or account name) as the caller sent it: refused when blank, longer
+   * than 256 characters, or holding a `:` (the Key URI separator), a control character or a lone
+   * surrogate. Without one, `fallback` with those characters dropped (or `last` when nothing is left).
+   */
+  const totpLabel = (name: string, value: string | undefined, fallback: string, last: string): string => {
+    if (value === undefined) {
+      const cleaned = [...fallback]
+        .filter((c) => c !== ":" && labelChar(c))
+        .join("")
+        .trim();
+      return cleaned === "" ? last : cleaned;
+    }
+    if (value.trim() === "" || value.length > 256 || value.includes(":") || ![...value].every(labelChar)) {
+      throw new Problem(
+        400,
+        "invalid_request",
+        `${name} must be 1 to 256 characters, without ':' or control characters`,
+      );
+    }
+    return value;
   };
 
   const useEmailToken = (token: string, kind: MockEmail["kind"], now: number) => {
@@ -582,6 +635,8 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
         userAgent: ctx.userAgent,
       };
       requests.push(record);
+      const body = await receivedBody(request);
+      if (body !== undefined) record.body = body;
 
       const index = faults.findIndex(
         (f) =>
@@ -761,8 +816,13 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
 
     route("post", "/auth/password/reset-request", async (ctx) => {
       const body = await readJson(ctx.request, PasswordResetRequestSchema);
+      const link = linkTarget("password_reset", body.redirect_to);
       const user = findUser(body.email);
-      if (user) sendEmail(user.email, "password_reset", { userId: user.id }, ctx.now, body.redirect_to);
+      if (user) {
+        // Only the newest link works: an older email lying in an inbox is no longer a way in.
+        retireEmailTokens(user.id, "password_reset");
+        sendEmail(user.email, "password_reset", { userId: user.id }, ctx.now, link);
+      }
       return HttpResponse.json({}, { status: 202 });
     }),
 
@@ -774,9 +834,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       await checkPolicy(body.password, user);
       record.used = true;
       // Every other pending reset link of the account dies with this one.
-      for (const other of emailTokens.values()) {
-        if (other.kind === "password_reset" && other.userId === user.id) other.used = true;
-      }
+      retireEmailTokens(user.id, "password_reset");
       user.passwordHash = await hashPassword(body.password, iterations);
       revokeSessions(user.id);
       attempts.delete(normalizeEmail(user.email));
@@ -799,6 +857,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     route("post", "/auth/email/change-request", async (ctx) => {
       const { user } = await authenticate(ctx);
       const body = await readJson(ctx.request, EmailChangeRequestSchema);
+      const link = linkTarget("email_change", body.redirect_to);
       assertNotLocked(user.email, ctx.now);
       if (!(await verifyPassword(body.password, user.passwordHash))) {
         throw fail(user.email, ctx.now, "invalid_credentials", "The password is incorrect");
@@ -808,7 +867,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
         throw new Problem(400, "invalid_request", "The email address is malformed");
       }
       if (findUser(newEmail)) throw new Problem(409, "email_taken", "The email address is registered");
-      sendEmail(newEmail, "email_change", { userId: user.id, newEmail }, ctx.now, body.redirect_to);
+      sendEmail(newEmail, "email_change", { userId: user.id, newEmail }, ctx.now, link);
       return HttpResponse.json({}, { status: 202 });
     }),
 
@@ -843,6 +902,8 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     route("post", "/auth/mfa/totp/enroll", async (ctx) => {
       const { user } = await authenticate(ctx);
       const body = await readJson(ctx.request, TotpEnrollRequestSchema);
+      const issuerLabel = totpLabel("issuer", body.issuer, "tegata", "tegata");
+      const accountName = totpLabel("account_name", body.account_name, user.email, user.id);
       if (user.factors.some((f) => f.status === "active")) {
         throw new Problem(409, "factor_exists", "Two-step verification is already on");
       }
@@ -855,11 +916,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
         lastUsedAt: null,
       };
       user.factors.push(factor);
-      const uri = totpUri({
-        secret: factor.secret,
-        issuer: (body.issuer ?? "tegata").replace(/:/g, ""),
-        accountName: (body.account_name ?? user.email).replace(/:/g, ""),
-      });
+      const uri = totpUri({ secret: factor.secret, issuer: issuerLabel, accountName });
       return HttpResponse.json({ factor_id: factor.id, secret: factor.secret, uri });
     }),
 

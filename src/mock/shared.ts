@@ -46,3 +46,23 @@ export function userAgentOf(request: Request): string | null {
     ? g.navigator.userAgent
     : null;
 }
+
+/**
+ * @internal what a request carried, for tests to assert on: parsed JSON (`application/json` or
+ * `+json`), form fields as an object (`application/x-www-form-urlencoded`, the last of repeated
+ * names), else the text; `undefined` without a body. Reads a clone: the handler still has the body.
+ */
+export async function receivedBody(request: Request): Promise<unknown> {
+  if (request.body === null) return undefined;
+  const text = await request.clone().text();
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (type === "application/x-www-form-urlencoded") return Object.fromEntries(new URLSearchParams(text));
+  if (type === "application/json" || type.endsWith("+json")) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}

@@ -88,11 +88,17 @@ export interface MockClock {
   set(time: Date | number): void;
 }
 
-/** One request the mock answered. Bodies are not kept: they hold passwords and tokens. */
+/** One request the mock answered, with what it carried (passwords and tokens included: a test mock). */
 export interface MockRequestRecord {
   method: string;
   /** Path relative to the mock's base URL, such as `/auth/sign-in`. */
   path: string;
+  /**
+   * The body as received: parsed JSON (`application/json` or `+json`; the text when it does not
+   * parse), form fields as an object (`application/x-www-form-urlencoded`), else the text. Absent
+   * for a request without a body. Secrets are kept as they were sent, so a test can assert on them.
+   */
+  body?: unknown;
   status: number;
   /** Mock time of the request. */
   at: Date;

@@ -1,9 +1,9 @@
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { signIn } from "../../src/credentials/index";
-import { getSession, HttpError, ResponseValidationError } from "../../src/index";
+import { requestPasswordReset, resetPassword, signIn } from "../../src/credentials/index";
+import { getSession, HttpError, InvalidTokenError, ResponseValidationError } from "../../src/index";
 import { createMockAuth } from "../../src/mock/index";
-import { alice, useMockServer } from "../support";
+import { alice, bob, useMockServer } from "../support";
 
 const ctx = useMockServer();
 
@@ -74,7 +74,7 @@ describe("createMockAuth", () => {
     expect((await signIn(auth, alice)).status).toBe("signed_in");
   });
 
-  it("logs requests without bodies, with IP and user agent", async () => {
+  it("logs requests with IP and user agent", async () => {
     const { mock } = await ctx.fresh();
     await raw(mock, "/auth/sign-in", {
       method: "POST",
@@ -93,7 +93,6 @@ describe("createMockAuth", () => {
       ip: "203.0.113.7",
       userAgent: "UA/1",
     });
-    expect(JSON.stringify(mock.requests)).not.toContain(alice.password);
     expect(mock.loginAttempts[0]).toMatchObject({ ip: "203.0.113.7", method: "password", result: "success" });
   });
 
@@ -221,5 +220,143 @@ describe("fault injection", () => {
     mock.faults.clear();
     expect((await signIn(auth, alice)).status).toBe("signed_in");
     expect(() => mock.faults.inject("/x", { times: 0 })).toThrow(TypeError);
+  });
+});
+
+describe("what the mock received", () => {
+  it("records the body of each request: JSON as parsed, form fields as an object, secrets included", async () => {
+    const { auth, mock } = await ctx.fresh({}, { clientId: "web-app" });
+    await signIn(auth, { ...alice, remember: false });
+    const session = await getSession(auth);
+    await raw(mock, "/oauth/token", {
+      method: "POST",
+      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: session?.refreshToken ?? "" }),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    await raw(mock, "/auth/sign-in", {
+      method: "POST",
+      body: "{",
+      headers: { "content-type": "application/json" },
+    });
+    await raw(mock, "/auth/user");
+    expect(mock.requests.map((r) => r.body)).toEqual([
+      { email: alice.email, password: alice.password, remember: false },
+      { grant_type: "refresh_token", refresh_token: session?.refreshToken },
+      "{",
+      undefined,
+    ]);
+  });
+});
+
+describe("bad input is a 4xx problem, never a 500 (examples found by fuzzing, see fuzz.test.ts)", () => {
+  const post = (mock: { baseUrl: string }, path: string, body: unknown, bearer?: string) =>
+    raw(mock, path, {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers: {
+        "content-type": "application/json",
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      },
+    });
+  const problem = async (res: Response) => ({
+    status: res.status,
+    type: res.headers.get("content-type"),
+    body: await res.json(),
+  });
+
+  it.each(["http://[", "http://", "https://exa mple.com/", "javascript:alert(1)", "data:text/html,x"])(
+    "a redirect_to that is not an http(s) URL (%j) is 400 invalid_request, for known and unknown addresses alike",
+    async (redirectTo) => {
+      const { auth, mock } = await ctx.fresh();
+      for (const email of [alice.email, "nobody@example.com"]) {
+        const res = await post(mock, "/auth/password/reset-request", { email, redirect_to: redirectTo });
+        expect(await problem(res)).toMatchObject({
+          status: 400,
+          type: "application/problem+json",
+          body: { code: "invalid_request", status: 400 },
+        });
+      }
+      await signIn(auth, alice);
+      const token = (await getSession(auth))?.accessToken;
+      const change = await post(
+        mock,
+        "/auth/email/change-request",
+        { new_email: "alice@new.example", password: alice.password, redirect_to: redirectTo },
+        token,
+      );
+      expect(await problem(change)).toMatchObject({ status: 400, body: { code: "invalid_request" } });
+      expect(mock.outbox).toEqual([]);
+    },
+  );
+
+  it("a relative redirect_to resolves against the base URL", async () => {
+    const { mock } = await ctx.fresh();
+    const res = await post(mock, "/auth/password/reset-request", {
+      email: alice.email,
+      redirect_to: "/reset?x=1",
+    });
+    expect(res.status).toBe(202);
+    expect(mock.lastEmail()?.link).toMatch(/^https:\/\/auth\.tegata\.test\/reset\?x=1&token=/);
+  });
+
+  it.each([
+    { issuer: "" },
+    { issuer: "   " },
+    { issuer: ":" },
+    { issuer: "ACME:dev" },
+    { issuer: "\ud800" },
+    { issuer: "A\u0000B" },
+    { account_name: "" },
+    { account_name: "a:b" },
+    { account_name: "x\udc00" },
+    { issuer: "x".repeat(257) },
+  ])(
+    "TOTP enrollment refuses an empty or odd issuer or account name %j with 400 invalid_request",
+    async (body) => {
+      const { auth, mock } = await ctx.fresh();
+      await signIn(auth, alice);
+      const res = await post(mock, "/auth/mfa/totp/enroll", body, (await getSession(auth))?.accessToken);
+      expect(await problem(res)).toMatchObject({ status: 400, body: { code: "invalid_request" } });
+      expect(mock.users.get(alice.email)?.mfaEnabled).toBe(false);
+    },
+  );
+
+  it("TOTP enrollment keeps Japanese and spaces in the issuer, and drops colons from the default account name", async () => {
+    const { auth, mock } = await ctx.fresh();
+    await mock.users.add({ email: "a:b@example.com", password: "correct horse battery" });
+    await signIn(auth, { email: "a:b@example.com", password: "correct horse battery" });
+    const res = await post(
+      mock,
+      "/auth/mfa/totp/enroll",
+      { issuer: "スキル 市場" },
+      (await getSession(auth))?.accessToken,
+    );
+    expect(res.status).toBe(200);
+    const uri = new URL((await res.json()).uri);
+    expect(uri.searchParams.get("issuer")).toBe("スキル 市場");
+    expect(`${uri.protocol}//${uri.host}`).toBe("otpauth://totp");
+    expect(decodeURIComponent(uri.pathname)).toBe("/スキル 市場:ab@example.com");
+  });
+});
+
+describe("password-reset links", () => {
+  it("a newer request retires the older links of the same user, not other users' links", async () => {
+    const { auth, mock } = await ctx.fresh();
+    await requestPasswordReset(auth, { email: alice.email });
+    const older = mock.lastEmail(alice.email)?.token ?? "";
+    await requestPasswordReset(auth, { email: bob.email });
+    const bobs = mock.lastEmail(bob.email)?.token ?? "";
+    await requestPasswordReset(auth, { email: alice.email });
+    const newer = mock.lastEmail(alice.email)?.token ?? "";
+    expect(new Set([older, bobs, newer]).size).toBe(3);
+    await expect(
+      resetPassword(auth, { token: older, password: "a brand new passphrase" }),
+    ).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(
+      resetPassword(auth, { token: newer, password: "a brand new passphrase" }),
+    ).resolves.toBeUndefined();
+    await expect(
+      resetPassword(auth, { token: bobs, password: "bob's new passphrase" }),
+    ).resolves.toBeUndefined();
   });
 });
