@@ -176,6 +176,17 @@ export interface AuthClient {
   readonly _internal: ClientInternals;
 }
 
+/**
+ * @internal refuses anything but a client made by {@link createAuthClient} as the first argument
+ * of a feature function (`signIn(undefined, …)` would otherwise fail deep inside).
+ */
+export function assertClient(auth: unknown): asserts auth is AuthClient {
+  if (typeof auth !== "object" || auth === null || typeof (auth as AuthClient)._internal !== "object") {
+    const got = auth === null ? "null" : typeof auth;
+    throw new TypeError(`tegata: the first argument must be the client from createAuthClient(), got ${got}`);
+  }
+}
+
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
@@ -274,6 +285,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
  * ```
  */
 export function onAuthStateChange(auth: AuthClient, listener: AuthStateListener): () => void {
+  assertClient(auth);
   if (typeof listener !== "function") throw new TypeError("tegata: listener must be a function");
   return auth._internal.emitter.subscribe(listener);
 }

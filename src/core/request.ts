@@ -13,7 +13,9 @@ import { endpointUrl, getValidAccessToken, setSession } from "./state";
 
 /** @internal asserts a string argument (a programming error otherwise). */
 export function requireString(name: string, value: unknown): asserts value is string {
-  if (typeof value !== "string") throw new TypeError(`tegata: "${name}" must be a string`);
+  if (typeof value !== "string") {
+    throw new TypeError(`tegata: "${name}" must be a string, got ${value === null ? "null" : typeof value}`);
+  }
 }
 
 /** @internal options of {@link callJson} and {@link callVoid}. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { TokenResponseSchema } from "../wire";
-import type { AuthClient, ChangeOrigin, ClientContext } from "./client";
+import { type AuthClient, assertClient, type ChangeOrigin, type ClientContext } from "./client";
 import { isTegataError, NotSignedInError, SessionExpiredError } from "./errors";
 import type { AuthEvent } from "./events";
 import { processJson, resolveUrl, send } from "./http";
@@ -20,16 +20,9 @@ export function context(auth: AuthClient): ClientContext {
   return auth._internal;
 }
 
-function assertClient(auth: AuthClient): void {
-  if (typeof auth !== "object" || auth === null || typeof auth._internal !== "object") {
-    throw new TypeError(
-      `tegata: the first argument must be a client made by createAuthClient(), got ${auth === null ? "null" : typeof auth}`,
-    );
-  }
-}
-
 /** @internal */
 export function endpointUrl(auth: AuthClient, name: keyof AuthClient["options"]["endpoints"]): string {
+  assertClient(auth);
   return resolveUrl(auth.options.baseUrl, auth.options.endpoints[name]);
 }
 

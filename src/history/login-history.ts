@@ -56,6 +56,36 @@ export interface LoginHistoryPage {
 const iso = (t: Date | number | undefined) =>
   t === undefined ? undefined : new Date(typeof t === "number" ? t : t.getTime()).toISOString();
 
+const RESULTS = ["success", "failure", "locked"];
+
+/** Refuses a malformed query before anything is sent, naming the field and what it accepts. */
+function checkQuery(query: LoginHistoryQuery): void {
+  if (typeof query !== "object" || query === null) {
+    throw new TypeError('tegata: the login-history query must be an object such as { result: "failure" }');
+  }
+  if (query.result !== undefined && !RESULTS.includes(query.result)) {
+    throw new TypeError(
+      `tegata: "result" must be one of "success", "failure", "locked", got ${JSON.stringify(query.result)}`,
+    );
+  }
+  if (query.method !== undefined && (typeof query.method !== "string" || query.method === "")) {
+    throw new TypeError('tegata: "method" must be a non-empty string such as "password" or "google"');
+  }
+  if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 100)) {
+    throw new TypeError(`tegata: "limit" must be an integer from 1 to 100, got ${String(query.limit)}`);
+  }
+  for (const name of ["from", "to"] as const) {
+    const t = query[name];
+    if (t === undefined) continue;
+    const ms = typeof t === "number" ? t : t instanceof Date ? t.getTime() : Number.NaN;
+    if (!Number.isFinite(ms))
+      throw new TypeError(`tegata: "${name}" must be a valid Date or epoch milliseconds`);
+  }
+  if (query.cursor !== undefined && typeof query.cursor !== "string") {
+    throw new TypeError('tegata: "cursor" must be the string nextCursor of the previous page');
+  }
+}
+
 function toItem(w: WireHistoryItem): LoginHistoryItem {
   const item: LoginHistoryItem = {
     id: w.id,
@@ -80,7 +110,8 @@ function toItem(w: WireHistoryItem): LoginHistoryItem {
 /**
  * One page of the signed-in user's login history, newest first.
  *
- * @throws NotSignedInError without a session; TypeError for an invalid `limit`.
+ * @throws NotSignedInError without a session; TypeError for a malformed query (a `result` other
+ * than `success`, `failure` or `locked`, a `limit` outside 1–100, an invalid date), naming the field.
  * @example
  * ```ts
  * const { items, nextCursor } = await listLoginHistory(auth, { result: "failure", limit: 50 });
@@ -90,9 +121,7 @@ export async function listLoginHistory(
   auth: AuthClient,
   query: LoginHistoryQuery = {},
 ): Promise<LoginHistoryPage> {
-  if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 100)) {
-    throw new TypeError('tegata: "limit" must be an integer from 1 to 100');
-  }
+  checkQuery(query);
   const page = await callJson(auth, "history", undefined, HistoryPageSchema, {
     authenticated: true,
     signal: query.signal,
@@ -112,14 +141,23 @@ export async function listLoginHistory(
  * Every entry of the login history matching the filters, page by page, as an async iterable.
  * Stops cleanly (an `AbortedError`) when `signal` aborts; breaking out of the loop stops fetching.
  *
+ * @throws TypeError at once (not at the first iteration) for a malformed query, as {@link listLoginHistory}.
  * @example
  * ```ts
  * for await (const item of loginHistory(auth, { method: "password" })) console.log(item.at, item.device.browser);
  * ```
  */
-export async function* loginHistory(
+export function loginHistory(
   auth: AuthClient,
   query: Omit<LoginHistoryQuery, "cursor"> = {},
+): AsyncGenerator<LoginHistoryItem, void, undefined> {
+  checkQuery(query);
+  return pages(auth, query);
+}
+
+async function* pages(
+  auth: AuthClient,
+  query: Omit<LoginHistoryQuery, "cursor">,
 ): AsyncGenerator<LoginHistoryItem, void, undefined> {
   let cursor: string | undefined;
   do {

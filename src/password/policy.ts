@@ -237,9 +237,11 @@ function findSequence(lower: string, min: number): string | undefined {
 
 /**
  * Validates a password against a policy: synchronous and fast enough for every keystroke, and the
- * same on the server. Never throws for any input (empty, 10 kB, lone surrogates, emoji, control
+ * same on the server. Never throws for any string (empty, 10 kB, lone surrogates, emoji, control
  * characters); time is linear in the length.
  *
+ * @throws TypeError when `password` is not a string (a programming error: a form field's value
+ * is always a string), not an `empty` issue.
  * @example
  * ```ts
  * const { ok, issues, strength } = validatePassword(presets.nist, input, { email, locale: "ja" });
@@ -250,22 +252,23 @@ export function validatePassword(
   password: string,
   context?: PasswordContext,
 ): PasswordValidation {
+  if (typeof password !== "string") throw new TypeError("tegata: password is not a string");
   const o = policy.options;
   const locale = context?.locale ?? o.locale;
   const issues: PasswordIssue[] = [];
   const add = (code: PasswordIssueCode, params: Record<string, unknown> = {}) => {
     issues.push({ code, message: format(o.messages[code] ?? builtInMessage(code, locale), params), params });
   };
-  const input = typeof password === "string" ? password : "";
-  if (input === "") {
+  const blocklistApplied = !o.forbidCommon || loaded !== undefined;
+  if (password === "") {
     add("empty");
-    return { ok: false, issues, strength: 0, blocklistApplied: !o.forbidCommon || loaded !== undefined };
+    return { ok: false, issues, strength: 0, blocklistApplied };
   }
   // Printable ASCII is its own NFKC form: the common case skips normalisation (keystroke speed).
   const value =
-    o.characters !== "any" || PRINTABLE_ASCII.test(input) || LONE_SURROGATE.test(input)
-      ? input
-      : input.normalize("NFKC");
+    o.characters !== "any" || PRINTABLE_ASCII.test(password) || LONE_SURROGATE.test(password)
+      ? password
+      : password.normalize("NFKC");
   // One pass over the code points: classes as bits (lower 1, upper 2, digit 4, symbol 8, other 16).
   let mask = 0;
   let length = 0;
@@ -324,7 +327,6 @@ export function validatePassword(
       weak = true;
     }
   }
-  let blocklistApplied = true;
   if (o.forbidCommon) {
     if (loaded) {
       if (loaded.has(lower)) {
@@ -332,7 +334,6 @@ export function validatePassword(
         weak = true;
       }
     } else {
-      blocklistApplied = false;
       loadCommonPasswords().catch(() => {});
     }
   }

@@ -30,10 +30,28 @@ function checkParams(params: TotpParams): { digits: 6 | 7 | 8; period: number } 
   return { digits, period };
 }
 
+/** Refuses anything but a base32 string or bytes, naming the function and what it got. */
+function checkSecret(fn: string, secret: unknown): asserts secret is TotpSecret {
+  if (typeof secret === "string" || secret instanceof Uint8Array) return;
+  const got = secret === null ? "null" : Array.isArray(secret) ? "an array" : typeof secret;
+  throw new TypeError(`tegata: ${fn} needs the secret as a base32 string or a Uint8Array, got ${got}`);
+}
+
+/** otplib's failure, said in words: what is wrong with the secret and what is expected. */
 function secretError(error: unknown): never {
-  throw new TypeError(`tegata: the TOTP secret is invalid (${(error as Error)?.name ?? "error"})`, {
-    cause: error,
-  });
+  const name = (error as Error)?.name ?? "";
+  const message = String((error as Error)?.message ?? "");
+  const why =
+    name === "SecretMissingError"
+      ? "it is empty"
+      : name === "SecretTooShortError"
+        ? "it is shorter than 16 bytes (26 base32 characters); generateTotpSecret() makes one of 20"
+        : name === "SecretTooLongError"
+          ? "it is longer than 64 bytes"
+          : /base32/i.test(message)
+            ? "it is not base32 (the letters A-Z and the digits 2-7)"
+            : `otplib refused it (${name || "error"})`;
+  throw new TypeError(`tegata: the TOTP secret is invalid: ${why}`, { cause: error });
 }
 
 /**
@@ -115,6 +133,7 @@ export async function generateTotp(
   secret: TotpSecret,
   options: TotpParams & { time?: Date | number } = {},
 ): Promise<string> {
+  checkSecret("generateTotp(secret, options)", secret);
   const { digits, period } = checkParams(options);
   try {
     return await generate({
@@ -162,6 +181,10 @@ export interface VerifyTotpResult {
  * ```
  */
 export async function verifyTotp(options: VerifyTotpOptions): Promise<VerifyTotpResult> {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("tegata: verifyTotp({ code, secret, … }) takes one options object");
+  }
+  checkSecret("verifyTotp({ secret })", options.secret);
   const { digits, period } = checkParams(options);
   const window = options.window ?? 1;
   if (!Number.isInteger(window) || window < 0 || window > 10)

@@ -1,12 +1,19 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { httpError } from "../../src/core/http";
 import {
   AccountLockedError,
+  FactorExistsError,
+  type HttpError,
   InvalidCredentialsError,
   isTegataError,
+  type KnownTegataError,
   NetworkError,
   PasswordPolicyError,
   TegataError,
 } from "../../src/index";
+import type { ProblemCode } from "../../src/wire/index";
 
 describe("the error family", () => {
   it("has stable codes, names and static codes", () => {
@@ -70,5 +77,78 @@ describe("isTegataError narrows by code to the class", () => {
     }
     const p: unknown = new PasswordPolicyError("x", { issues: [{ code: "too_short", message: "m" }] });
     if (isTegataError(p, "password_policy")) expect(p.issues[0]?.code).toBe("too_short");
+  });
+});
+
+describe("one constructor, literal codes", () => {
+  it("every class takes (message, options) and carries its literal code", () => {
+    const network = new NetworkError("down", { status: 0 });
+    const literal: "network_error" = network.code; // compiles only when the code is the literal
+    expect(literal).toBe("network_error");
+    expect(NetworkError.code).toBe("network_error");
+    const locked = new AccountLockedError("locked", { retryAfter: 5 });
+    const lockedCode: "account_locked" = locked.code;
+    expect(lockedCode).toBe("account_locked");
+  });
+
+  it("switch (error.code) narrows a KnownTegataError to its class", () => {
+    const explain = (error: KnownTegataError): string => {
+      switch (error.code) {
+        case "account_locked":
+          return `locked ${error.retryAfter}`;
+        case "invalid_credentials":
+          return `left ${error.remainingAttempts}`;
+        case "password_policy":
+          return `issues ${error.issues.length}`;
+        default:
+          return error.code;
+      }
+    };
+    expect(explain(new AccountLockedError("x", { retryAfter: 9 }))).toBe("locked 9");
+    expect(explain(new InvalidCredentialsError("x", { remainingAttempts: 2 }))).toBe("left 2");
+    expect(explain(new PasswordPolicyError("x"))).toBe("issues 0");
+    expect(explain(new FactorExistsError("x"))).toBe("factor_exists");
+  });
+});
+
+describe("problem codes: one list for client and mock", () => {
+  // Each code of the wire's ProblemCode, with the class the client maps it to (HttpError: none of its own).
+  const expected: Record<ProblemCode, string> = {
+    invalid_request: "InvalidRequestError",
+    invalid_credentials: "InvalidCredentialsError",
+    unauthorized: "UnauthorizedError",
+    account_locked: "AccountLockedError",
+    rate_limited: "RateLimitedError",
+    mfa_required: "MfaRequiredError",
+    invalid_mfa_code: "InvalidMfaCodeError",
+    mfa_challenge_expired: "MfaChallengeExpiredError",
+    mfa_not_enabled: "MfaNotEnabledError",
+    not_signed_in: "SessionExpiredError",
+    session_expired: "SessionExpiredError",
+    invalid_session: "SessionExpiredError",
+    email_taken: "EmailTakenError",
+    invalid_token: "InvalidTokenError",
+    password_policy: "PasswordPolicyError",
+    factor_exists: "FactorExistsError",
+    factor_not_found: "HttpError",
+    session_not_found: "HttpError",
+    internal_error: "HttpError",
+  };
+  it.each(Object.entries(expected))("%s becomes %s", (code, name) => {
+    const response = new Response(JSON.stringify({ code, retry_after: 3, remaining_attempts: 1 }), {
+      status: 400,
+      headers: { "content-type": "application/problem+json" },
+    });
+    const error = httpError(response, JSON.stringify({ code }), "problem");
+    expect(error.name).toBe(name);
+    expect(error.status).toBe(400);
+    if (name === "HttpError") expect((error as HttpError).problemCode).toBe(code);
+  });
+
+  it("every code the mock sends is in the list (the mock's Problem takes a ProblemCode)", () => {
+    const source = readFileSync(join(__dirname, "../../src/mock/server.ts"), "utf8");
+    const sent = [...source.matchAll(/new Problem\(\s*\d+,\s*"([a-z_]+)"/g)].map((m) => m[1]);
+    expect(sent.length).toBeGreaterThan(5);
+    for (const code of sent) expect(Object.keys(expected)).toContain(code);
   });
 });

@@ -259,8 +259,9 @@ describe("bad input never throws and stays linear", () => {
     expect(codes(validatePassword(presets.nist, "abcdefgh\u0000"))).toContain("control_characters");
   });
 
-  it("non-string input is a result, not an exception", () => {
-    expect(validatePassword(presets.nist, undefined as never).ok).toBe(false);
+  it('non-string input is a programming error that names the type (not an "empty" issue)', () => {
+    expect(() => validatePassword(presets.nist, undefined as never)).toThrow(/password is not a string/);
+    expect(() => validatePassword(presets.nist, 12345678 as never)).toThrow(/password is not a string/);
   });
 });
 
