@@ -13,7 +13,8 @@ export default defineConfig({
     "mock/index": "src/mock/index.ts",
   },
   format: ["esm", "cjs"],
-  dts: true,
+  // `@internal` declarations (the client's state, cross-copy markers) stay out of the public .d.ts.
+  dts: { compilerOptions: { stripInternal: true } },
   splitting: true,
   treeshake: true,
   clean: true,

@@ -2,7 +2,7 @@
  * The client's state as the feature modules see it: read only after storage was loaded, one path
  * to a valid access token, and a bug's TypeError never disguised as a network failure.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
@@ -157,5 +157,22 @@ describe("a TypeError from a bug is not a NetworkError", () => {
     await expect(authFetch(auth, "https://api.example.com/me")).rejects.toMatchObject({
       code: "network_error",
     });
+  });
+});
+
+describe("the public types", () => {
+  const dts = join(__dirname, "../../dist/index.d.ts");
+  // CI builds before testing; locally the check runs once `npm run build` has made dist/.
+  it.skipIf(!existsSync(dts) && !process.env.CI)("leave the client's internals out of every .d.ts", () => {
+    const dist = join(__dirname, "../../dist");
+    const files = readdirSync(dist, { recursive: true, encoding: "utf8" }).filter((f) =>
+      /\.d\.c?ts$/.test(f),
+    );
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) {
+      const text = readFileSync(join(dist, file), "utf8");
+      expect(text, file).not.toContain("_internal");
+      expect(text, file).not.toContain("ClientInternals");
+    }
   });
 });
