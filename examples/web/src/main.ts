@@ -1,21 +1,51 @@
-import { createAuthClient, getSession, isTegataError, onAuthStateChange } from "tegata";
+import { createAuthClient, getSession, isTegataError, onAuthStateChange, type Session } from "tegata";
 import { completeMfa, type MfaChallenge, signIn, signOut, signUp } from "tegata/credentials";
 import {
+  type Device,
   getPrivacySettings,
+  type LoginHistoryItem,
   listLoginHistory,
   listSessions,
   revokeOtherSessions,
   updatePrivacySettings,
 } from "tegata/history";
 import { apple, createAuthorizationUrl, google, handleRedirectCallback, yahooJapan } from "tegata/oauth";
-import { describePolicy, loadCommonPasswords, presets, validatePassword } from "tegata/password";
-import { activateTotp, enrollTotp, generateTotp } from "tegata/totp";
+import {
+  definePasswordPolicy,
+  describePolicy,
+  loadCommonPasswords,
+  type PasswordPolicy,
+  presets,
+  validatePassword,
+} from "tegata/password";
+import { activateTotp, enrollTotp, generateTotp, type TotpEnrollment } from "tegata/totp";
+import { currentLang, formatDate, type Lang, setLang, t } from "./i18n";
 import { CALLBACK_PATH, DEMO, mock, startMock } from "./mock-setup";
 
-const app = document.querySelector<HTMLElement>("#app") as HTMLElement;
-const helper = document.querySelector<HTMLElement>("#helper") as HTMLElement;
-const policy = presets.nist;
-let auth = createAuthClient({ baseUrl: mock.baseUrl });
+const header = document.querySelector("#top") as HTMLElement;
+const app = document.querySelector("#app") as HTMLElement;
+const helper = document.querySelector("#helper") as HTMLElement;
+
+// The service worker starts in the background: the page renders at once, and every request
+// (tegata's through the client's fetch, the OAuth redirect below) waits until the worker answers.
+const ready = startMock();
+const auth = createAuthClient({
+  baseUrl: mock.baseUrl,
+  // The mock lives in this page's memory, so the session does too (a reload starts afresh). A real
+  // app would pass storage: webStorage(sessionStorage) and transactionStorage for OAuth redirects.
+  clock: mock.clock,
+  fetch: async (input, init) => {
+    await ready;
+    return fetch(input, init);
+  },
+});
+onAuthStateChange(auth, (event) => console.info("tegata:", event));
+
+// presets.nist (the mock enforces the same rules), with its messages in the page's language.
+const policies: Record<Lang, PasswordPolicy> = {
+  ja: definePasswordPolicy({ ...presets.nist.options, locale: "ja" }),
+  en: presets.nist,
+};
 
 const esc = (s: unknown) =>
   String(s ?? "").replace(
@@ -24,38 +54,107 @@ const esc = (s: unknown) =>
   );
 const $ = <T extends HTMLElement = HTMLInputElement>(sel: string) => app.querySelector(sel) as T;
 
-function errorText(error: unknown): string {
-  if (isTegataError(error, "invalid_credentials")) {
-    return `メールアドレスまたはパスワードが違います（あと${error.remainingAttempts ?? "?"}回）`;
-  }
-  if (isTegataError(error, "account_locked")) {
-    return `ログインに連続して失敗したため、アカウントをロックしました。${Math.ceil((error.retryAfter ?? 0) / 60)}分後に再度お試しください。`;
-  }
-  if (isTegataError(error, "invalid_mfa_code")) return "確認コードが違います";
-  if (isTegataError(error, "password_policy")) return error.issues.map((i) => i.message).join(" / ");
-  if (isTegataError(error)) return `${error.code}: ${error.message}`;
-  return String(error);
+/** A message in whatever language the page shows when it is rendered. */
+type Message = () => string;
+
+const PROVIDERS = { google: "Google", apple: "Apple", yahoo_japan: "Yahoo! JAPAN" } as const;
+type ProviderKey = keyof typeof PROVIDERS;
+
+function errorMessage(error: unknown): Message {
+  return () => {
+    const x = t();
+    if (isTegataError(error, "invalid_credentials"))
+      return x.wrongPassword(String(error.remainingAttempts ?? "?"));
+    if (isTegataError(error, "account_locked")) return x.locked(Math.ceil((error.retryAfter ?? 60) / 60));
+    if (isTegataError(error, "invalid_mfa_code")) return x.wrongCode(String(error.remainingAttempts ?? "?"));
+    if (isTegataError(error, "mfa_challenge_expired")) return x.challengeExpired;
+    if (isTegataError(error, "password_policy")) return error.issues.map((i) => i.message).join(" / ");
+    if (isTegataError(error, "email_taken")) return x.emailTaken;
+    if (isTegataError(error, "invalid_request")) return x.invalidRequest;
+    if (isTegataError(error, "network_error") || isTegataError(error, "timeout")) return x.network;
+    if (isTegataError(error)) return x.otherError(error.code);
+    return x.otherError(String(error));
+  };
 }
 
+/** The name to greet: the user's display name, else the email. */
+const displayName = (session: Session) => session.user?.name?.trim() || session.user?.email || "";
+
+// ---- the page around the screens -----------------------------------------------------------
+
+/** Redraws the current screen (on a language switch). */
+let redraw: () => unknown = () => undefined;
+
+function renderChrome() {
+  const x = t();
+  const lang = currentLang();
+  document.documentElement.lang = lang;
+  document.title = x.title;
+  header.innerHTML = `<div><h1>tegata <small lang="ja">通行手形</small></h1><p class="muted">${esc(x.tagline)}</p></div>
+    <div class="lang" role="group" aria-label="${esc(x.language)}">
+      <button type="button" lang="ja" data-testid="lang-ja" aria-pressed="${lang === "ja"}">日本語</button>
+      <button type="button" lang="en" data-testid="lang-en" aria-pressed="${lang === "en"}">English</button>
+    </div>`;
+  for (const next of ["ja", "en"] as const) {
+    header
+      .querySelector(`[data-testid="lang-${next}"]`)
+      ?.addEventListener("click", () => void switchLang(next));
+  }
+}
+
+async function switchLang(next: Lang) {
+  if (next === currentLang()) return;
+  // Keep what was typed: the screen is drawn again in the other language.
+  const typed = [...app.querySelectorAll<HTMLInputElement>("input[id]:not([type=checkbox])")].map((i) => [
+    i.id,
+    i.value,
+  ]);
+  setLang(next);
+  renderChrome();
+  void showHelper();
+  await redraw();
+  for (const [id, value] of typed) {
+    const input = app.querySelector<HTMLInputElement>(`#${id}`);
+    if (input && value) {
+      input.value = value;
+      input.dispatchEvent(new Event("input"));
+    }
+  }
+}
+
+let enrollCode = "";
+
 async function showHelper() {
+  const x = t();
   const code = await mock.totp(DEMO.mfa.email);
-  helper.innerHTML = `<strong>Demo helper</strong> — users: <code>${DEMO.mfa.email}</code> / <code>${DEMO.mfa.password}</code> (with two-step verification), <code>${DEMO.plain.email}</code> / <code>${DEMO.plain.password}</code>.
-    Current TOTP code of ${DEMO.mfa.email}: <code data-testid="helper-code">${code}</code>`;
+  helper.innerHTML = `<h2>${esc(x.helperTitle)}</h2>
+    <p>${esc(x.helperUsers)}: <code>${DEMO.mfa.email}</code> / <code>${DEMO.mfa.password}</code> (${esc(x.helperWithMfa)}),
+    <code>${DEMO.plain.email}</code> / <code>${DEMO.plain.password}</code></p>
+    <p>${esc(x.helperCode(DEMO.mfa.email))}: <code data-testid="helper-code">${code}</code></p>
+    ${enrollCode ? `<p>${esc(x.helperEnrollCode)}: <code data-testid="enroll-code">${enrollCode}</code></p>` : ""}`;
 }
 
 // ---- screens -------------------------------------------------------------------------------
 
-function signInScreen(message = "") {
-  app.innerHTML = `<h2 data-testid="screen-signin">ログイン</h2>
-    <form id="f"><label>メールアドレス<input id="email" type="email" autocomplete="username" value="${esc(DEMO.mfa.email)}"></label>
-    <label>パスワード<input id="password" type="password" autocomplete="current-password"></label>
-    <button data-testid="signin-submit">ログイン</button></form>
-    <p class="error" data-testid="signin-error">${esc(message)}</p>
-    <h3>ソーシャルログイン</h3>
-    <button class="google" data-testid="oauth-google">Google でログイン</button>
-    <button class="apple" data-testid="oauth-apple">Apple でサインイン</button>
-    <button class="yahoo" data-testid="oauth-yahoo">Yahoo! JAPAN ID でログイン</button>
-    <p><button class="secondary" data-testid="goto-signup">新規登録</button></p>`;
+function signInScreen(message?: Message) {
+  redraw = () => signInScreen(message);
+  const x = t();
+  app.innerHTML = `<h2 data-testid="screen-signin">${esc(x.signIn)}</h2>
+    <form id="f">
+      <label for="email">${esc(x.email)}</label>
+      <input id="email" type="email" autocomplete="username" required value="${esc(DEMO.mfa.email)}">
+      <label for="password">${esc(x.password)}</label>
+      <input id="password" type="password" autocomplete="current-password" required>
+      <button data-testid="signin-submit">${esc(x.signIn)}</button>
+    </form>
+    <p class="error" role="alert" data-testid="signin-error">${esc(message?.())}</p>
+    <h3>${esc(x.social)}</h3>
+    <div class="social">
+      <button type="button" class="google" data-testid="oauth-google">${esc(x.withGoogle)}</button>
+      <button type="button" class="apple" data-testid="oauth-apple">${esc(x.withApple)}</button>
+      <button type="button" class="yahoo" data-testid="oauth-yahoo">${esc(x.withYahoo)}</button>
+    </div>
+    <p><button type="button" class="link" data-testid="goto-signup">${esc(x.toSignUp)}</button></p>`;
   $("#f").addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
@@ -63,44 +162,58 @@ function signInScreen(message = "") {
       if (r.status === "mfa_required") mfaScreen(r.challenge);
       else await homeScreen();
     } catch (error) {
-      signInScreen(errorText(error));
+      signInScreen(errorMessage(error));
     }
   });
   const redirectUri = `${location.origin}${CALLBACK_PATH}`;
   const social = {
     google: google({ clientId: "demo-web", redirectUri }),
     apple: apple({ clientId: "demo-web", redirectUri, scopes: ["openid"] }),
-    yahoo: yahooJapan({ clientId: "demo-web", redirectUri }),
+    yahoo_japan: yahooJapan({ clientId: "demo-web", redirectUri }),
   };
-  for (const [key, provider] of Object.entries(social)) {
-    $(`[data-testid="oauth-${key}"]`).addEventListener("click", async () => {
+  const testIds: Record<ProviderKey, string> = { google: "google", apple: "apple", yahoo_japan: "yahoo" };
+  for (const [key, provider] of Object.entries(social) as [ProviderKey, (typeof social)[ProviderKey]][]) {
+    $(`[data-testid="oauth-${testIds[key]}"]`).addEventListener("click", async () => {
       try {
         const url = await createAuthorizationUrl(auth, provider, { returnTo: "/" });
         // The mock provider auto-consents and redirects to our callback; the worker answers it.
+        await ready;
         const res = await fetch(url);
         await handleRedirectCallback(auth, res.url);
-        await homeScreen(`${key} でログインしました`);
+        await homeScreen(() => t().signedInWith(PROVIDERS[key]));
       } catch (error) {
-        signInScreen(errorText(error));
+        signInScreen(errorMessage(error));
       }
     });
   }
   $('[data-testid="goto-signup"]').addEventListener("click", () => signUpScreen());
 }
 
-function mfaScreen(challenge: MfaChallenge, message = "") {
-  app.innerHTML = `<h2 data-testid="screen-mfa">2段階認証</h2>
-    <p>認証アプリに表示された6桁のコード、またはリカバリーコードを入力してください。</p>
-    <form id="f"><label>確認コード<input id="code" inputmode="numeric" autocomplete="one-time-code" data-testid="mfa-code"></label>
-    <button data-testid="mfa-submit">確認</button></form>
-    <form id="r"><label>リカバリーコード<input id="recovery" data-testid="mfa-recovery"></label><button class="secondary">リカバリーコードで確認</button></form>
-    <p class="error" data-testid="mfa-error">${esc(message)}</p>`;
+function mfaScreen(challenge: MfaChallenge, message?: Message) {
+  redraw = () => mfaScreen(challenge, message);
+  const x = t();
+  app.innerHTML = `<h2 data-testid="screen-mfa">${esc(x.mfaTitle)}</h2>
+    <p>${esc(x.mfaIntro)}</p>
+    <form id="f">
+      <label for="code">${esc(x.code)}</label>
+      <input id="code" inputmode="numeric" autocomplete="one-time-code" maxlength="7" data-testid="mfa-code">
+      <button data-testid="mfa-submit">${esc(x.verify)}</button>
+    </form>
+    <p class="error" role="alert" data-testid="mfa-error">${esc(message?.())}</p>
+    <p class="muted">${esc(x.recoveryIntro)}</p>
+    <form id="r">
+      <label for="recovery">${esc(x.recoveryCode)}</label>
+      <input id="recovery" autocomplete="off" data-testid="mfa-recovery">
+      <button class="secondary" data-testid="mfa-recovery-submit">${esc(x.verifyRecovery)}</button>
+    </form>`;
   const done = async (p: Promise<unknown>) => {
     try {
       await p;
       await homeScreen();
     } catch (error) {
-      mfaScreen(challenge, errorText(error));
+      if (isTegataError(error, "mfa_challenge_expired") || isTegataError(error, "account_locked")) {
+        signInScreen(errorMessage(error));
+      } else mfaScreen(challenge, errorMessage(error));
     }
   };
   $("#f").addEventListener("submit", (e) => {
@@ -114,49 +227,91 @@ function mfaScreen(challenge: MfaChallenge, message = "") {
 }
 
 function signUpScreen() {
-  app.innerHTML = `<h2 data-testid="screen-signup">新規登録</h2>
-    <ul class="muted">${describePolicy(policy, "ja")
-      .map((l) => `<li>${esc(l)}</li>`)
-      .join("")}</ul>
-    <form id="f"><label>メールアドレス<input id="email" type="email" data-testid="signup-email"></label>
-    <label>パスワード<input id="password" type="password" data-testid="signup-password" autocomplete="new-password"></label>
-    <meter id="strength" min="0" max="4" value="0" data-testid="signup-strength"></meter>
-    <ul class="issues" id="issues" data-testid="signup-issues"></ul>
-    <button data-testid="signup-submit">登録する</button></form>
-    <p class="error" data-testid="signup-error"></p>
-    <button class="secondary" id="back">ログインへ戻る</button>`;
+  redraw = () => signUpScreen();
+  const x = t();
+  const lang = currentLang();
+  const policy = policies[lang];
+  app.innerHTML = `<h2 data-testid="screen-signup">${esc(x.signUpTitle)}</h2>
+    <form id="f">
+      <label for="name">${esc(x.name)}</label>
+      <input id="name" autocomplete="name" data-testid="signup-name">
+      <label for="email">${esc(x.email)}</label>
+      <input id="email" type="email" autocomplete="username" required data-testid="signup-email">
+      <label for="password">${esc(x.password)}</label>
+      <input id="password" type="password" autocomplete="new-password" required aria-describedby="rules issues" data-testid="signup-password">
+      <div class="rules muted" id="rules">${esc(x.rules)}<ul>${describePolicy(policy, lang)
+        .map((rule) => `<li>${esc(rule)}</li>`)
+        .join("")}</ul></div>
+      <label for="strength">${esc(x.strength)}</label>
+      <div class="strength"><meter id="strength" min="0" max="4" low="2" high="3" optimum="4" value="0" data-testid="signup-strength"></meter><span id="strength-text" class="muted"></span></div>
+      <ul class="issues" id="issues" aria-live="polite" data-testid="signup-issues"></ul>
+      <button data-testid="signup-submit">${esc(x.createAccount)}</button>
+    </form>
+    <p class="error" role="alert" data-testid="signup-error"></p>
+    <button type="button" class="link" id="back">${esc(x.backToSignIn)}</button>`;
+  const context = () => ({ email: $("#email").value, name: $("#name").value, locale: lang });
   const live = () => {
-    const r = validatePassword(policy, $("#password").value, { email: $("#email").value, locale: "ja" });
-    ($("#strength") as unknown as HTMLMeterElement).value = r.strength;
-    $("#issues").innerHTML = r.issues.map((i) => `<li data-code="${i.code}">${esc(i.message)}</li>`).join("");
+    const password = $("#password").value;
+    const r = validatePassword(policy, password, context());
+    ($("#strength") as unknown as HTMLMeterElement).value = password ? r.strength : 0;
+    $("#strength-text").textContent = password ? (x.strengthLevels[r.strength] ?? "") : "";
+    $("#issues").innerHTML = password
+      ? r.issues.map((i) => `<li data-code="${i.code}">${esc(i.message)}</li>`).join("")
+      : "";
   };
-  $("#password").addEventListener("input", live);
-  $("#email").addEventListener("input", live);
+  for (const id of ["#password", "#email", "#name"]) $(id).addEventListener("input", live);
   // The blocklist arrives as a lazy chunk: validate again once it is there.
   void loadCommonPasswords().then(live);
   $("#f").addEventListener("submit", async (e) => {
     e.preventDefault();
+    const name = $("#name").value.trim();
     try {
-      await signUp(auth, { email: $("#email").value, password: $("#password").value, policy });
-      await homeScreen("登録しました");
+      await signUp(auth, {
+        email: $("#email").value,
+        password: $("#password").value,
+        ...(name ? { name } : {}),
+        policy, // checked with the blocklist before anything is sent
+      });
+      await homeScreen(() => t().signedUp);
     } catch (error) {
-      $('[data-testid="signup-error"]').textContent = errorText(error); // keep what was typed
+      $('[data-testid="signup-error"]').textContent = errorMessage(error)(); // keep what was typed
     }
   });
   $("#back").addEventListener("click", () => signInScreen());
 }
 
-async function homeScreen(flash = "") {
+/** "Chrome / macOS", in the page's language when the user agent was not recognised. */
+function deviceName(device: Device) {
+  const name = (part: string) => (part === "Unknown" ? t().unknown : part);
+  return `${name(device.browser)} / ${name(device.os)}`;
+}
+
+function historyRow(item: LoginHistoryItem) {
+  const x = t();
+  const place = item.location?.city ?? item.location?.country ?? "";
+  return `<tr data-method="${esc(item.method)}" data-result="${esc(item.result)}">
+    <td>${esc(formatDate(item.at))}${item.current ? `<strong>${esc(x.thisDevice)}</strong>` : ""}</td>
+    <td>${esc(deviceName(item.device))}</td>
+    <td>${esc(item.ip)}${place ? ` <span class="muted">${esc(place)}</span>` : ""}</td>
+    <td>${esc(x.methods[item.method] ?? item.method)}</td>
+    <td class="result-${esc(item.result)}">${esc(x.results[item.result] ?? item.result)}</td></tr>`;
+}
+
+async function homeScreen(flash?: Message) {
   const session = await getSession(auth);
   if (!session) return signInScreen();
+  redraw = () => homeScreen(flash);
+  const x = t();
+  const who = displayName(session);
+  const top = `<h2 data-testid="screen-home">${x.welcome(`<span data-testid="home-user">${esc(who)}</span>`)}</h2>
+    <p class="muted">${esc(x.signedInAs(session.user?.email ?? ""))}</p>
+    <p class="ok" role="status" data-testid="flash">${esc(flash?.())}</p>`;
   if (session.provider) {
     // A social sign-in holds the provider's tokens: they prove who the user is, but they are not
     // tokens of this service's API (a backend would verify the ID token and open its own session).
-    app.innerHTML = `<h2 data-testid="screen-home">ようこそ、<span data-testid="home-user">${esc(session.user?.email)}</span> さん</h2>
-      <p class="ok" data-testid="flash">${esc(flash)}</p>
-      <p>${esc(session.provider.id)} のアカウント（${esc(session.user?.name ?? "")}）でログインしています。ID トークンは検証済みです。</p>
-      <p class="muted">プロバイダーのトークンはこのサービスの API には使えないため、ログイン履歴はメールアドレスでログインすると表示されます（Google でのログインも記録されています）。</p>
-      <button id="out" class="secondary" data-testid="signout">ログアウト</button>`;
+    const provider = PROVIDERS[session.provider.id as ProviderKey] ?? session.provider.id;
+    app.innerHTML = `${top}<p>${esc(x.socialNote(provider))}</p>
+      <nav><button type="button" id="out" class="secondary" data-testid="signout">${esc(x.signOut)}</button></nav>`;
     $("#out").addEventListener("click", async () => {
       await signOut(auth);
       signInScreen();
@@ -168,18 +323,19 @@ async function homeScreen(flash = "") {
     listSessions(auth),
     getPrivacySettings(auth),
   ]);
-  app.innerHTML = `<h2 data-testid="screen-home">ようこそ、<span data-testid="home-user">${esc(session.user?.email)}</span> さん</h2>
-    <p class="ok" data-testid="flash">${esc(flash)}</p>
-    <nav><button id="enroll" data-testid="goto-enroll">2段階認証を設定</button><button id="out" class="secondary" data-testid="signout">ログアウト</button></nav>
-    <h3>ログイン履歴</h3>
-    <table data-testid="history"><tr><th>日時</th><th>ブラウザ / OS</th><th>IP</th><th>方法</th><th>結果</th></tr>
-    ${history.items.map((i) => `<tr data-method="${esc(i.method)}"><td>${esc(i.at.toLocaleString("ja-JP"))}${i.current ? " <strong>（この端末）</strong>" : ""}</td><td>${esc(i.device.browser)} / ${esc(i.device.os)}</td><td>${esc(i.ip)}</td><td>${esc(i.method)}</td><td>${esc(i.result)}</td></tr>`).join("")}</table>
-    <h3>プライバシー</h3>
-    <label><input type="checkbox" id="showLast" data-testid="privacy-toggle" style="width:auto" ${privacy.showLastLogin ? "checked" : ""}> 最終ログイン日時を他のユーザーに表示する</label>
-    <p class="muted" data-testid="privacy-state">${privacy.showLastLogin ? `表示中: ${esc(privacy.lastLoginAt?.toLocaleString("ja-JP"))}` : "非表示"}</p>
-    <h3>ログイン中の端末（${sessions.length}）</h3>
-    <ul data-testid="sessions">${sessions.map((s) => `<li>${esc(s.device.browser)} / ${esc(s.device.os)} — ${esc(s.ip)}${s.current ? "（この端末）" : ""}</li>`).join("")}</ul>
-    <button id="others" class="secondary" data-testid="signout-others">他の端末からログアウト</button>`;
+  app.innerHTML = `${top}
+    <nav><button type="button" id="enroll" data-testid="goto-enroll">${esc(x.setUpMfa)}</button><button type="button" id="out" class="secondary" data-testid="signout">${esc(x.signOut)}</button></nav>
+    <h3>${esc(x.history)}</h3>
+    <div class="scroll"><table data-testid="history">
+      <thead><tr><th>${esc(x.when)}</th><th>${esc(x.device)}</th><th>${esc(x.ip)}</th><th>${esc(x.method)}</th><th>${esc(x.result)}</th></tr></thead>
+      <tbody>${history.items.map(historyRow).join("")}</tbody>
+    </table></div>
+    <h3>${esc(x.privacy)}</h3>
+    <div class="check"><input type="checkbox" id="show-last" data-testid="privacy-toggle" ${privacy.showLastLogin ? "checked" : ""}><label for="show-last">${esc(x.showLastLogin)}</label></div>
+    <p class="muted" data-testid="privacy-state">${privacy.showLastLogin && privacy.lastLoginAt ? esc(x.lastLoginShown(formatDate(privacy.lastLoginAt))) : privacy.showLastLogin ? "" : esc(x.lastLoginHidden)}</p>
+    <h3>${esc(x.sessions(sessions.length))}</h3>
+    <ul data-testid="sessions">${sessions.map((s) => `<li>${esc(deviceName(s.device))} — ${esc(s.ip)}${s.current ? esc(x.thisDevice) : ""}</li>`).join("")}</ul>
+    <button type="button" id="others" class="secondary" data-testid="signout-others">${esc(x.signOutOthers)}</button>`;
   $("#enroll").addEventListener("click", () => void enrollScreen());
   $("#out").addEventListener("click", async () => {
     await signOut(auth);
@@ -187,53 +343,67 @@ async function homeScreen(flash = "") {
   });
   $("#others").addEventListener("click", async () => {
     await revokeOtherSessions(auth);
-    await homeScreen("他の端末からログアウトしました");
+    await homeScreen(() => t().signedOutOthers);
   });
-  $("#showLast").addEventListener("change", async () => {
-    await updatePrivacySettings(auth, { showLastLogin: $("#showLast").checked });
+  $("#show-last").addEventListener("change", async () => {
+    await updatePrivacySettings(auth, { showLastLogin: $("#show-last").checked });
     await homeScreen();
   });
 }
 
 async function enrollScreen() {
-  let enrollment: Awaited<ReturnType<typeof enrollTotp>>;
+  let enrollment: TotpEnrollment;
   try {
-    enrollment = await enrollTotp(auth, { issuer: "tegata example" });
+    enrollment = await enrollTotp(auth, { issuer: "tegata demo" });
   } catch (error) {
-    return homeScreen(errorText(error));
+    return homeScreen(errorMessage(error));
   }
-  const code = await generateTotp(enrollment.secret, { time: mock.clock.now() });
-  app.innerHTML = `<h2 data-testid="screen-enroll">2段階認証の設定</h2>
-    <p>認証アプリでQRコードを読み取ってください。</p>
+  enrollCode = await generateTotp(enrollment.secret, { time: mock.clock.now() });
+  void showHelper();
+  renderEnroll(enrollment);
+}
+
+function renderEnroll(enrollment: TotpEnrollment, recoveryCodes?: string[], message?: Message) {
+  redraw = () => renderEnroll(enrollment, recoveryCodes, message);
+  const x = t();
+  const done = recoveryCodes
+    ? `<div data-testid="recovery-codes"><p class="ok">${esc(x.enabled)}</p><ul class="codes">${recoveryCodes.map((c) => `<li><code>${esc(c)}</code></li>`).join("")}</ul><button type="button" id="home">${esc(x.back)}</button></div>`
+    : `<form id="f"><label for="code">${esc(x.code)}</label><input id="code" inputmode="numeric" autocomplete="one-time-code" data-testid="enroll-input"><button data-testid="enroll-submit">${esc(x.enable)}</button></form>
+       <p class="error" role="alert">${esc(message?.())}</p><p><button type="button" class="link" id="home">${esc(x.back)}</button></p>`;
+  // Once on, the QR code and the key are not shown again: only the recovery codes, this once.
+  const scan = `<p>${esc(x.enrollIntro)}</p>
     <div class="qr" data-testid="enroll-qr">${enrollment.qrSvg ?? `<code>${esc(enrollment.uri)}</code>`}</div>
-    <p class="muted">手入力用キー: <code>${esc(enrollment.secret)}</code></p>
-    <p class="muted">Demo helper: the app would now show <code data-testid="enroll-code">${code}</code></p>
-    <form id="f"><label>確認コード<input id="code" data-testid="enroll-input"></label><button data-testid="enroll-submit">有効にする</button></form>
-    <div id="codes" data-testid="recovery-codes"></div>`;
+    <p class="muted">${esc(x.manualKey)}: <code>${esc(enrollment.secret)}</code></p>`;
+  app.innerHTML = `<h2 data-testid="screen-enroll">${esc(x.enrollTitle)}</h2>${recoveryCodes ? "" : scan}${done}`;
+  $("#home").addEventListener("click", () => {
+    enrollCode = "";
+    void showHelper();
+    void homeScreen();
+  });
+  if (recoveryCodes) return;
   $("#f").addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
-      const { recoveryCodes } = await activateTotp(auth, {
-        factorId: enrollment.factorId,
-        code: $("#code").value,
-      });
-      $("#codes").innerHTML =
-        `<h3 class="ok">有効になりました。リカバリーコードを保管してください</h3><ul>${recoveryCodes.map((c) => `<li><code>${c}</code></li>`).join("")}</ul><button id="home">戻る</button>`;
-      $("#home").addEventListener("click", () => void homeScreen());
+      const result = await activateTotp(auth, { factorId: enrollment.factorId, code: $("#code").value });
+      enrollCode = "";
+      void showHelper();
+      renderEnroll(enrollment, result.recoveryCodes);
     } catch (error) {
-      $("#codes").innerHTML = `<p class="error">${esc(errorText(error))}</p>`;
+      renderEnroll(enrollment, undefined, errorMessage(error));
     }
   });
 }
 
-// ---- start ---------------------------------------------------------------------------------
+// ---- start: draw at once, before the worker is up ------------------------------------------
 
-await startMock();
-// The mock lives in this page's memory, so the session does too (a reload starts afresh). A real
-// app would pass storage: webStorage(sessionStorage) and transactionStorage for OAuth redirects.
-auth = createAuthClient({ baseUrl: mock.baseUrl, clock: mock.clock });
-onAuthStateChange(auth, (event) => console.info("tegata:", event));
-await showHelper();
-setInterval(() => void showHelper(), 5000);
-if (await getSession(auth)) await homeScreen();
-else signInScreen();
+renderChrome();
+signInScreen();
+ready.then(
+  () => {
+    void showHelper();
+    setInterval(() => void showHelper(), 5000);
+  },
+  (error: unknown) => {
+    app.innerHTML = `<p class="error" role="alert">${esc(t().otherError(String(error)))}</p>`;
+  },
+);

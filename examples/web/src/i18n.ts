@@ -1,0 +1,198 @@
+// The example's two languages. One language per screen: every word the page shows comes from
+// here (or from tegata/password with the same locale); the choice is kept in localStorage.
+
+export type Lang = "ja" | "en";
+
+const ja = {
+  title: "tegata デモ",
+  tagline: "すべてブラウザの中で動いています。認証サーバーは Service Worker 上の tegata/mock です。",
+  language: "表示言語",
+  signIn: "ログイン",
+  email: "メールアドレス",
+  password: "パスワード",
+  social: "ほかのアカウントでログイン",
+  withGoogle: "Google でログイン",
+  withApple: "Apple でサインイン",
+  withYahoo: "Yahoo! JAPAN ID でログイン",
+  toSignUp: "アカウントを作成",
+  mfaTitle: "2段階認証",
+  mfaIntro: "認証アプリに表示されている6桁のコードを入力してください。",
+  code: "確認コード",
+  verify: "確認する",
+  recoveryIntro: "認証アプリを使えない場合は、リカバリーコードを入力してください。",
+  recoveryCode: "リカバリーコード",
+  verifyRecovery: "リカバリーコードで確認",
+  signUpTitle: "アカウントを作成",
+  name: "お名前（任意）",
+  rules: "パスワードの条件",
+  strength: "パスワードの強さ",
+  strengthLevels: ["とても弱い", "弱い", "普通", "強い", "とても強い"],
+  createAccount: "登録する",
+  backToSignIn: "ログイン画面に戻る",
+  welcome: (who: string) => `ようこそ、${who} さん`,
+  signedInAs: (email: string) => `${email} でログインしています`,
+  setUpMfa: "2段階認証を設定",
+  signOut: "ログアウト",
+  history: "ログイン履歴",
+  when: "日時",
+  device: "端末",
+  ip: "IP アドレス",
+  method: "方法",
+  result: "結果",
+  thisDevice: "（この端末）",
+  unknown: "不明",
+  results: { success: "成功", failure: "失敗", locked: "ロック中" } as Record<string, string>,
+  methods: {
+    password: "パスワード",
+    totp: "TOTP（認証アプリ）",
+    recovery_code: "リカバリーコード",
+    refresh_token: "ログイン状態の更新",
+    google: "Google",
+    apple: "Apple",
+    yahoo_japan: "Yahoo! JAPAN",
+  } as Record<string, string>,
+  privacy: "プライバシー",
+  showLastLogin: "最終ログイン日時をほかのユーザーに表示する",
+  lastLoginShown: (at: string) => `表示中：${at}`,
+  lastLoginHidden: "非表示",
+  sessions: (n: number) => `ログイン中の端末（${n}台）`,
+  signOutOthers: "ほかの端末からログアウト",
+  signedOutOthers: "ほかの端末からログアウトしました",
+  signedUp: "登録が完了しました",
+  signedInWith: (provider: string) => `${provider} でログインしました`,
+  socialNote: (provider: string) =>
+    `${provider} のアカウントでログインしています。ID トークンは検証済みです。ログイン履歴は、メールアドレスとパスワードでログインすると表示されます（${provider} でのログインも記録されています）。`,
+  enrollTitle: "2段階認証の設定",
+  enrollIntro: "認証アプリで QR コードを読み取り、表示された6桁のコードを入力してください。",
+  manualKey: "手入力用のキー",
+  enable: "有効にする",
+  enabled:
+    "2段階認証を有効にしました。リカバリーコードを安全な場所に保管してください（各コードは1回だけ使えます）。",
+  back: "戻る",
+  helperTitle: "デモ用ヘルパー",
+  helperUsers: "デモ用のアカウント",
+  helperWithMfa: "2段階認証あり",
+  helperCode: (email: string) => `${email} の認証アプリに今表示されるコード`,
+  helperEnrollCode: "認証アプリに今表示されるコード",
+  wrongPassword: (left: string) => `メールアドレスまたはパスワードが正しくありません（あと${left}回）`,
+  locked: (minutes: number) =>
+    `ログインに連続して失敗したため、アカウントをロックしました。${minutes}分後に再度お試しください。`,
+  wrongCode: (left: string) => `確認コードが正しくありません（あと${left}回）`,
+  challengeExpired: "確認の有効期限が切れました。もう一度ログインしてください。",
+  emailTaken: "このメールアドレスはすでに登録されています",
+  invalidRequest: "入力内容を確認してください",
+  network: "サーバーに接続できませんでした。通信環境を確認してください。",
+  otherError: (code: string) => `エラーが発生しました（${code}）`,
+};
+
+const en: typeof ja = {
+  title: "tegata demo",
+  tagline: "Everything runs in your browser. The auth server is tegata/mock in a service worker.",
+  language: "Language",
+  signIn: "Sign in",
+  email: "Email",
+  password: "Password",
+  social: "Or sign in with",
+  withGoogle: "Sign in with Google",
+  withApple: "Sign in with Apple",
+  withYahoo: "Sign in with Yahoo! JAPAN ID",
+  toSignUp: "Create an account",
+  mfaTitle: "Two-step verification",
+  mfaIntro: "Enter the 6-digit code shown in your authenticator app.",
+  code: "Verification code",
+  verify: "Verify",
+  recoveryIntro: "Cannot use your authenticator app? Enter a recovery code.",
+  recoveryCode: "Recovery code",
+  verifyRecovery: "Verify with a recovery code",
+  signUpTitle: "Create an account",
+  name: "Name (optional)",
+  rules: "Your password",
+  strength: "Password strength",
+  strengthLevels: ["very weak", "weak", "fair", "strong", "very strong"],
+  createAccount: "Create account",
+  backToSignIn: "Back to sign-in",
+  welcome: (who: string) => `Welcome, ${who}`,
+  signedInAs: (email: string) => `Signed in as ${email}`,
+  setUpMfa: "Set up two-step verification",
+  signOut: "Sign out",
+  history: "Sign-in history",
+  when: "When",
+  device: "Device",
+  ip: "IP address",
+  method: "Method",
+  result: "Result",
+  thisDevice: " (this device)",
+  unknown: "Unknown",
+  results: { success: "Succeeded", failure: "Failed", locked: "Locked" },
+  methods: {
+    password: "Password",
+    totp: "TOTP (authenticator app)",
+    recovery_code: "Recovery code",
+    refresh_token: "Session refresh",
+    google: "Google",
+    apple: "Apple",
+    yahoo_japan: "Yahoo! JAPAN",
+  },
+  privacy: "Privacy",
+  showLastLogin: "Show other users when I last signed in",
+  lastLoginShown: (at: string) => `Shown: ${at}`,
+  lastLoginHidden: "Hidden",
+  sessions: (n: number) => `Signed-in devices (${n})`,
+  signOutOthers: "Sign out of other devices",
+  signedOutOthers: "Signed out of your other devices",
+  signedUp: "Your account is ready",
+  signedInWith: (provider: string) => `Signed in with ${provider}`,
+  socialNote: (provider: string) =>
+    `You are signed in with your ${provider} account; its ID token was verified. Your sign-in history appears when you sign in with your email and password (the ${provider} sign-in is recorded there too).`,
+  enrollTitle: "Set up two-step verification",
+  enrollIntro: "Scan the QR code with your authenticator app, then enter the 6-digit code it shows.",
+  manualKey: "Key for manual entry",
+  enable: "Turn on",
+  enabled: "Two-step verification is on. Keep these recovery codes somewhere safe (each works once).",
+  back: "Back",
+  helperTitle: "Demo helper",
+  helperUsers: "Demo accounts",
+  helperWithMfa: "with two-step verification",
+  helperCode: (email: string) => `Code in ${email}'s authenticator app right now`,
+  helperEnrollCode: "Code in the authenticator app right now",
+  wrongPassword: (left: string) => `Wrong email or password (${left} tries left)`,
+  locked: (minutes: number) =>
+    `Too many failed attempts: your account is locked. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+  wrongCode: (left: string) => `Wrong code (${left} tries left)`,
+  challengeExpired: "The verification expired. Please sign in again.",
+  emailTaken: "This email address already has an account",
+  invalidRequest: "Please check what you entered",
+  network: "Could not reach the server. Check your connection.",
+  otherError: (code: string) => `Something went wrong (${code})`,
+};
+
+export type Texts = typeof ja;
+
+const KEY = "tegata-example.lang";
+
+function stored(): Lang {
+  try {
+    const value = localStorage.getItem(KEY);
+    return value === "en" || value === "ja" ? value : "ja";
+  } catch {
+    return "ja"; // storage disabled: Japanese, not remembered
+  }
+}
+
+let lang: Lang = stored();
+
+export const currentLang = (): Lang => lang;
+export const t = (): Texts => (lang === "ja" ? ja : en);
+
+export function setLang(next: Lang): void {
+  lang = next;
+  try {
+    localStorage.setItem(KEY, next);
+  } catch {
+    // not remembered; the page still switches
+  }
+}
+
+/** Dates in the page's language. */
+export const formatDate = (d: Date): string =>
+  d.toLocaleString(lang === "ja" ? "ja-JP" : "en-GB", { dateStyle: "medium", timeStyle: "short" });
