@@ -2,7 +2,7 @@
 // (playwright-core) drives Debian's Chromium. Screenshots go to test-output/e2e/.
 // Run: npm run test:e2e   (CHROMIUM_PATH overrides /usr/bin/chromium; Japanese text needs a
 // Japanese font, such as Debian's fonts-ipafont-gothic)
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { build, preview } from "vite";
@@ -10,6 +10,7 @@ import { build, preview } from "vite";
 const config = fileURLToPath(new URL("../../examples/web/vite.config.ts", import.meta.url));
 const shots = fileURLToPath(new URL("../../test-output/e2e/", import.meta.url));
 mkdirSync(shots, { recursive: true });
+for (const old of readdirSync(shots)) if (old.startsWith("FAILED-")) rmSync(`${shots}${old}`); // of an earlier run
 
 let passed = 0;
 let failed = 0;
