@@ -161,12 +161,11 @@ export interface VerifyTotpOptions extends TotpParams {
   time?: Date | number;
 }
 
-/** The result of {@link verifyTotp}. */
-export interface VerifyTotpResult {
-  valid: boolean;
-  /** The time step the code belongs to, when valid: store it as the next `lastUsedStep`. */
-  step: number | null;
-}
+/**
+ * The result of {@link verifyTotp}: when `valid` is true, `step` is the time step the code
+ * belongs to (store it as the next `lastUsedStep`); otherwise it is `null`.
+ */
+export type VerifyTotpResult = { valid: true; step: number } | { valid: false; step: null };
 
 /**
  * Checks a TOTP code with a drift window and replay protection. A code whose step is not newer

@@ -230,3 +230,15 @@ describe("recovery codes", () => {
     expect((await verifyRecoveryCode("abcd-efgh-jkmn", [peppered])).valid).toBe(false);
   });
 });
+
+describe("verifyTotp's result type", () => {
+  it("a valid result has a numeric step (no null to store)", async () => {
+    const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    const time = Date.UTC(2026, 10, 25, 9, 0, 0);
+    const result = await verifyTotp({ secret, code: await generateTotp(secret, { time }), time });
+    expect(result.valid).toBe(true);
+    if (!result.valid) throw new Error("expected a valid code");
+    const step: number = result.step; // compiles only because `valid: true` narrows `step`
+    expect(step).toBe(Math.floor(time / 30_000));
+  });
+});
