@@ -1,9 +1,21 @@
 // Consumer test: pack tegata, install the tarball (plus msw 3 and TypeScript 5) into an empty
 // project, then use every subpath export from ESM, CommonJS and TypeScript (node16 and bundler).
-// Run: npm run build && npm run test:consumer
+// The pack follows `npm run demo`, which leaves dist/ built without type declarations: the
+// tarball must carry every subpath's .d.ts and .d.cts all the same (the prepack script builds).
+// Run: npm run test:consumer (Node 24), npm run test:consumer:node22 (the same on Node 22); the
+// checks of the installed package run on the Node that runs this script.
 // Dependency-free (node: built-ins only); needs only the npm registry. Exit code 1 on any failure.
+// TEGATA_CONSUMER_SKIP_DEMO=1 packs without running the demo first.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,29 +112,64 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-const checks = 6;
+const skipDemo = Boolean(process.env.TEGATA_CONSUMER_SKIP_DEMO);
+const checks = skipDemo ? 8 : 9;
 try {
   console.log(`${pkg.name}@${pkg.version}: subpaths ${subpaths.join(" ")}; node ${process.version}`);
-  if (!existsSync(join(root, "dist"))) throw new Error("dist/ is missing: run `npm run build` first");
+
+  // The sequence of issue 11, point 15: the demo builds dist/ with --no-dts, then `npm pack`.
+  if (!skipDemo) {
+    check("npm run demo first (it builds dist/ without type declarations)", () => {
+      npm(["run", "demo"], root, 180_000);
+      const declarations = countDeclarations(join(root, "dist"));
+      return `dist/ then held ${declarations} declaration file(s)`;
+    });
+  }
 
   let tarball;
-  const packed = check("npm pack", () => {
-    const { stdout } = npm(["pack", "--json", "--pack-destination", work], root);
-    const info = JSON.parse(stdout.slice(stdout.indexOf("[")))[0];
+  let packedFiles;
+  const packed = check("npm pack (its prepack script runs the full build)", () => {
+    const { stdout } = npm(["pack", "--json", "--pack-destination", work], root, 180_000);
+    // The prepack build logs to stdout too; npm's JSON report is the part from a line "[" on.
+    const start = stdout.search(/^\[\s*$/m);
+    if (start < 0) throw Object.assign(new Error("no JSON report from npm pack"), { output: stdout });
+    const info = JSON.parse(stdout.slice(start))[0];
     tarball = join(work, info.filename);
-    const files = new Set(info.files.map((f) => f.path));
+    packedFiles = new Map(info.files.map((f) => [f.path, f.size]));
     const missing = [];
     for (const s of subpaths) {
       for (const target of collectTargets(pkg.exports[s])) {
-        if (!files.has(target.replace(/^\.\//, ""))) missing.push(`${s} -> ${target}`);
+        if (!packedFiles.has(target.replace(/^\.\//, ""))) missing.push(`${s} -> ${target}`);
       }
     }
     if (missing.length) throw new Error(`export targets missing from the tarball:\n${missing.join("\n")}`);
     return `${info.filename}, ${info.entryCount} files, ${(info.size / 1024).toFixed(1)} kB`;
   });
 
-  const installed =
+  const typed =
     packed &&
+    check("the tarball carries .d.ts and .d.cts for every subpath", () => {
+      const problems = [];
+      let count = 0;
+      for (const s of subpaths) {
+        const targets = collectTypes(pkg.exports[s]);
+        for (const ext of [".d.ts", ".d.cts"]) {
+          const own = targets.filter((t) => t.endsWith(ext));
+          if (own.length === 0) problems.push(`${s}: package.json names no ${ext}`);
+          for (const t of own) {
+            const size = packedFiles.get(t.replace(/^\.\//, ""));
+            if (size === undefined) problems.push(`${s}: ${t} is not in the tarball`);
+            else if (size === 0) problems.push(`${s}: ${t} is empty`);
+            else count++;
+          }
+        }
+      }
+      if (problems.length) throw new Error(problems.join("\n"));
+      return `${count} declaration files for ${subpaths.length} subpaths`;
+    });
+
+  const installed =
+    typed &&
     check("npm install tarball + msw@3 + typescript@^5", () => {
       mkdirSync(app);
       writeFileSync(
@@ -274,6 +321,21 @@ if (skipped) console.log(`skipped ${skipped} check(s) after an earlier failure`)
 failed += skipped;
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
+
+// The declaration files (the "types" conditions) of an exports entry, nested conditions included.
+function collectTypes(entry) {
+  if (Array.isArray(entry)) return entry.flatMap(collectTypes);
+  if (!entry || typeof entry !== "object") return [];
+  return Object.entries(entry).flatMap(([k, v]) =>
+    k === "types" && typeof v === "string" ? [v] : typeof v === "object" ? collectTypes(v) : [],
+  );
+}
+
+// How many declaration files (.d.ts, .d.cts, .d.mts) a folder holds, subfolders included.
+function countDeclarations(dir) {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir, { recursive: true }).filter((f) => /\.d\.[cm]?ts$/.test(String(f))).length;
+}
 
 // Every file path an exports entry can resolve to (nested conditions included).
 function collectTargets(entry) {
