@@ -17,6 +17,7 @@ export type {
   MockOidcClient,
   MockOidcProvider,
   MockOidcProviderOptions,
+  MockOidcRequestRecord,
   MockOidcUser,
   MockTokenResponse,
 } from "./oidc-provider";

@@ -17,7 +17,7 @@ import {
 import type { HttpHandler } from "msw";
 import { HttpResponse, http } from "msw";
 import { randomToken, sha256 } from "./crypto";
-import { clientIp, createClock, userAgentOf } from "./shared";
+import { clientIp, createClock, receivedBody, userAgentOf } from "./shared";
 import type { MockClock } from "./types";
 
 /** A user of the mock provider. */
@@ -102,10 +102,26 @@ export interface MockOidcProvider {
     foreignKey?: boolean;
     response?: (body: MockTokenResponse) => Record<string, unknown>;
   }): void;
+  /** Every request the provider answered, oldest first, with what it carried (secrets included). */
+  readonly requests: MockOidcRequestRecord[];
   /** Requests answered per path (relative to the issuer), such as `count("/token")`. */
   count(path: string): number;
   /** The public keys. */
   jwks(): Promise<JSONWebKeySet>;
+}
+
+/** One request the mock provider answered. */
+export interface MockOidcRequestRecord {
+  method: string;
+  /** Path relative to the issuer, such as `/token`. */
+  path: string;
+  /** The query parameters (the last of repeated names). */
+  query: Record<string, string>;
+  /** The body as received: form fields as an object, parsed JSON, else the text; absent without one. */
+  body?: unknown;
+  /** The `Authorization` header as sent (client authentication at `/token`, the bearer token at `/userinfo`). */
+  authorization: string | null;
+  status: number;
 }
 
 interface CodeRecord {
@@ -129,11 +145,60 @@ interface RefreshRecord {
   expiresAt: number;
 }
 
-const oauthError = (error: string, description: string, status = 400) =>
+const oauthError = (error: string, description: string, status = 400, headers: Record<string, string> = {}) =>
   HttpResponse.json(
     { error, error_description: description },
-    { status, headers: { "cache-control": "no-store" } },
+    { status, headers: { "cache-control": "no-store", ...headers } },
   );
+
+/** `invalid_client` (RFC 6749 section 5.2): 401, naming the scheme the client may use. */
+const invalidClient = (description: string) =>
+  oauthError("invalid_client", description, 401, { "www-authenticate": 'Basic realm="token"' });
+
+const htmlEntities: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+/** Escapes text for an HTML attribute value. */
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => htmlEntities[c] ?? c);
+
+/** A redirect URI the provider may send a browser to: absolute http(s), no fragment (RFC 6749 section 3.1.2). */
+function redirectTarget(uri: string): URL | null {
+  if (uri.includes("#")) return null;
+  try {
+    const url = new URL(uri);
+    return url.protocol === "https:" || url.protocol === "http:" ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads an `Authorization: Basic` header (RFC 7617; the scheme in any case). The id and secret
+ * are form-urlencoded before base64 (RFC 6749 section 2.3.1). `null` when the header is another
+ * scheme or absent, `"malformed"` when it cannot be read.
+ */
+function basicCredentials(header: string | null): { id: string; secret: string } | "malformed" | null {
+  const match = /^basic(?:\s+(.*))?$/i.exec(header ?? "");
+  if (!match) return null;
+  let decoded: string;
+  try {
+    decoded = atob((match[1] ?? "").trim());
+  } catch {
+    return "malformed";
+  }
+  const colon = decoded.indexOf(":");
+  if (colon < 1) return "malformed";
+  const formDecode = (v: string) => decodeURIComponent(v.replace(/\+/g, " "));
+  try {
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    return "malformed";
+  }
+}
 
 /**
  * Creates an in-memory OpenID Connect provider. Mount several (Google, Apple, Yahoo! JAPAN
@@ -166,7 +231,7 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
     string,
     { user: Required<MockOidcUser>; expiresAt: number; family: string | null }
   >();
-  const counts = new Map<string, number>();
+  const requests: MockOidcRequestRecord[] = [];
   let selected: string | null = null;
   let nextError: { error: string; description?: string | undefined } | null = null;
   let intercept: Parameters<MockOidcProvider["interceptNextToken"]>[0] | null = null;
@@ -180,24 +245,64 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
   };
 
   const path = (p: string) => `${issuer}${p}`;
-  const counted = (p: string) => counts.set(p, (counts.get(p) ?? 0) + 1);
+
+  /** A handler that records the request and answers an RFC 6749 `server_error` if it throws. */
+  const route = (
+    method: "get" | "post",
+    p: string,
+    resolver: (request: Request) => Response | Promise<Response>,
+  ): HttpHandler =>
+    http[method](path(p), async ({ request }) => {
+      const record: MockOidcRequestRecord = {
+        method: request.method,
+        path: p,
+        query: Object.fromEntries(new URL(request.url).searchParams),
+        authorization: request.headers.get("authorization"),
+        status: 0,
+      };
+      requests.push(record);
+      const body = await receivedBody(request);
+      if (body !== undefined) record.body = body;
+      let response: Response;
+      try {
+        response = await resolver(request);
+      } catch (error) {
+        console.error("tegata mock provider: handler error", error);
+        response = oauthError("server_error", "The mock provider failed", 500);
+      }
+      record.status = response.status;
+      return response;
+    });
 
   const findClient = (clientId: string | null) =>
     options.clients?.find((c) => c.clientId === clientId) ??
     (options.clients ? undefined : clientId ? { clientId, redirectUris: [] as string[] } : undefined);
 
-  function authenticateClient(request: Request, form: URLSearchParams): MockOidcClient | null {
+  /**
+   * The client of a token request (`client_secret_basic`, `client_secret_post` or a public
+   * client's `client_id`), or the error to answer: a malformed Basic header, an unknown client or a
+   * wrong secret is `invalid_client`; two authentication methods at once is `invalid_request`.
+   */
+  function authenticateClient(request: Request, form: URLSearchParams): MockOidcClient | Response {
+    const basic = basicCredentials(request.headers.get("authorization"));
+    if (basic === "malformed") return invalidClient("The Basic authorization header is malformed");
     let clientId = form.get("client_id");
     let secret = form.get("client_secret");
-    const header = request.headers.get("authorization");
-    if (header?.startsWith("Basic ")) {
-      const [id, pass] = atob(header.slice(6)).split(":");
-      clientId = decodeURIComponent((id ?? "").replace(/\+/g, " "));
-      secret = decodeURIComponent((pass ?? "").replace(/\+/g, " "));
+    if (basic) {
+      if (secret !== null) {
+        return oauthError("invalid_request", "Use one client authentication method, not two");
+      }
+      if (clientId !== null && clientId !== basic.id) {
+        return invalidClient("client_id differs from the authenticated client");
+      }
+      clientId = basic.id;
+      secret = basic.secret;
     }
     const client = findClient(clientId);
-    if (!client) return null;
-    if (client.clientSecret !== undefined && client.clientSecret !== secret) return null;
+    if (!client) return invalidClient("Unknown client");
+    if (client.clientSecret !== undefined && client.clientSecret !== secret) {
+      return invalidClient("Wrong client secret");
+    }
     return client;
   }
 
@@ -257,8 +362,7 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
   }
 
   const handlers: HttpHandler[] = [
-    http.get(path("/.well-known/openid-configuration"), () => {
-      counted("/.well-known/openid-configuration");
+    route("get", "/.well-known/openid-configuration", () => {
       return HttpResponse.json({
         issuer,
         authorization_endpoint: path("/authorize"),
@@ -278,23 +382,22 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
       });
     }),
 
-    http.get(path("/jwks"), async () => {
-      counted("/jwks");
-      return HttpResponse.json(await jwks());
-    }),
+    route("get", "/jwks", async () => HttpResponse.json(await jwks())),
 
-    http.get(path("/authorize"), ({ request }) => {
-      counted("/authorize");
+    route("get", "/authorize", (request) => {
       const q = new URL(request.url).searchParams;
       const client = findClient(q.get("client_id"));
       const redirectUri = q.get("redirect_uri") ?? "";
-      if (
-        !client ||
-        (options.clients && !client.redirectUris.includes(redirectUri)) ||
-        !/^https?:/.test(redirectUri)
-      ) {
-        // Never redirect to an unverified URI (RFC 6749 section 4.1.2.1).
-        return new HttpResponse("invalid client or redirect_uri", { status: 400 });
+      const target = redirectTarget(redirectUri);
+      if (!client) return oauthError("invalid_request", "Unknown client_id");
+      if (!target || (options.clients && !client.redirectUris.includes(redirectUri))) {
+        // Never redirect to an unverified URI (RFC 6749 section 4.1.2.1): the error is told here.
+        return oauthError(
+          "invalid_request",
+          options.clients
+            ? "redirect_uri is not registered for this client"
+            : "redirect_uri must be an absolute http(s) URL without a fragment",
+        );
       }
       const respond = (params: Record<string, string>) => {
         const state = q.get("state");
@@ -302,16 +405,16 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
         if (options.issParameter !== false) all.iss = issuer;
         if (q.get("response_mode") === "form_post") {
           const inputs = Object.entries(all)
-            .map(([k, v]) => `<input type="hidden" name="${k}" value="${v.replace(/"/g, "&quot;")}">`)
+            .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
             .join("");
           return new HttpResponse(
-            `<!doctype html><form method="post" action="${redirectUri}">${inputs}</form><script>document.forms[0].submit()</script>`,
-            { status: 200, headers: { "content-type": "text/html" } },
+            `<!doctype html><form method="post" action="${escapeHtml(redirectUri)}">${inputs}</form><script>document.forms[0].submit()</script>`,
+            { status: 200, headers: { "content-type": "text/html; charset=utf-8" } },
           );
         }
-        const target = new URL(redirectUri);
-        for (const [k, v] of Object.entries(all)) target.searchParams.set(k, v);
-        return new HttpResponse(null, { status: 302, headers: { location: target.href } });
+        const location = new URL(target);
+        for (const [k, v] of Object.entries(all)) location.searchParams.set(k, v);
+        return new HttpResponse(null, { status: 302, headers: { location: location.href } });
       };
       const seen = {
         ip: clientIp(request),
@@ -350,14 +453,13 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
       return respond({ code });
     }),
 
-    http.post(path("/token"), async ({ request }) => {
-      counted("/token");
+    route("post", "/token", async (request) => {
       if (!/^application\/x-www-form-urlencoded/.test(request.headers.get("content-type") ?? "")) {
         return oauthError("invalid_request", "form-encoded body required");
       }
       const form = new URLSearchParams(await request.text());
       const client = authenticateClient(request, form);
-      if (!client) return oauthError("invalid_client", "unknown client or wrong secret", 401);
+      if (client instanceof Response) return client;
       const grant = form.get("grant_type");
       if (grant === "authorization_code") {
         const record = codes.get(form.get("code") ?? "");
@@ -408,8 +510,7 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
       return oauthError("unsupported_grant_type", `grant_type ${grant ?? "(none)"} is not supported`);
     }),
 
-    http.get(path("/userinfo"), ({ request }) => {
-      counted("/userinfo");
+    route("get", "/userinfo", (request) => {
       const token = /^Bearer (.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1] ?? "";
       const record = accessTokens.get(token);
       if (
@@ -417,17 +518,18 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
         record.expiresAt <= clock.now() ||
         (record.family && revokedFamilies.has(record.family))
       ) {
-        return new HttpResponse(null, {
-          status: 401,
-          headers: { "www-authenticate": 'Bearer error="invalid_token"' },
+        return oauthError("invalid_token", "The access token is missing, unknown, expired or revoked", 401, {
+          "www-authenticate": 'Bearer error="invalid_token"',
         });
       }
       const u = record.user;
       return HttpResponse.json({ sub: u.sub, email: u.email, email_verified: u.emailVerified, name: u.name });
     }),
 
-    http.post(path("/revoke"), async ({ request }) => {
-      counted("/revoke");
+    route("post", "/revoke", async (request) => {
+      if (!/^application\/x-www-form-urlencoded/i.test(request.headers.get("content-type") ?? "")) {
+        return oauthError("invalid_request", "form-encoded body required");
+      }
       const form = new URLSearchParams(await request.text());
       const token = form.get("token") ?? "";
       const family = refreshTokens.get(token)?.family ?? accessTokens.get(token)?.family;
@@ -455,7 +557,8 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
     interceptNextToken(change) {
       intercept = change;
     },
-    count: (p) => counts.get(p) ?? 0,
+    requests,
+    count: (p) => requests.filter((r) => r.path === p).length,
     jwks,
   };
 }
