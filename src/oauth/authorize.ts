@@ -2,15 +2,19 @@ import type { AuthClient } from "../core/client";
 import { context } from "../core/state";
 import { discover } from "./discovery";
 import { pkceChallenge, randomString } from "./pkce";
-import type { OAuthProvider } from "./providers";
-import { safeReturnTo } from "./return-to";
+import { assertProvider, type OAuthProvider } from "./providers";
+import { appOrigin, safeReturnTo } from "./return-to";
 import { saveTransaction } from "./transaction";
 
 /** Options of {@link createAuthorizationUrl}. */
 export interface AuthorizationUrlOptions {
   /** Default: the provider's scopes, or `["openid", "email", "profile"]`. */
   scopes?: readonly string[];
-  /** A path on this site to go back to after sign-in (checked: no open redirect). */
+  /**
+   * A path on this site to go back to after sign-in, such as `"/account?tab=security"` (or an
+   * absolute URL on the redirect URI's origin). It is normalised as a browser would and the
+   * result must stay on the site: `handleRedirectCallback` gives back that canonical path.
+   */
   returnTo?: string;
   /** `login`, `consent`, `select_account` or `none`. */
   prompt?: string;
@@ -36,8 +40,10 @@ const RESERVED = new Set([
  * by `state`, so several sign-ins can be pending at once; they expire after 10 minutes), and
  * returns the authorization URL to send the browser to.
  *
- * @throws InvalidCallbackError for a `returnTo` off this site; IssuerMismatchError or
- * DiscoveryError when discovery fails.
+ * @throws InvalidReturnToError for a `returnTo` that leaves the redirect URI's origin once
+ * normalised (`//host`, `/.//host`, backslashes, control characters, other origins or schemes),
+ * before any request; IssuerMismatchError or DiscoveryError when discovery fails; TypeError for a
+ * `provider` that is not an {@link OAuthProvider}.
  * @example
  * ```ts
  * const url = await createAuthorizationUrl(auth, google({ clientId, redirectUri }), { returnTo: "/settings" });
@@ -49,8 +55,10 @@ export async function createAuthorizationUrl(
   provider: OAuthProvider,
   options: AuthorizationUrlOptions = {},
 ): Promise<URL> {
+  context(auth);
+  assertProvider(provider, "createAuthorizationUrl(auth, provider, options)");
   const returnTo =
-    options.returnTo === undefined ? null : safeReturnTo(options.returnTo, provider.redirectUri);
+    options.returnTo === undefined ? null : safeReturnTo(options.returnTo, appOrigin(provider.redirectUri));
   const metadata = await discover(auth, provider);
   const scopes = [...(options.scopes ?? provider.scopes ?? ["openid", "email", "profile"])];
   const state = randomString(32);

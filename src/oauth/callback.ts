@@ -15,6 +15,7 @@ import { UserInfoSchema } from "../wire/oauth";
 import { discover } from "./discovery";
 import { validateIdToken } from "./id-token";
 import type { OAuthProvider } from "./providers";
+import { storedReturnTo } from "./return-to";
 import { takeTransaction } from "./transaction";
 
 /** Options of {@link handleRedirectCallback}. */
@@ -26,13 +27,17 @@ export interface RedirectCallbackOptions {
   providers?: readonly OAuthProvider[];
   /** Tolerance for `exp` and `iat` of the ID token, in seconds. Default 60. */
   clockToleranceSeconds?: number;
+  /** Aborts the code exchange and the JWKS fetch (`AbortedError`). */
   signal?: AbortSignal;
 }
 
 /** The result of {@link handleRedirectCallback}. */
 export interface RedirectCallbackResult {
   session: Session;
-  /** The `returnTo` given to `createAuthorizationUrl` (a path on this site), or `null`. */
+  /**
+   * The `returnTo` given to `createAuthorizationUrl`, as the canonical path on this site it was
+   * normalised to (`pathname + search + hash`, never `//…`), or `null`.
+   */
   returnTo: string | null;
   /** The provider's id, such as `google`. */
   providerId: string;
@@ -40,14 +45,52 @@ export interface RedirectCallbackResult {
   claims: Record<string, unknown> | null;
 }
 
+/** What the callback input may be, for the messages. */
+const ACCEPTED =
+  "pass the full callback URL (location.href), its query string, or the body of a form_post callback";
+
+/** The authorization response parameters of a callback URL, its query string or a form_post body. */
 function callbackParams(input: string | URL | URLSearchParams): URLSearchParams {
   if (input instanceof URLSearchParams) return input;
-  if (input instanceof URL || /^[a-z][a-z0-9+.-]*:/i.test(input)) {
-    const url = input instanceof URL ? input : new URL(input);
-    if (url.searchParams.has("state") || url.searchParams.has("error") || !url.hash) return url.searchParams;
-    return new URLSearchParams(url.hash.slice(1)); // response_mode=fragment
+  let url: URL | undefined;
+  if (input instanceof URL) {
+    url = input;
+  } else if (/^[a-z][a-z0-9+.-]*:/i.test(input)) {
+    try {
+      url = new URL(input);
+    } catch (error) {
+      throw new InvalidCallbackError(`The callback is not a valid URL: ${ACCEPTED}`, { cause: error });
+    }
+  } else if (input.startsWith("/")) {
+    // A path with its query (location.pathname + location.search): only the parameters are read.
+    url = new URL(input, "https://callback.invalid");
+  } else if (input.startsWith("?") || input.startsWith("#") || input.includes("=")) {
+    return new URLSearchParams(input.slice(/^[?#]/.test(input) ? 1 : 0)); // a query string or a form_post body
+  } else {
+    const shown = input.length > 40 ? `${input.slice(0, 40)}…` : input;
+    throw new InvalidCallbackError(
+      input === ""
+        ? `The callback is an empty string: ${ACCEPTED}`
+        : `The callback ${JSON.stringify(shown)} is not a URL, a query string or a form body: ${ACCEPTED}`,
+    );
   }
-  return new URLSearchParams(input.replace(/^[?#]/, "")); // a query string or a form_post body
+  if (url.searchParams.has("state") || url.searchParams.has("error") || !url.hash) return url.searchParams;
+  return new URLSearchParams(url.hash.slice(1)); // response_mode=fragment
+}
+
+/** The callback input: the argument, or the page's URL in a browser. */
+function callbackInput(input: unknown): string | URL | URLSearchParams {
+  if (input === undefined) {
+    const href = (globalThis as { location?: { href?: unknown } }).location?.href;
+    if (typeof href === "string") return href;
+    throw new TypeError(
+      "tegata: handleRedirectCallback(auth, input) needs the callback URL outside a browser (there is no location.href)",
+    );
+  }
+  if (typeof input === "string" || input instanceof URL || input instanceof URLSearchParams) return input;
+  throw new TypeError(
+    `tegata: handleRedirectCallback(auth, input): input must be the callback URL (a string or a URL), its query string or URLSearchParams, got ${input === null ? "null" : typeof input}`,
+  );
 }
 
 /**
@@ -85,9 +128,15 @@ function userFromClaims(claims: Record<string, unknown>): User {
  * The pending sign-in is removed before anything can fail, so a callback is usable once: replaying
  * it, even after a success, gives `StateMismatchError`.
  *
- * @param input - the callback URL, its query string, or the body of a `form_post` callback
- * @throws StateMismatchError, IssuerMismatchError, OAuthError, InvalidCallbackError,
- * UnknownProviderError, IdTokenValidationError (with `reason`), DiscoveryError, NetworkError.
+ * @param input - the callback URL (a string or a `URL`; a path such as `/callback?code=…` is read
+ * for its parameters), its query string, a `form_post` body (string or `URLSearchParams`).
+ * Default: `location.href` in a browser.
+ * @throws InvalidCallbackError for an input that is not a URL, or a callback without `code`;
+ * StateMismatchError, IssuerMismatchError, OAuthError, UnknownProviderError; InvalidReturnToError
+ * when the stored `returnTo` was changed (the sign-in is abandoned); IdTokenValidationError (with
+ * `reason`); DiscoveryError; NetworkError, TimeoutError, HttpError, ResponseValidationError or
+ * AbortedError for the token endpoint, the JWKS and discovery. TypeError for arguments of the
+ * wrong type.
  * @example
  * ```ts
  * const { returnTo } = await handleRedirectCallback(auth, location.href);
@@ -96,20 +145,34 @@ function userFromClaims(claims: Record<string, unknown>): User {
  */
 export async function handleRedirectCallback(
   auth: AuthClient,
-  input: string | URL | URLSearchParams,
+  input?: string | URL | URLSearchParams,
   options: RedirectCallbackOptions = {},
 ): Promise<RedirectCallbackResult> {
-  let params: URLSearchParams;
-  try {
-    params = callbackParams(input);
-  } catch (error) {
-    throw new InvalidCallbackError("The callback URL is malformed", { cause: error });
+  context(auth);
+  if (options.providers !== undefined && !Array.isArray(options.providers)) {
+    throw new TypeError(
+      `tegata: handleRedirectCallback(auth, input, options): options.providers must be an array of providers, got ${typeof options.providers}`,
+    );
   }
+  const params = callbackParams(callbackInput(input));
   const state = params.get("state");
-  if (!state) throw new StateMismatchError("The callback has no state");
+  if (!state) {
+    const names = [...new Set(params.keys())]
+      .slice(0, 5)
+      .map((name) => (name.length > 20 ? `${name.slice(0, 20)}…` : name))
+      .join(", ");
+    throw new StateMismatchError(
+      `The callback has no state parameter (${names ? `it has ${names}` : "it has no parameters"}): it is not an authorization response; ${ACCEPTED}`,
+    );
+  }
   const tx = await takeTransaction(auth, state);
-  if (!tx)
-    throw new StateMismatchError("The callback matches no pending sign-in (expired, replayed or forged)");
+  if (!tx) {
+    throw new StateMismatchError(
+      "The callback matches no pending sign-in: expired (10 minutes), already used, forged, or started with another transactionStorage",
+    );
+  }
+  // Re-checked as read back: a returnTo changed in storage must not become an open redirect.
+  const returnTo = storedReturnTo(tx.returnTo, tx.redirectUri);
 
   let provider: OAuthProvider | undefined;
   if (options.providers) {
@@ -130,10 +193,15 @@ export async function handleRedirectCallback(
   }
   const metadata = await discover(auth, provider ?? tx.issuer);
   const iss = params.get("iss");
-  if (iss !== null && iss !== tx.issuer)
-    throw new IssuerMismatchError("The callback comes from another issuer");
+  if (iss !== null && iss !== tx.issuer) {
+    throw new IssuerMismatchError(
+      `The callback's iss is ${JSON.stringify(iss.length > 100 ? `${iss.slice(0, 100)}…` : iss)}, not the provider's ${tx.issuer}`,
+    );
+  }
   if (iss === null && metadata.authorization_response_iss_parameter_supported) {
-    throw new IssuerMismatchError("The callback lacks the iss parameter its provider promises");
+    throw new IssuerMismatchError(
+      `The callback lacks the iss parameter that ${tx.issuer} promises (authorization_response_iss_parameter_supported)`,
+    );
   }
   const code = params.get("code");
   if (!code) throw new InvalidCallbackError("The callback has no authorization code");
@@ -199,5 +267,5 @@ export async function handleRedirectCallback(
   };
   if (metadata.revocation_endpoint) session.provider.revocationEndpoint = metadata.revocation_endpoint;
   await setSession(auth, session, "SIGNED_IN");
-  return { session, returnTo: tx.returnTo, providerId: tx.providerId, claims };
+  return { session, returnTo, providerId: tx.providerId, claims };
 }

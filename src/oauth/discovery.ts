@@ -1,9 +1,15 @@
 import type { AuthClient } from "../core/client";
-import { DiscoveryError, IssuerMismatchError, isTegataError } from "../core/errors";
+import {
+  DiscoveryError,
+  type HttpError,
+  IssuerMismatchError,
+  isTegataError,
+  type ResponseValidationError,
+} from "../core/errors";
 import { processJson, send } from "../core/http";
 import { context } from "../core/state";
 import { ProviderMetadataSchema, type WireProviderMetadata } from "../wire/oauth";
-import type { OAuthProvider } from "./providers";
+import { assertProvider, type OAuthProvider } from "./providers";
 
 /** OpenID Connect provider metadata. */
 export type ProviderMetadata = WireProviderMetadata;
@@ -21,6 +27,8 @@ export type ProviderMetadata = WireProviderMetadata;
  * ```
  */
 export function discover(auth: AuthClient, issuer: string | OAuthProvider): Promise<ProviderMetadata> {
+  context(auth);
+  if (typeof issuer !== "string") assertProvider(issuer, "discover(auth, issuer)");
   const provider = typeof issuer === "string" ? undefined : issuer;
   const id = typeof issuer === "string" ? issuer : issuer.issuer;
   if (provider?.metadata?.authorization_endpoint && provider.metadata.token_endpoint) {
@@ -36,6 +44,17 @@ export function discover(auth: AuthClient, issuer: string | OAuthProvider): Prom
   return promise;
 }
 
+/** Why a discovery response cannot be used, for the message. */
+function reason(error: ResponseValidationError | HttpError): string {
+  if (isTegataError(error, "http_error")) return `HTTP ${error.status}`;
+  const issues = (error.cause as { issues?: Array<{ path?: unknown[] }> } | undefined)?.issues;
+  if (Array.isArray(issues) && issues.length > 0) {
+    const fields = [...new Set(issues.map((issue) => (issue.path ?? []).join(".") || "(the document)"))];
+    return `missing or invalid ${fields.slice(0, 5).join(", ")}`;
+  }
+  return error.message.replace(/^The server's response /, "the document ");
+}
+
 async function fetchMetadata(auth: AuthClient, issuer: string): Promise<ProviderMetadata> {
   const url = `${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
   let metadata: ProviderMetadata;
@@ -44,7 +63,7 @@ async function fetchMetadata(auth: AuthClient, issuer: string): Promise<Provider
     metadata = await processJson(response, ProviderMetadataSchema);
   } catch (error) {
     if (isTegataError(error, "response_validation") || isTegataError(error, "http_error")) {
-      throw new DiscoveryError(`Discovery of ${issuer} failed`, {
+      throw new DiscoveryError(`Discovery of ${issuer} failed (${url}: ${reason(error)})`, {
         cause: error,
         status: error.status,
       });
@@ -52,7 +71,9 @@ async function fetchMetadata(auth: AuthClient, issuer: string): Promise<Provider
     throw error;
   }
   if (metadata.issuer !== issuer) {
-    throw new IssuerMismatchError(`Discovery of ${issuer} returned another issuer`);
+    throw new IssuerMismatchError(
+      `Discovery of ${JSON.stringify(issuer)} returned the issuer ${JSON.stringify(metadata.issuer)}: they must be equal, character for character (OpenID Connect Discovery 4.3)`,
+    );
   }
   return metadata;
 }

@@ -14,11 +14,16 @@ export function randomString(bytes = 32): string {
  * ```
  */
 export async function pkceChallenge(verifier: string): Promise<string> {
-  if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) {
-    throw new TypeError(
-      "tegata: a PKCE code verifier is 43 to 128 unreserved characters (RFC 7636 section 4.1)",
-    );
+  const expected =
+    "tegata: pkceChallenge(verifier) needs a PKCE code verifier of 43 to 128 unreserved characters (A-Z a-z 0-9 - . _ ~, RFC 7636 section 4.1)";
+  if (typeof verifier !== "string") {
+    throw new TypeError(`${expected}, got ${verifier === null ? "null" : typeof verifier}`);
   }
+  if (verifier.length < 43 || verifier.length > 128) {
+    throw new TypeError(`${expected}, got ${verifier.length} characters`);
+  }
+  const bad = /[^A-Za-z0-9\-._~]/.exec(verifier);
+  if (bad) throw new TypeError(`${expected}, got ${JSON.stringify(bad[0])} at index ${bad.index}`);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
   return base64url.encode(new Uint8Array(digest));
 }

@@ -33,21 +33,64 @@ export interface OidcProviderOptions {
   metadata?: Partial<WireProviderMetadata>;
 }
 
-function check(options: OidcProviderOptions): void {
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  return typeof value;
+}
+
+/**
+ * @internal throws a TypeError naming the argument and what is expected when `provider` is not
+ * an {@link OAuthProvider} (the result of `google()`, `apple()`, `yahooJapan()` or `oidcProvider()`).
+ */
+export function assertProvider(provider: unknown, call: string): asserts provider is OAuthProvider {
+  if (typeof provider !== "object" || provider === null) {
+    throw new TypeError(
+      `tegata: ${call} needs a provider made by google(), apple(), yahooJapan() or oidcProvider(), got ${describe(provider)}`,
+    );
+  }
+  for (const key of ["id", "issuer", "clientId", "redirectUri"] as const) {
+    const value = (provider as Record<string, unknown>)[key];
+    if (typeof value !== "string" || value === "") {
+      throw new TypeError(
+        `tegata: ${call}: the provider's "${key}" must be a non-empty string, got ${describe(value)}`,
+      );
+    }
+  }
+}
+
+function check(options: OidcProviderOptions, call: string): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `tegata: ${call} needs an options object { clientId, redirectUri, … }, got ${describe(options)}`,
+    );
+  }
   for (const key of ["issuer", "clientId", "redirectUri"] as const) {
-    if (typeof options?.[key] !== "string" || options[key] === "") {
-      throw new TypeError(`tegata: provider "${key}" must be a non-empty string`);
+    if (typeof options[key] !== "string" || options[key] === "") {
+      throw new TypeError(
+        `tegata: ${call}: "${key}" must be a non-empty string, got ${describe(options[key])}`,
+      );
     }
   }
   let issuer: URL;
   try {
     issuer = new URL(options.issuer);
+  } catch {
+    throw new TypeError(
+      `tegata: ${call}: "issuer" must be an absolute URL such as "https://id.example.com", got ${describe(options.issuer)}`,
+    );
+  }
+  try {
     new URL(options.redirectUri);
   } catch {
-    throw new TypeError("tegata: provider issuer and redirectUri must be absolute URLs");
+    throw new TypeError(
+      `tegata: ${call}: "redirectUri" must be an absolute URL such as "https://app.example.com/auth/callback", got ${describe(options.redirectUri)}`,
+    );
   }
   if (issuer.protocol !== "https:" && issuer.hostname !== "localhost" && issuer.hostname !== "127.0.0.1") {
-    throw new TypeError("tegata: the issuer must use https (http only for localhost)");
+    throw new TypeError(
+      `tegata: ${call}: "issuer" must use https (http only for localhost), got ${describe(options.issuer)}`,
+    );
   }
 }
 
@@ -60,7 +103,11 @@ function check(options: OidcProviderOptions): void {
  * ```
  */
 export function oidcProvider(options: OidcProviderOptions): OAuthProvider {
-  check(options);
+  return make(options, "oidcProvider(options)");
+}
+
+function make(options: OidcProviderOptions, call: string): OAuthProvider {
+  check(options, call);
   const provider: {
     -readonly [K in keyof OAuthProvider]: OAuthProvider[K];
   } = {
@@ -91,7 +138,7 @@ type PresetOptions = Omit<OidcProviderOptions, "issuer" | "id"> & { id?: string 
  * ```
  */
 export function google(options: PresetOptions): OAuthProvider {
-  return oidcProvider({ id: "google", issuer: "https://accounts.google.com", ...options });
+  return make({ id: "google", issuer: "https://accounts.google.com", ...options }, "google(options)");
 }
 
 /**
@@ -108,12 +155,10 @@ export function google(options: PresetOptions): OAuthProvider {
  * ```
  */
 export function apple(options: PresetOptions): OAuthProvider {
-  const base = oidcProvider({
-    id: "apple",
-    issuer: "https://appleid.apple.com",
-    scopes: ["openid", "email", "name"],
-    ...options,
-  });
+  const base = make(
+    { id: "apple", issuer: "https://appleid.apple.com", scopes: ["openid", "email", "name"], ...options },
+    "apple(options)",
+  );
   return Object.freeze({
     ...base,
     responseMode: (scopes: readonly string[]) =>
@@ -132,9 +177,8 @@ export function apple(options: PresetOptions): OAuthProvider {
  * ```
  */
 export function yahooJapan(options: PresetOptions): OAuthProvider {
-  return oidcProvider({
-    id: "yahoo_japan",
-    issuer: "https://auth.login.yahoo.co.jp/yconnect/v2",
-    ...options,
-  });
+  return make(
+    { id: "yahoo_japan", issuer: "https://auth.login.yahoo.co.jp/yconnect/v2", ...options },
+    "yahooJapan(options)",
+  );
 }
