@@ -249,6 +249,7 @@ export async function handleRedirectCallback(
       nonce: tx.nonce,
       metadata,
       clockToleranceSeconds: options.clockToleranceSeconds ?? 60,
+      signal: options.signal,
     });
   }
   if (claims && typeof claims.email !== "string" && metadata.userinfo_endpoint) {

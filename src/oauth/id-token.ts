@@ -1,15 +1,14 @@
-import {
-  createRemoteJWKSet,
-  customFetch,
-  decodeProtectedHeader,
-  errors,
-  type JWTPayload,
-  jwtVerify,
-} from "jose";
+import { decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
 import type { AuthClient } from "../core/client";
-import { type IdTokenFailure, IdTokenValidationError } from "../core/errors";
+import {
+  type IdTokenFailure,
+  IdTokenValidationError,
+  isTegataError,
+  ResponseValidationError,
+} from "../core/errors";
 import { context } from "../core/state";
 import type { ProviderMetadata } from "./discovery";
+import { jwksKeys } from "./jwks";
 
 const DEFAULT_ALGS = [
   "RS256",
@@ -28,16 +27,30 @@ function fail(reason: IdTokenFailure, message: string, cause?: unknown): never {
   throw new IdTokenValidationError(message, { reason, cause });
 }
 
-function jwks(auth: AuthClient, uri: string) {
-  const key = `oauth:jwks:${uri}`;
-  let set = context(auth).cache.get(key) as ReturnType<typeof createRemoteJWKSet> | undefined;
-  if (!set) {
-    set = createRemoteJWKSet(new URL(uri), {
-      [customFetch]: (url: string, init: RequestInit) => context(auth).fetch(url, init),
-    });
-    context(auth).cache.set(key, set);
+/**
+ * Verifies with the JWKS; when several keys match the token's header (no `kid`, several keys of
+ * its algorithm), tries each of them in turn.
+ */
+async function verify(
+  idToken: string,
+  keys: ReturnType<typeof jwksKeys>,
+  options: JWTVerifyOptions,
+): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(idToken, keys, options)).payload;
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    let last: unknown = error;
+    for await (const key of error) {
+      try {
+        return (await jwtVerify(idToken, key, options)).payload;
+      } catch (attempt) {
+        last = attempt;
+        if (!(attempt instanceof errors.JWSSignatureVerificationFailed)) break;
+      }
+    }
+    throw last;
   }
-  return set;
 }
 
 /**
@@ -54,6 +67,7 @@ export async function validateIdToken(
     nonce: string;
     metadata: ProviderMetadata;
     clockToleranceSeconds: number;
+    signal?: AbortSignal | undefined;
   },
 ): Promise<JWTPayload> {
   let alg: string | undefined;
@@ -72,15 +86,18 @@ export async function validateIdToken(
   const now = context(auth).clock.now();
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(idToken, jwks(auth, expected.metadata.jwks_uri), {
+    payload = await verify(idToken, jwksKeys(auth, expected.metadata.jwks_uri, expected.signal), {
       issuer: expected.issuer,
       audience: expected.clientId,
       algorithms: allowed,
       clockTolerance: expected.clockToleranceSeconds,
       currentDate: new Date(now),
       requiredClaims: ["sub", "iat", "exp"],
-    }));
+    });
   } catch (error) {
+    // The JWKS could not be fetched or used: NetworkError, TimeoutError, HttpError,
+    // ResponseValidationError or AbortedError, already typed by jwksKeys.
+    if (isTegataError(error)) throw error;
     if (error instanceof errors.JWTExpired) fail("expired", "The ID token has expired", error);
     if (error instanceof errors.JWTClaimValidationFailed) {
       const claim = error.claim;
@@ -89,15 +106,26 @@ export async function validateIdToken(
       if (claim === "iat" || claim === "nbf") fail("iat", "The ID token is not valid yet", error);
       fail("malformed", `The ID token lacks a valid ${claim} claim`, error);
     }
-    if (error instanceof errors.JOSEAlgNotAllowed)
-      fail("algorithm", "The ID token's algorithm is not allowed", error);
-    if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey) {
+    if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
+      fail("algorithm", `The ID token's algorithm ${alg} is not allowed or not supported`, error);
+    }
+    if (error instanceof errors.JWSSignatureVerificationFailed) {
       fail("signature", "The ID token's signature is invalid", error);
+    }
+    if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+      fail("signature", "The provider's JWKS has no key that verifies the ID token (unknown kid)", error);
     }
     if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) {
       fail("malformed", "The ID token is malformed", error);
     }
-    throw error;
+    if (error instanceof errors.JOSEError)
+      fail("malformed", `The ID token cannot be verified: ${error.message}`, error);
+    // A key of the JWKS that WebCrypto refuses for this algorithm (an RSA modulus under 2048 bits,
+    // another curve): the provider's keys are at fault, not the token.
+    throw new ResponseValidationError(
+      `The provider's JWKS (${expected.metadata.jwks_uri}) has a key that cannot verify ${alg}`,
+      { cause: error },
+    );
   }
   if (typeof payload.iat !== "number" || payload.iat * 1000 > now + expected.clockToleranceSeconds * 1000) {
     fail("iat", "The ID token was issued in the future");
