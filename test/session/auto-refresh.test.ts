@@ -9,16 +9,20 @@ import {
   type VisibilitySource,
 } from "../../src/session/index";
 import { alice, useMockServer } from "../support";
-import { fakeTimers, settle } from "./timers";
+import { fakeTimers, flushPromises, nextEvent } from "./timers";
 
 const ctx = useMockServer();
 const HOUR = 3_600_000;
 
 function visibility(initial: boolean) {
   let visible = initial;
+  let checks = 0;
   const listeners = new Set<() => void>();
   const source: VisibilitySource = {
-    isVisible: () => visible,
+    isVisible: () => {
+      checks++;
+      return visible;
+    },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -26,6 +30,8 @@ function visibility(initial: boolean) {
   };
   return {
     source,
+    /** How often the scheduler asked whether the page is visible. */
+    checks: () => checks,
     set(v: boolean) {
       visible = v;
       if (v) for (const l of listeners) l();
@@ -68,16 +74,16 @@ describe("refreshDelay", () => {
 });
 
 describe("startAutoRefresh", () => {
+  // No test here waits for time: the refresh is a request, so each waits for what the scheduler
+  // does when it is over (arming the next timer, or emitting SIGNED_OUT).
   it("refreshes before expiry, then schedules the next one", async () => {
     const { auth, mock, t } = await setup();
     startAutoRefresh(auth, { random: () => 0, visibility: null });
-    await settle(5);
-    expect(t.pending()).toEqual([HOUR - 60_000]);
+    expect(await t.until((p) => p.length > 0)).toEqual([HOUR - 60_000]);
     mock.clock.advance(HOUR - 60_000);
     t.runNext();
-    await settle();
+    expect(await t.until((p) => p.length > 0)).toEqual([HOUR - 60_000]);
     expect(mock.count("/oauth/token")).toBe(1);
-    expect(t.pending()).toEqual([HOUR - 60_000]);
     stopAutoRefresh(auth);
     expect(t.pending()).toEqual([]);
   });
@@ -85,8 +91,7 @@ describe("startAutoRefresh", () => {
   it("spreads refreshes with jitter", async () => {
     const { auth, t } = await setup();
     startAutoRefresh(auth, { random: () => 0.5, jitterMs: 120_000, visibility: null });
-    await settle(5);
-    expect(t.pending()).toEqual([HOUR - 60_000 - 60_000]);
+    expect(await t.until((p) => p.length > 0)).toEqual([HOUR - 60_000 - 60_000]);
     stopAutoRefresh(auth);
   });
 
@@ -94,33 +99,36 @@ describe("startAutoRefresh", () => {
     const { auth, mock, t } = await setup();
     const v = visibility(false);
     startAutoRefresh(auth, { visibility: v.source, random: () => 0 });
-    await settle(5);
+    await flushPromises(); // the first schedule: the session is in memory, no request
+    expect(v.checks()).toBeGreaterThan(0); // it did look, and found the page hidden
     expect(t.pending()).toEqual([]);
     mock.clock.advance(HOUR);
+    const refreshed = nextEvent(auth, "TOKEN_REFRESHED");
     v.set(true);
-    await settle();
+    await refreshed;
     expect(mock.count("/oauth/token")).toBe(1);
     expect((await getSession(auth))?.expiresAt?.getTime()).toBe(mock.clock.now() + HOUR);
+    expect(await t.until((p) => p.length > 0)).toEqual([HOUR - 60_000]);
     stopAutoRefresh(auth);
   });
 
   it("keeps the session and backs off on network errors", async () => {
     const { auth, mock, t } = await setup();
+    const before = await getSession(auth);
     startAutoRefresh(auth, { random: () => 0, visibility: null });
-    await settle(5);
+    await t.until((p) => p.length > 0);
     mock.clock.advance(HOUR);
     mock.faults.inject("/oauth/token", { network: true, times: 2 });
     t.runNext();
-    await settle();
-    expect(t.pending()).toEqual([500]); // 1 s backoff, half of it fixed, half random (0 here)
+    // 1 s backoff, half of it fixed, half random (0 here)
+    expect(await t.until((p) => p.length > 0)).toEqual([500]);
     t.runNext();
-    await settle();
-    expect(t.pending()).toEqual([1000]); // then 2 s
-    expect(await getSession(auth)).not.toBeNull();
+    expect(await t.until((p) => p.length > 0)).toEqual([1000]); // then 2 s
+    expect((await getSession(auth))?.refreshToken).toBe(before?.refreshToken);
     t.runNext();
-    await settle();
+    expect(await t.until((p) => p.length > 0)).toEqual([HOUR - 60_000]);
     expect(mock.count("/oauth/token")).toBe(3);
-    expect(t.pending()).toEqual([HOUR - 60_000]);
+    expect((await getSession(auth))?.refreshToken).not.toBe(before?.refreshToken);
     stopAutoRefresh(auth);
   });
 
@@ -129,12 +137,15 @@ describe("startAutoRefresh", () => {
     const events: string[] = [];
     onAuthStateChange(auth, (e) => events.push(e));
     startAutoRefresh(auth, { random: () => 0, visibility: null });
-    await settle(5);
+    await t.until((p) => p.length > 0);
     mock.clock.advance(HOUR);
+    const signedOut = nextEvent(auth, "SIGNED_OUT");
     t.runNext();
-    await settle();
+    await signedOut;
+    await flushPromises(); // the scheduler's own handling of the refusal: promises only
     expect(events).toEqual(["SESSION_EXPIRED", "SIGNED_OUT"]);
     expect(t.pending()).toEqual([]);
+    expect(mock.count("/oauth/token")).toBe(1);
     stopAutoRefresh(auth);
   });
 
@@ -142,14 +153,15 @@ describe("startAutoRefresh", () => {
     const t = fakeTimers();
     const { auth } = await ctx.fresh({}, { timers: t.timers });
     startAutoRefresh(auth, { random: () => 0, visibility: null });
-    await settle(5);
+    await flushPromises(); // storage read (memory): nobody is signed in, nothing to schedule
     expect(t.pending()).toEqual([]);
     await signIn(auth, alice);
     expect(t.pending()).toEqual([HOUR - 60_000]);
     startAutoRefresh(auth, { random: () => 0, leewaySeconds: 120, visibility: null });
-    await settle(5);
-    expect(t.pending()).toEqual([HOUR - 120_000]);
+    expect(t.pending()).toEqual([]); // the old schedule is gone at once
+    expect(await t.until((p) => p.length > 0)).toEqual([HOUR - 120_000]);
     stopAutoRefresh(auth);
     stopAutoRefresh(auth); // idempotent
+    expect(t.pending()).toEqual([]);
   });
 });
