@@ -392,7 +392,7 @@ export class IssuerMismatchError extends TegataError {
   declare readonly code: "issuer_mismatch";
 }
 
-/** The callback URL is malformed: no `code`, or a `returnTo` that leaves the origin. */
+/** The callback URL is malformed: not a URL, or no `code` in it. (An off-site `returnTo` is {@link InvalidReturnToError}.) */
 export class InvalidCallbackError extends TegataError {
   static override readonly code = "invalid_callback";
   declare readonly code: "invalid_callback";

@@ -19,6 +19,16 @@ export interface AccessTokenVerifierOptions {
   now?: () => number;
   /** How long a fetched JWKS is used before it is fetched again, in ms. Default 10 minutes. */
   cacheMaxAgeMs?: number;
+  /** Timeout of one JWKS request, in ms. Default 5000. */
+  timeoutMs?: number;
+}
+
+/** A failure to get the signing keys (network, timeout, non-200, not a JWKS), as opposed to a bad token. */
+class KeysUnavailable {
+  readonly cause: unknown;
+  constructor(cause: unknown) {
+    this.cause = cause;
+  }
 }
 
 /** A verified access token. */
@@ -58,10 +68,23 @@ export function createAccessTokenVerifier(
     throw new TypeError("tegata: createAccessTokenVerifier needs jwksUrl, issuer and audience");
   }
   const fetchFn = options.fetch;
-  const jwks = createRemoteJWKSet(new URL(String(options.jwksUrl)), {
+  const remote = createRemoteJWKSet(new URL(String(options.jwksUrl)), {
     cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
+    timeoutDuration: options.timeoutMs ?? 5000,
     ...(fetchFn ? { [customFetch]: (url: string, init: RequestInit) => fetchFn(url, init) } : {}),
   });
+  // Tells "the keys could not be had" (reason `jwks`: the API should answer 503, not 401) from
+  // "no key matches this token" (reason `signature`).
+  const jwks = async (header: Parameters<typeof remote>[0], token: Parameters<typeof remote>[1]) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+        throw error;
+      }
+      throw new KeysUnavailable(error);
+    }
+  };
   const algorithms = (options.algorithms ?? ALGS).filter((a) => a !== "none" && !a.startsWith("HS"));
   return async (input) => {
     const token = typeof input === "string" ? input.replace(/^Bearer\s+/i, "").trim() : "";
@@ -92,12 +115,8 @@ export function createAccessTokenVerifier(
       ) {
         fail("signature", "The access token's signature is invalid", error);
       }
-      if (
-        error instanceof errors.JWKSTimeout ||
-        error instanceof errors.JWKSInvalid ||
-        error instanceof TypeError
-      ) {
-        fail("jwks", "The signing keys could not be fetched", error);
+      if (error instanceof KeysUnavailable) {
+        fail("jwks", "The signing keys could not be fetched", error.cause);
       }
       fail("malformed", "The access token is malformed", error);
     }

@@ -1,4 +1,5 @@
 import { generateKeyPair, SignJWT } from "jose";
+import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
 import { signIn } from "../../src/credentials/index";
 import { getSession, InvalidAccessTokenError } from "../../src/index";
@@ -69,6 +70,19 @@ describe("verifyAccessToken", () => {
     expect(await reason(verifyAccessToken(forged, options))).toBe("signature");
     mock.clock.advance(2 * 3_600_000);
     expect(await reason(verifyAccessToken(token, options))).toBe("expired");
+  });
+
+  it.each([
+    ["a network failure", () => HttpResponse.error()],
+    ["a 503", () => HttpResponse.json({ code: "down" }, { status: 503 })],
+    ["an HTML page", () => new HttpResponse("<html></html>", { headers: { "content-type": "text/html" } })],
+    ["a body that is not a JWKS", () => HttpResponse.json({ keys: "nope" })],
+  ])("keys that cannot be had (%s) are reason jwks, not a bad token", async (_label, answer) => {
+    const { mock, token, options } = await setup();
+    ctx.server.use(http.get(`${mock.baseUrl}/.well-known/jwks.json`, answer));
+    const error = await verifyAccessToken(token, options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidAccessTokenError);
+    expect((error as InvalidAccessTokenError).reason).toBe("jwks");
   });
 
   it("needs its options", () => {
