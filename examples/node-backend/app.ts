@@ -1,6 +1,8 @@
 // A Node HTTP API (Hono) whose routes require a tegata access token, verified against the auth
 // server's JWKS with tegata/server, and whose own sign-up route validates passwords with the same
-// policy the web form uses.
+// policy the web form uses. When the JWKS cannot be fetched, /api answers 503 (the auth server is
+// unavailable; the token may be fine) and one line per kind of failure is logged, not one per
+// request.
 import { Hono } from "hono";
 import { isTegataError } from "tegata";
 import { presets, validatePassword } from "tegata/password";
@@ -13,17 +15,103 @@ export interface BackendOptions {
   audience: string;
   fetch?: typeof globalThis.fetch;
   now?: () => number;
+  /** Where the JWKS health lines go. Default: `console.error`. */
+  log?: (line: string) => void;
+  /** After a failed JWKS fetch, how long requests fail fast (503) before one fetch is tried again, in ms. Default 5 s. */
+  jwksRetryMs?: number;
+}
+
+/** Why the JWKS could not be had: no connection, no answer in time, an HTTP error, or not a JWKS. */
+export type JwksFailureKind = "unreachable" | "timeout" | `http_${number}` | "invalid";
+
+/**
+ * The fetch the verifier uses for the JWKS, watched: every failure becomes a `TypeError` (which
+ * tegata/server reports as `reason: "jwks"`, whatever went wrong), the first failure of each kind
+ * and the recovery are logged once, and after a failure further fetches wait `retryMs` (requests
+ * meanwhile fail at once instead of each knocking on a server that is down).
+ */
+export function watchJwks(options: {
+  url: string;
+  fetch: typeof globalThis.fetch;
+  now: () => number;
+  log: (line: string) => void;
+  retryMs: number;
+}) {
+  let failing: { kind: JwksFailureKind; attempts: number; retryAt: number; why: string } | undefined;
+  const fail = (kind: JwksFailureKind, why: string, cause?: unknown): never => {
+    const attempts = (failing?.attempts ?? 0) + 1;
+    if (failing?.kind !== kind) {
+      options.log(
+        `[jwks] ${options.url} ${failing ? "now fails differently" : "cannot be fetched"}: ${why}. ` +
+          `/api answers 503 until it can; one retry every ${options.retryMs / 1000} s at most.`,
+      );
+    }
+    failing = { kind, attempts, retryAt: options.now() + options.retryMs, why };
+    throw new TypeError(`The JWKS could not be fetched: ${why}`, { cause });
+  };
+  const fetchJwks: typeof globalThis.fetch = async (input, init) => {
+    if (failing && options.now() < failing.retryAt) {
+      throw new TypeError(`The JWKS could not be fetched: ${failing.why} (not retried yet)`);
+    }
+    let response: Response;
+    try {
+      response = await options.fetch(input, init);
+    } catch (error) {
+      if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+        return fail("timeout", "no answer in time", error);
+      }
+      const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
+      const detail = typeof cause?.code === "string" ? cause.code : cause?.message;
+      return fail(
+        "unreachable",
+        typeof detail === "string" ? `no connection (${detail})` : "no connection",
+        error,
+      );
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel().catch(() => {});
+      return fail(`http_${response.status}`, `it answered HTTP ${response.status}`);
+    }
+    const text = await response.text();
+    let keys: unknown;
+    try {
+      keys = (JSON.parse(text) as { keys?: unknown }).keys;
+    } catch {}
+    if (!Array.isArray(keys)) return fail("invalid", "the answer is not a JSON Web Key Set");
+    if (failing) {
+      options.log(
+        `[jwks] ${options.url} fetched again after ${failing.attempts} failed attempt(s); /api is back.`,
+      );
+      failing = undefined;
+    }
+    return new Response(text, { status: 200, headers: response.headers });
+  };
+  return {
+    fetch: fetchJwks,
+    /** The current failure, if the last fetch failed. */
+    failure: () => (failing ? { kind: failing.kind, attempts: failing.attempts } : undefined),
+  };
 }
 
 type Env = { Variables: { userId: string; sessionId: string | undefined } };
 
 export function createBackend(options: BackendOptions) {
+  const jwksUrl = `${options.authBaseUrl}/.well-known/jwks.json`;
+  const now = options.now ?? Date.now;
+  const retryMs = options.jwksRetryMs ?? 5000;
+  const jwks = watchJwks({
+    url: jwksUrl,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    now,
+    log: options.log ?? ((line) => console.error(line)),
+    retryMs,
+  });
   const verify = createAccessTokenVerifier({
-    jwksUrl: `${options.authBaseUrl}/.well-known/jwks.json`,
+    jwksUrl,
     issuer: options.issuer,
     audience: options.audience,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-    ...(options.now ? { now: options.now } : {}),
+    fetch: jwks.fetch,
+    now,
   });
   const policy = presets.nist;
   const notes = new Map<string, string[]>();
@@ -38,6 +126,11 @@ export function createBackend(options: BackendOptions) {
       c.set("userId", token.userId);
       c.set("sessionId", token.sessionId);
     } catch (error) {
+      // The keys could not be had: the auth server is down or broken, not the caller's token.
+      if (isTegataError(error, "invalid_access_token") && error.reason === "jwks") {
+        c.header("retry-after", String(Math.ceil(retryMs / 1000)));
+        return c.json({ code: "auth_unavailable", reason: jwks.failure()?.kind ?? "jwks" }, 503);
+      }
       if (isTegataError(error, "invalid_access_token")) {
         c.header("www-authenticate", `Bearer error="invalid_token", error_description="${error.reason}"`);
         return c.json({ code: "unauthorized", reason: error.reason }, 401);
