@@ -1,5 +1,5 @@
 import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll, vi } from "vitest";
 import { type AuthClientOptions, createAuthClient } from "../src/index";
 import type { MockAuth, MockAuthOptions } from "../src/mock/index";
 import { createMockAuth } from "../src/mock/index";
@@ -46,6 +46,31 @@ export function useMockServer() {
         ...clientOptions,
       });
       return { mock, auth };
+    },
+  };
+}
+
+/**
+ * Fakes `setTimeout` and `clearTimeout` (vitest's fake timers) and resolves `armed` once a timer
+ * of exactly `ms` is set, so that a test sees a wait begin and then moves time with
+ * `vi.advanceTimersByTimeAsync` instead of waiting for it. Call `restore()` in a `finally`.
+ */
+export function watchTimer(ms: number): { armed: Promise<void>; restore(): void } {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  const fake = globalThis.setTimeout;
+  let seen: () => void = () => {};
+  const armed = new Promise<void>((resolve) => {
+    seen = resolve;
+  });
+  const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((fn: () => void, delay?: number) => {
+    if (delay === ms) seen();
+    return fake(fn, delay);
+  }) as typeof setTimeout);
+  return {
+    armed,
+    restore() {
+      spy.mockRestore();
+      vi.useRealTimers();
     },
   };
 }

@@ -1,5 +1,5 @@
-import { delay, HttpResponse, http } from "msw";
-import { describe, expect, it } from "vitest";
+import { HttpResponse, http } from "msw";
+import { describe, expect, it, vi } from "vitest";
 import { parseRetryAfter } from "../../src/core/http";
 import { getUser, signIn } from "../../src/credentials/index";
 import {
@@ -13,7 +13,7 @@ import {
   ResponseValidationError,
   TimeoutError,
 } from "../../src/index";
-import { alice, useMockServer } from "../support";
+import { alice, useMockServer, watchTimer } from "../support";
 
 const ctx = useMockServer();
 const BASE = "https://bad.tegata.test";
@@ -92,27 +92,33 @@ describe("bad responses end in a typed TegataError", () => {
   });
 
   it("a slow server", async () => {
+    // The server answers only after the client gave up: no race between two clocks.
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
     const error = await signInWith(
       async () => {
-        await delay(500);
+        await answered;
         return HttpResponse.json({});
       },
       { timeoutMs: 50 },
     );
+    answer();
     expect(error).toBeInstanceOf(TimeoutError);
   });
 
   it("an aborted request", async () => {
+    const controller = new AbortController();
     ctx.server.use(
       http.post(`${BASE}/auth/sign-in`, async () => {
-        await delay(500);
+        controller.abort(); // while the request is in flight
+        await new Promise(() => {}); // never answers
         return HttpResponse.json({});
       }),
     );
-    const controller = new AbortController();
-    const pending = signIn(client(), { ...alice, signal: controller.signal }).catch((e: unknown) => e);
-    setTimeout(() => controller.abort(), 20);
-    expect(await pending).toBeInstanceOf(AbortedError);
+    const error = await signIn(client(), { ...alice, signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AbortedError);
   });
 
   it("an already aborted signal", async () => {
@@ -173,9 +179,19 @@ describe("retries", () => {
     const { auth, mock } = await ctx.fresh();
     await signIn(auth, alice);
     mock.faults.inject("/auth/user", { status: 503, headers: { "retry-after": "1" } });
-    const started = Date.now();
-    await getUser(auth);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    const retry = watchTimer(1000); // ky waits with setTimeout: see the wait begin, move time by hand
+    try {
+      const user = getUser(auth);
+      await retry.armed;
+      expect(mock.count("/auth/user")).toBe(1);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(mock.count("/auth/user")).toBe(1); // not retried before Retry-After
+      await vi.advanceTimersByTimeAsync(1);
+      expect((await user).email).toBe(alice.email);
+      expect(mock.count("/auth/user")).toBe(2);
+    } finally {
+      retry.restore();
+    }
   });
 
   it("does not retry 4xx other than 408 and 429", async () => {

@@ -1,9 +1,9 @@
 import { createLocalJWKSet, jwtVerify } from "jose";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { requestPasswordReset, resetPassword, signIn } from "../../src/credentials/index";
 import { getSession, HttpError, InvalidTokenError, ResponseValidationError } from "../../src/index";
 import { createMockAuth } from "../../src/mock/index";
-import { alice, bob, useMockServer } from "../support";
+import { alice, bob, useMockServer, watchTimer } from "../support";
 
 const ctx = useMockServer();
 
@@ -52,9 +52,18 @@ describe("createMockAuth", () => {
     expect(() => mock.clock.advance(Number.NaN)).toThrow(TypeError);
   });
 
-  it("follows a real clock by default", () => {
-    const mock = createMockAuth();
-    expect(Math.abs(mock.clock.now() - Date.now())).toBeLessThan(1000);
+  it("follows the system clock by default", () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.UTC(2026, 10, 25, 9) });
+    try {
+      const mock = createMockAuth();
+      expect(mock.clock.now()).toBe(Date.UTC(2026, 10, 25, 9));
+      vi.setSystemTime(Date.UTC(2026, 10, 25, 10));
+      expect(mock.clock.now()).toBe(Date.UTC(2026, 10, 25, 10));
+      mock.clock.advance(1000);
+      expect(mock.clock.now()).toBe(Date.UTC(2026, 10, 25, 10) + 1000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("adds users, refuses duplicates and never exposes password hashes", async () => {
@@ -209,9 +218,24 @@ describe("fault injection", () => {
 
   it("delays and then answers normally", async () => {
     const { auth, mock } = await ctx.fresh();
-    mock.faults.inject("/auth/sign-in", { delayMs: 20 });
-    expect((await signIn(auth, alice)).status).toBe("signed_in");
-    expect(mock.requests[0]?.fault).toBe("delay");
+    mock.faults.inject("/auth/sign-in", { delayMs: 5000 });
+    const wait = watchTimer(5000); // msw's delay() is a setTimeout: no real 5 s here
+    try {
+      let done = false;
+      const result = signIn(auth, alice).finally(() => {
+        done = true;
+      });
+      await wait.armed;
+      expect(mock.requests[0]?.fault).toBe("delay");
+      await vi.advanceTimersByTimeAsync(4999);
+      expect(done).toBe(false);
+      expect(mock.requests[0]?.status).toBe(0); // not answered yet
+      await vi.advanceTimersByTimeAsync(1);
+      expect((await result).status).toBe("signed_in");
+      expect(mock.requests[0]).toMatchObject({ fault: "delay", status: 200 });
+    } finally {
+      wait.restore();
+    }
   });
 
   it("can be cleared, and refuses a bad count", async () => {
