@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { signIn } from "../../src/credentials/index";
+import { getUser, signIn } from "../../src/credentials/index";
 import {
   type AuthStorage,
   createAuthClient,
@@ -50,7 +50,7 @@ describe("createAuthClient", () => {
     const a = createAuthClient({ baseUrl: mock.baseUrl, clock: mock.clock });
     const b = createAuthClient({ baseUrl: mock.baseUrl, clock: mock.clock });
     await signIn(a, alice);
-    expect(await getSession(a)).not.toBeNull();
+    expect((await getSession(a))?.user?.email).toBe(alice.email);
     expect(await getSession(b)).toBeNull();
   });
 
@@ -60,13 +60,28 @@ describe("createAuthClient", () => {
     const auth = createAuthClient({ baseUrl: mock.baseUrl, fetch: spy as typeof fetch });
     await signIn(auth, alice);
     expect(spy).toHaveBeenCalledTimes(1);
+    const [input] = spy.mock.calls[0] ?? [];
+    expect(input instanceof Request ? input.url : String(input)).toBe(`${mock.baseUrl}/auth/sign-in`);
+    expect(mock.count("/auth/sign-in")).toBe(1); // and it went on to the server
   });
 
   it("sends custom headers with every request", async () => {
     const { mock } = await ctx.fresh();
-    const auth = createAuthClient({ baseUrl: mock.baseUrl, headers: { "user-agent": "tegata-test/1" } });
+    const auth = createAuthClient({
+      baseUrl: mock.baseUrl,
+      clock: mock.clock,
+      headers: { "user-agent": "tegata-test/1" },
+    });
     await signIn(auth, alice);
-    expect(mock.requests.at(-1)?.userAgent).toBe("tegata-test/1");
+    await getUser(auth);
+    mock.clock.advance(2 * 3_600_000);
+    await getUser(auth); // a refresh first, then the call
+    expect(mock.requests.map((r) => [r.path, r.userAgent])).toEqual([
+      ["/auth/sign-in", "tegata-test/1"],
+      ["/auth/user", "tegata-test/1"],
+      ["/oauth/token", "tegata-test/1"],
+      ["/auth/user", "tegata-test/1"],
+    ]);
   });
 });
 
@@ -93,6 +108,7 @@ describe("onAuthStateChange", () => {
     await signIn(auth, alice);
     expect(seen).toEqual(["SIGNED_IN"]);
     expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toBe("listener bug");
   });
 
   it("the same function subscribed twice is called twice and unsubscribed separately", async () => {
@@ -154,7 +170,7 @@ describe("storage", () => {
     const storage: AuthStorage = {
       getItem: async (k) => map.get(k) ?? null,
       setItem: async (k, v) => {
-        await new Promise((r) => setTimeout(r, 1));
+        await new Promise((r) => setImmediate(r)); // a write that completes later, as IndexedDB's do
         map.set(k, v);
       },
       removeItem: async (k) => {
@@ -163,7 +179,7 @@ describe("storage", () => {
     };
     const auth = createAuthClient({ baseUrl: mock.baseUrl, storage, storageKey: "my.key" });
     await signIn(auth, alice);
-    expect(map.has("my.key")).toBe(true);
+    expect(JSON.parse(map.get("my.key") ?? "null")).toMatchObject({ user: { email: alice.email } });
   });
 
   it.each([

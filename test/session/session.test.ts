@@ -59,12 +59,17 @@ describe("getAccessToken", () => {
   });
 
   it("refreshSessionNow refreshes and emits TOKEN_REFRESHED", async () => {
-    const { auth } = await ctx.fresh();
+    const { auth, mock } = await ctx.fresh();
     await signIn(auth, alice);
+    const before = await getSession(auth);
     const events: string[] = [];
     onAuthStateChange(auth, (e) => events.push(e));
-    const next = await refreshSessionNow(auth);
-    expect(next.refreshToken).toBeDefined();
+    const next = await refreshSessionNow(auth); // though the token is still valid
+    expect(mock.count("/oauth/token")).toBe(1);
+    expect(next.refreshToken).toEqual(expect.any(String));
+    expect(next.refreshToken).not.toBe(before?.refreshToken);
+    expect(next.accessToken).not.toBe(before?.accessToken);
+    expect(await getSession(auth)).toEqual(next);
     expect(events).toEqual(["TOKEN_REFRESHED"]);
   });
 
@@ -165,7 +170,7 @@ describe("authFetch", () => {
     const responses = await Promise.all(
       Array.from({ length: 1000 }, () => authFetch(auth, `${mock.baseUrl}/auth/user`)),
     );
-    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(new Set(responses.map((r) => r.status))).toEqual(new Set([200]));
     expect(mock.count("/oauth/token")).toBe(1);
   });
 
@@ -200,9 +205,14 @@ describe("revokeTokens", () => {
     await signIn(auth, alice);
     const events: string[] = [];
     onAuthStateChange(auth, (e) => events.push(e));
+    const { refreshToken } = (await getSession(auth)) ?? {};
     expect(await revokeTokens(auth)).toBe(true);
     expect(events).toEqual(["SIGNED_OUT"]);
-    expect(mock.sessions(alice.email)[0]?.revoked).toBe(true);
+    expect(mock.requests.at(-1)).toMatchObject({
+      path: "/oauth/revoke",
+      body: { token: refreshToken, token_type_hint: "refresh_token" },
+    });
+    expect(mock.sessions(alice.email).map((s) => s.revoked)).toEqual([true]);
   });
 
   it("treats a server without the endpoint as nothing to revoke", async () => {
