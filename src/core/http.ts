@@ -259,12 +259,47 @@ function isJsonContentType(value: string | null): boolean {
 }
 
 /**
+ * Reads the body as text. With `timeoutMs` (the client's, as ky's `timeout` ends at the headers), a
+ * body that stalls is cancelled and a {@link TimeoutError}. Measured with the global timers, as
+ * ky's own timeout is (the client's injectable timers schedule refreshes, not I/O).
+ */
+async function readText(response: Response, timeoutMs: number | undefined): Promise<string> {
+  const body = response.body;
+  if (!timeoutMs || !body) return response.text();
+  const reader = body.getReader();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, timeoutMs);
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (timedOut) break;
+      if (done) return text + decoder.decode();
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch (error) {
+    if (!timedOut) throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new TimeoutError(`The response body did not arrive within ${timeoutMs} ms`, {
+    status: response.status,
+  });
+}
+
+/**
  * @internal reads a successful response as JSON and validates it. Wrong content type, malformed
- * JSON, an empty body or a shape that does not match give {@link ResponseValidationError}.
+ * JSON, an empty body or a shape that does not match give {@link ResponseValidationError}; a body
+ * that takes longer than `timeoutMs` once the headers arrived gives {@link TimeoutError}.
  */
 export async function processJson<S extends z.ZodMiniType>(
   response: Response,
   schema: S,
+  timeoutMs?: number,
 ): Promise<z.infer<S>> {
   if (!isJsonContentType(response.headers.get("content-type"))) {
     await response.body?.cancel().catch(() => {});
@@ -274,8 +309,9 @@ export async function processJson<S extends z.ZodMiniType>(
   }
   let text: string;
   try {
-    text = await response.text();
+    text = await readText(response, timeoutMs);
   } catch (error) {
+    if (isTegataError(error)) throw error;
     throw new NetworkError("The response body could not be read", { cause: error });
   }
   let data: unknown;

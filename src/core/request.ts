@@ -59,7 +59,7 @@ export async function callJson<S extends z.ZodMiniType>(
   schema: S,
   options: CallOptions = {},
 ): Promise<z.infer<S>> {
-  return processJson(await call(auth, endpoint, body, options), schema);
+  return processJson(await call(auth, endpoint, body, options), schema, auth.options.timeoutMs);
 }
 
 /** @internal calls an endpoint whose success carries nothing the client needs. */

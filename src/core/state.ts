@@ -202,7 +202,7 @@ async function performRefresh(auth: AuthClient): Promise<Session> {
       dialect: "oauth",
     });
     const receivedAt = state.clock.now();
-    const tokens = await processJson(response, TokenResponseSchema);
+    const tokens = await processJson(response, TokenResponseSchema, auth.options.timeoutMs);
     if (state.generation !== generation) {
       // Signed out or signed in as someone else meanwhile: do not resurrect the old session.
       throw new SessionExpiredError("The session changed while it was being refreshed");

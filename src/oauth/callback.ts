@@ -105,7 +105,7 @@ async function userInfo(
 ): Promise<Record<string, unknown>> {
   try {
     const response = await send(context(auth).http, { method: "GET", url, bearer: accessToken });
-    const body = await processJson(response, UserInfoSchema);
+    const body = await processJson(response, UserInfoSchema, auth.options.timeoutMs);
     return body.sub === sub ? body : {};
   } catch {
     return {};
@@ -233,7 +233,7 @@ export async function handleRedirectCallback(
     dialect: "oauth-exchange",
   });
   const receivedAt = context(auth).clock.now();
-  const tokens = await processJson(response, TokenResponseSchema);
+  const tokens = await processJson(response, TokenResponseSchema, auth.options.timeoutMs);
 
   let claims: Record<string, unknown> | null = null;
   const openid = tx.scopes.includes("openid");

@@ -60,7 +60,7 @@ async function fetchMetadata(auth: AuthClient, issuer: string): Promise<Provider
   let metadata: ProviderMetadata;
   try {
     const response = await send(context(auth).http, { method: "GET", url });
-    metadata = await processJson(response, ProviderMetadataSchema);
+    metadata = await processJson(response, ProviderMetadataSchema, auth.options.timeoutMs);
   } catch (error) {
     if (isTegataError(error, "response_validation") || isTegataError(error, "http_error")) {
       throw new DiscoveryError(`Discovery of ${issuer} failed (${url}: ${reason(error)})`, {

@@ -105,34 +105,17 @@ function capital(text: string): string {
 
 /**
  * One GET of the JWKS. ky bounds each attempt by the client's `timeoutMs` up to the response
- * headers (and retries, as for every idempotent request); the body is bounded by `timeoutMs` too,
- * so a JWKS that sends its headers and then stalls also ends in a TimeoutError.
+ * headers (and retries, as for every idempotent request); `processJson` bounds the body by
+ * `timeoutMs` too, so a JWKS that sends its headers and then stalls also ends in a TimeoutError.
  */
 async function fetchKeys(auth: AuthClient, uri: string): Promise<JWTVerifyGetKey> {
-  const { http, timers } = context(auth);
   const timeoutMs = auth.options.timeoutMs;
-  const controller = new AbortController();
-  let response: Response;
   try {
-    response = await send(http, { method: "GET", url: uri, signal: controller.signal });
-  } catch (error) {
-    throw inContext(error, uri, timeoutMs);
-  }
-  let timer: unknown;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = timers.setTimeout(() => {
-      controller.abort(); // stops the body download
-      reject(new TimeoutError("The JWKS body did not arrive in time"));
-    }, timeoutMs);
-  });
-  deadline.catch(() => {});
-  try {
-    const jwks = await Promise.race([processJson(response, JwksSchema), deadline]);
+    const response = await send(context(auth).http, { method: "GET", url: uri });
+    const jwks = await processJson(response, JwksSchema, timeoutMs);
     return createLocalJWKSet(jwks as JSONWebKeySet);
   } catch (error) {
     throw inContext(error, uri, timeoutMs);
-  } finally {
-    timers.clearTimeout(timer);
   }
 }
 

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HttpResponse, http } from "msw";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { changePassword, confirmEmailChange, requestEmailChange, signIn } from "../../src/credentials/index";
 import {
   createAuthClient,
@@ -13,6 +13,7 @@ import {
   memoryStorage,
   PasswordPolicyError,
   SessionExpiredError,
+  TimeoutError,
 } from "../../src/index";
 import { definePasswordPolicy } from "../../src/password/index";
 import { authFetch, getAccessToken } from "../../src/session/index";
@@ -173,6 +174,42 @@ describe("the public types", () => {
       const text = readFileSync(join(dist, file), "utf8");
       expect(text, file).not.toContain("_internal");
       expect(text, file).not.toContain("ClientInternals");
+    }
+  });
+});
+
+describe("a body that stalls after the headers", () => {
+  it("is a TimeoutError after the client's timeoutMs, for every call (no real wait)", async () => {
+    const { auth, mock } = await ctx.fresh({}, { timeoutMs: 4_000, retry: 0 });
+    let reached!: () => void;
+    const answered = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    ctx.server.use(
+      http.post(`${mock.baseUrl}/auth/sign-in`, () => {
+        reached();
+        const body = new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('{"status":"signed_in",'));
+          },
+        });
+        // A declared length the body never reaches (without it, msw would end the body on close).
+        return new HttpResponse(body, {
+          headers: { "content-type": "application/json", "content-length": "4096" },
+        });
+      }),
+    );
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const outcome = signIn(auth, alice).catch((e: unknown) => e);
+      await answered;
+      await vi.advanceTimersByTimeAsync(3_999);
+      await vi.advanceTimersByTimeAsync(1);
+      const error = await outcome;
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect((error as TimeoutError).message).toContain("4000 ms");
+    } finally {
+      vi.useRealTimers();
     }
   });
 });
