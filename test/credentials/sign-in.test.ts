@@ -86,10 +86,16 @@ describe("signIn", () => {
     expect(error.remainingAttempts).toBe(2);
   });
 
-  it("sends remember to the server", async () => {
+  it("sends remember to the server, and leaves it out when not given", async () => {
     const { auth, mock } = await ctx.fresh();
     await signIn(auth, { ...alice, remember: false });
-    expect(mock.sessions(alice.email)).toHaveLength(1);
+    await signIn(auth, { ...alice, remember: true });
+    await signIn(auth, alice);
+    expect(mock.requests.map((r) => r.body)).toEqual([
+      { email: alice.email, password: alice.password, remember: false },
+      { email: alice.email, password: alice.password, remember: true },
+      { email: alice.email, password: alice.password },
+    ]);
   });
 
   it("throws TypeError for a missing email or password (a programming error)", async () => {

@@ -85,6 +85,7 @@ describe("listLoginHistory", () => {
     expect(failures.items.length).toBeGreaterThan(0);
     expect(failures.items.every((i) => i.result === "failure")).toBe(true);
     const google = await listLoginHistory(auth, { method: "google", limit: 100 });
+    expect(google.items.length).toBeGreaterThan(0);
     expect(google.items.every((i) => i.method === "google")).toBe(true);
     const now = mock.clock.now();
     const lastWeek = await listLoginHistory(auth, {
@@ -92,6 +93,7 @@ describe("listLoginHistory", () => {
       to: new Date(now),
       limit: 100,
     });
+    expect(lastWeek.items.length).toBeGreaterThan(0);
     expect(lastWeek.items.every((i) => i.at.getTime() >= now - 7 * 86_400_000 && i.at.getTime() < now)).toBe(
       true,
     );
