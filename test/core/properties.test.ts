@@ -6,12 +6,33 @@ import { isTegataError } from "../../src/index";
 
 describe("properties", () => {
   it("deserializeSession never throws and returns null or a session", () => {
+    // Besides noise, stored sessions with one member changed: both answers occur (counted).
+    const stored = serializeSession({
+      accessToken: "at",
+      tokenType: "Bearer",
+      refreshToken: "rt",
+      expiresAt: new Date(Date.UTC(2026, 10, 25, 10)),
+      user: { id: "usr_1", email: "a@example.com" },
+    });
+    const mutated = fc
+      .tuple(
+        fc.constantFrom(...Object.keys(JSON.parse(stored) as object)),
+        fc.option(fc.jsonValue(), { nil: undefined }),
+      )
+      .map(([key, value]) => JSON.stringify({ ...JSON.parse(stored), [key]: value }));
+    const seen = { null: 0, session: 0 };
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.constant(null)), (raw) => {
-        const result = deserializeSession(raw);
-        expect(result === null || typeof result.accessToken === "string").toBe(true);
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.json(), fc.constant(null), fc.constant(stored), mutated),
+        (raw) => {
+          const result = deserializeSession(raw);
+          expect(result === null || typeof result.accessToken === "string").toBe(true);
+          seen[result === null ? "null" : "session"]++;
+        },
+      ),
     );
+    expect(seen.null).toBeGreaterThan(0);
+    expect(seen.session).toBeGreaterThan(0);
   });
 
   it("serialize then deserialize is the identity", () => {

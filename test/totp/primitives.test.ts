@@ -118,13 +118,18 @@ describe("verifyTotp", () => {
     expect((await verifyTotp({ code: `${code.slice(0, 3)} ${code.slice(3)}`, secret, time: t })).valid).toBe(
       true,
     );
+    let malformed = 0; // inputs that are not six digits once spaces are gone: never valid
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 12 }), async (input) => {
         const r = await verifyTotp({ code: input, secret, time: t });
         expect(typeof r.valid).toBe("boolean");
+        const isMalformed = !/^\d{6}$/.test(input.replace(/\s+/g, ""));
+        expect(r.valid && isMalformed).toBe(false);
+        malformed += isMalformed ? 1 : 0;
       }),
       { numRuns: 200 },
     );
+    expect(malformed).toBeGreaterThan(0);
   });
 
   it("throws TypeError for a malformed secret or options", async () => {
