@@ -123,7 +123,7 @@ describe("interop with oidc-provider (certified OpenID Provider)", () => {
 
     const callback = await browse(url);
     const cb = new URL(callback);
-    expect(cb.searchParams.get("code")).toBeTruthy();
+    expect(cb.searchParams.get("code")).toMatch(/^[\w-]{20,}$/);
     expect(cb.searchParams.get("iss")).toBe(issuer); // RFC 9207
 
     const result = await handleRedirectCallback(auth, callback);
@@ -131,7 +131,7 @@ describe("interop with oidc-provider (certified OpenID Provider)", () => {
     expect(result.claims?.sub).toBe("sogo");
     expect(result.claims?.aud).toBe(CLIENT_ID);
     expect(result.session.user).toMatchObject({ id: "sogo", email: "sogo@example.jp", name: "相互 運用" });
-    expect(result.session.refreshToken).toBeTruthy();
+    expect(result.session.refreshToken).toMatch(/^[\w-]{20,}$/);
     expect(result.session.provider?.tokenEndpoint).toBe(`${issuer}/token`);
 
     // Refresh at the provider through tegata/session, with rotation.
@@ -139,7 +139,7 @@ describe("interop with oidc-provider (certified OpenID Provider)", () => {
     const fresh = await getAccessToken(auth, { forceRefresh: true });
     const after = await getSession(auth);
     expect(fresh).not.toBe(before?.accessToken);
-    expect(after?.refreshToken).toBeTruthy();
+    expect(after?.refreshToken).toMatch(/^[\w-]{20,}$/);
     expect(after?.refreshToken).not.toBe(before?.refreshToken);
 
     // The rotated-away refresh token is dead at the provider.

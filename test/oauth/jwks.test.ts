@@ -112,7 +112,7 @@ describe("JWKS failures during handleRedirectCallback: typed, with their cause",
     const error = await handleRedirectCallback(auth, callback).catch((e) => e);
     expect(error).toBeInstanceOf(ResponseValidationError);
     expect(error.message).toMatch(/cannot be used/);
-    expect(error.cause).toBeDefined();
+    expect(error.cause).toBeInstanceOf(Error);
   });
 
   it("is slow to answer: TimeoutError after the client's timeoutMs (7 s here, not jose's 5 s), no real wait", async () => {
