@@ -1,3 +1,4 @@
+import { HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, vi } from "vitest";
 import { type AuthClientOptions, createAuthClient } from "../src/index";
@@ -73,4 +74,19 @@ export function watchTimer(ms: number): { armed: Promise<void>; restore(): void 
       vi.useRealTimers();
     },
   };
+}
+
+/**
+ * A JSON response whose headers arrive and whose body starts with `start` and never ends: it
+ * declares a length it never reaches (without one, msw would end the body when the socket closes).
+ */
+export function stalledJsonResponse(start: string): HttpResponse<ReadableStream> {
+  const body = new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(start));
+    },
+  });
+  return new HttpResponse(body, {
+    headers: { "content-type": "application/json", "content-length": "4096" },
+  });
 }

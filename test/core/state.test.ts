@@ -17,7 +17,7 @@ import {
 } from "../../src/index";
 import { definePasswordPolicy } from "../../src/password/index";
 import { authFetch, getAccessToken } from "../../src/session/index";
-import { alice, useMockServer } from "../support";
+import { alice, stalledJsonResponse, useMockServer } from "../support";
 
 const ctx = useMockServer();
 
@@ -188,15 +188,7 @@ describe("a body that stalls after the headers", () => {
     ctx.server.use(
       http.post(`${mock.baseUrl}/auth/sign-in`, () => {
         reached();
-        const body = new ReadableStream({
-          start(controller) {
-            controller.enqueue(new TextEncoder().encode('{"status":"signed_in",'));
-          },
-        });
-        // A declared length the body never reaches (without it, msw would end the body on close).
-        return new HttpResponse(body, {
-          headers: { "content-type": "application/json", "content-length": "4096" },
-        });
+        return stalledJsonResponse('{"status":"signed_in",');
       }),
     );
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });

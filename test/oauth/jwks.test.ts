@@ -17,7 +17,7 @@ import {
   TimeoutError,
 } from "../../src/index";
 import { createAuthorizationUrl, handleRedirectCallback } from "../../src/oauth/index";
-import { useMockServer } from "../support";
+import { stalledJsonResponse, useMockServer } from "../support";
 import { authorize, ISSUER, oidcSetup, transactionKey } from "./helpers";
 
 const ctx = useMockServer();
@@ -155,15 +155,7 @@ describe("JWKS failures during handleRedirectCallback: typed, with their cause",
     ctx.server.use(
       http.get(JWKS, () => {
         reached();
-        const body = new ReadableStream({
-          start(controller) {
-            controller.enqueue(new TextEncoder().encode('{"keys":['));
-          },
-        });
-        // A declared length the body never reaches (without it, msw's socket would end the body on close).
-        return new HttpResponse(body, {
-          headers: { "content-type": "application/json", "content-length": "4096" },
-        });
+        return stalledJsonResponse('{"keys":[');
       }),
     );
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
