@@ -48,7 +48,7 @@ const MARKER = "__tegataError";
 /** Options accepted by every tegata error constructor: `new XError(message, options)`. */
 export interface TegataErrorOptions {
   /**
-   * The underlying error that caused this one. It is kept scrubbed (see {@link scrubCause}): only
+   * The underlying error that caused this one. It is kept scrubbed: only
    * its `name`, `message` (URL queries removed), `code`, stack frames, zod issues and its own
    * scrubbed `cause`, never a request, a response, headers or a body.
    */
