@@ -1,0 +1,351 @@
+/**
+ * The store of the auth server: domain-level methods with the atomic step inside each one.
+ *
+ * Generic CRUD (`create`/`findOne`/`update`) loses races: a lockout that reads the counter, awaits
+ * a slow hash and writes the counter lets every guess in flight through. Here each method that an
+ * attacker can race is one atomic step (one SQL statement in the SQL stores): reserve a sign-in
+ * attempt, rotate a refresh token, consume a one-time token, advance a TOTP step, claim an MFA
+ * challenge attempt. Every method takes `now` (ms since the epoch) from the server's clock; no
+ * store reads the time itself.
+ *
+ * Secrets never reach a store in clear: refresh, reset, email-change and challenge tokens arrive as
+ * SHA-256 hashes (`…Hash` fields), passwords as PHC strings, TOTP secrets and private signing keys
+ * sealed with the server secret (`…Sealed` fields). A leaked table signs no one in.
+ *
+ * `memoryStore()` implements it; `test/server/store-conformance.ts` is the suite every store runs.
+ *
+ * @module
+ */
+
+/** A user account. */
+export interface StoredUser {
+  id: string;
+  /** The address as the user typed it (trimmed), shown back to them. */
+  email: string;
+  /**
+   * The lookup key of `email`, unique: NFKC, then lower case (see `emailKey`), so that a
+   * full-width or differently cased look-alike cannot register twice.
+   */
+  emailKey: string;
+  name: string | null;
+  /** PHC string (`$argon2id$v=19$m=…`, `$scrypt$…`); `null` for an account without a password. */
+  passwordHash: string | null;
+  emailVerified: boolean;
+  /** Whether other users may see `lastLoginAt` (the seed's "hide my last login"). */
+  showLastLogin: boolean;
+  /** Time of the last successful sign-in, `null` before the first. */
+  lastLoginAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What `createUser` needs. */
+export type NewUser = Omit<StoredUser, "lastLoginAt" | "updatedAt"> & { lastLoginAt?: number | null };
+
+/** The fields `updateUser` may change. */
+export type UserPatch = Partial<
+  Pick<
+    StoredUser,
+    "email" | "emailKey" | "name" | "passwordHash" | "emailVerified" | "showLastLogin" | "lastLoginAt"
+  >
+>;
+
+/** A second factor. Only TOTP for now (passkeys come with their issue). */
+export interface StoredFactor {
+  id: string;
+  userId: string;
+  kind: "totp";
+  /** The TOTP secret, sealed with the server secret. */
+  secretSealed: string;
+  /** `pending` until the first code activates it. */
+  status: "pending" | "active";
+  /** The step of the last accepted code, `-1` before the first: only newer steps are accepted. */
+  lastStep: number;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+/** A signed-in session: one refresh-token family. */
+export interface StoredSession {
+  id: string;
+  userId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  ip: string;
+  userAgent: string | null;
+  /** "Keep me signed in": longer refresh-token lifetime. */
+  remember: boolean;
+  /** Authentication methods used (`pwd`, `otp`, …), as in the ID token's `amr`. */
+  amr: string[];
+  /** When the newest refresh token of the family expires; after that the session is over. */
+  expiresAt: number;
+  /** When it was ended (sign-out, reuse detected, operator), `null` while it is active. */
+  revokedAt: number | null;
+}
+
+/** A refresh token of a session, by hash. */
+export interface StoredRefreshToken {
+  tokenHash: string;
+  sessionId: string;
+  expiresAt: number;
+  /** When it was rotated (used), `null` while it is the family's current token. */
+  usedAt: number | null;
+}
+
+/** The outcome of {@link AuthStore.rotateRefreshToken}, decided in one atomic step. */
+export type RotateResult =
+  /** The token was current: it is now used, `next` is stored, the session extended. */
+  | { kind: "rotated"; session: StoredSession }
+  /** The token was already used: reuse detected, the whole family (session) is revoked now. */
+  | { kind: "reused"; sessionId: string }
+  /** Unknown, expired, or its session ended. Nothing changed. */
+  | { kind: "invalid" };
+
+/** A pending second-factor challenge after a correct password. */
+export interface StoredChallenge {
+  idHash: string;
+  userId: string;
+  remember: boolean;
+  /** Methods this challenge accepts. */
+  methods: string[];
+  /** Codes evaluated so far (claimed attempts). */
+  attempts: number;
+  expiresAt: number;
+  /** Set once, by the one request that completed it. */
+  completedAt: number | null;
+  createdAt: number;
+}
+
+/** The outcome of {@link AuthStore.claimChallengeAttempt}. */
+export type ChallengeAttempt =
+  /** A slot to evaluate one code; `attempt` is 1-based. */
+  | { kind: "ok"; challenge: StoredChallenge; attempt: number }
+  /** All `maxAttempts` slots are taken: refuse without evaluating. */
+  | { kind: "exhausted"; challenge: StoredChallenge }
+  /** Unknown, expired or already completed. */
+  | { kind: "invalid" };
+
+/** Purposes of one-time tokens sent by mail. */
+export type OneTimePurpose = "password_reset" | "email_change" | "email_verify" | "unlock";
+
+/** A one-time token (reset link, email-change link, …), by hash. */
+export interface StoredOneTimeToken {
+  tokenHash: string;
+  purpose: OneTimePurpose;
+  userId: string;
+  /** Purpose-specific data, such as the new address of an email change. */
+  data: Record<string, string>;
+  expiresAt: number;
+  createdAt: number;
+}
+
+/** How the account-lockout counter behaves. */
+export interface LockoutPolicy {
+  /** Failures before the lock. */
+  maxAttempts: number;
+  /** How long the lock lasts, in seconds. */
+  lockSeconds: number;
+}
+
+/**
+ * The outcome of {@link AuthStore.reserveAttempt}: the attempt is counted as a failure *before*
+ * the password or code is checked ("reserve before you verify"), so concurrent guesses cannot
+ * exceed `maxAttempts` evaluations.
+ */
+export type AttemptReservation =
+  /**
+   * Go ahead and evaluate; `remaining` attempts are left after this one if it fails. `lockedNow`
+   * is true for the one reservation that took the last slot: the account is locked from now on
+   * (until `clearAttempts` after a success), and that caller alone reports the lock (unlock mail).
+   */
+  | { kind: "reserved"; remaining: number; lockedNow: boolean }
+  /** Locked: refuse without evaluating. */
+  | { kind: "locked"; until: number };
+
+/** A sign-in attempt in the login history. */
+export interface StoredLoginEvent {
+  /** Sorts by time, then arrival: the paging key. */
+  id: string;
+  /** `null` for an attempt on an unknown address. */
+  userId: string | null;
+  email: string;
+  at: number;
+  ip: string;
+  userAgent: string | null;
+  /** `password`, `totp`, `recovery_code`, `google`, … */
+  method: string;
+  result: "success" | "failure" | "locked";
+  sessionId: string | null;
+  location: { country?: string; region?: string; city?: string } | null;
+}
+
+/** Filters and paging of {@link AuthStore.listLoginEvents}. */
+export interface LoginEventQuery {
+  from?: number;
+  to?: number;
+  result?: StoredLoginEvent["result"];
+  method?: string;
+  /** 1–100. */
+  limit: number;
+  /** The `id` of the last event of the previous page: the next page is strictly older. */
+  before?: string;
+}
+
+/** A signing key of access and ID tokens. */
+export interface StoredSigningKey {
+  kid: string;
+  alg: "ES256";
+  /** The public JWK (served in the JWKS). */
+  publicJwk: Record<string, unknown>;
+  /** The private JWK, sealed with the server secret. */
+  privateSealed: string;
+  createdAt: number;
+  /** From then on it no longer signs (a newer key does); it stays in the JWKS. */
+  retiredAt: number | null;
+  /** From then on it is dropped from the JWKS (its tokens have expired). */
+  expiresAt: number | null;
+}
+
+/** A mail waiting in the durable outbox (the mail issue sends them). */
+export interface StoredMail {
+  id: string;
+  to: string;
+  kind: string;
+  locale: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  createdAt: number;
+  status: "queued" | "sending" | "sent" | "failed";
+  attempts: number;
+  /** Not before this time (backoff). */
+  nextAttemptAt: number;
+  sentAt: number | null;
+}
+
+/** The outcome of {@link AuthStore.consumeRateLimit}. */
+export type RateLimitResult =
+  | { allowed: true; remaining: number }
+  | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * Everything the auth server keeps. Methods resolve to `null`/`false` for "not found" and reject
+ * only for failures of the store itself.
+ */
+export interface AuthStore {
+  // Users
+  /** Creates a user; `"email_taken"` when `emailKey` belongs to another user (unique, atomic). */
+  createUser(user: NewUser, now: number): Promise<StoredUser | "email_taken">;
+  getUserById(id: string): Promise<StoredUser | null>;
+  getUserByEmailKey(emailKey: string): Promise<StoredUser | null>;
+  /** Applies `patch`; `"email_taken"` when a new `emailKey` belongs to another user; `null` when there is no such user. */
+  updateUser(id: string, patch: UserPatch, now: number): Promise<StoredUser | "email_taken" | null>;
+
+  // Factors
+  addFactor(factor: StoredFactor): Promise<void>;
+  listFactors(userId: string): Promise<StoredFactor[]>;
+  /** Marks a pending factor active; false when it is not pending (or not the user's). */
+  activateFactor(userId: string, factorId: string, step: number, now: number): Promise<boolean>;
+  removeFactor(userId: string, factorId: string): Promise<boolean>;
+  /**
+   * Records `step` as the factor's last accepted step only if it is newer than the stored one
+   * (RFC 6238 section 5.2 replay refusal): true for the one caller that advanced it.
+   */
+  advanceTotpStep(factorId: string, step: number, now: number): Promise<boolean>;
+
+  // Recovery codes (stored as hashes)
+  /** Replaces the user's recovery codes. */
+  replaceRecoveryCodes(userId: string, codeHashes: string[]): Promise<void>;
+  /** Uses one code: true for the one caller that consumed it. */
+  consumeRecoveryCode(userId: string, codeHash: string, now: number): Promise<boolean>;
+  /** How many unused codes the user has. */
+  countRecoveryCodes(userId: string): Promise<number>;
+
+  // Lockout (per account key, e.g. the email key)
+  /** Counts an attempt before it is evaluated; see {@link AttemptReservation}. */
+  reserveAttempt(key: string, policy: LockoutPolicy, now: number): Promise<AttemptReservation>;
+  /** A successful attempt: the failure counter starts again. */
+  clearAttempts(key: string): Promise<void>;
+  /** Ends a lock early (operator, unlock link). */
+  unlock(key: string): Promise<void>;
+  /** The lock in force, if any. */
+  lockedUntil(key: string, now: number): Promise<number | null>;
+
+  // Rate limits (per IP and endpoint, across accounts)
+  /** Counts one request in a fixed window of `windowSeconds`; refuses over `max`. */
+  consumeRateLimit(
+    key: string,
+    limit: { max: number; windowSeconds: number },
+    now: number,
+  ): Promise<RateLimitResult>;
+
+  // MFA challenges
+  createChallenge(challenge: StoredChallenge): Promise<void>;
+  /** Takes one evaluation slot of a live challenge, atomically (at most `maxAttempts` in all). */
+  claimChallengeAttempt(idHash: string, maxAttempts: number, now: number): Promise<ChallengeAttempt>;
+  /** Marks the challenge completed: true for the one caller that did it. */
+  completeChallenge(idHash: string, now: number): Promise<boolean>;
+
+  // Sessions and refresh-token families
+  /** Creates a session and its first refresh token. */
+  createSession(session: StoredSession, refresh: StoredRefreshToken): Promise<void>;
+  getSession(id: string): Promise<StoredSession | null>;
+  /** Active (not revoked, not expired) sessions of a user, newest first. */
+  listSessions(userId: string, now: number): Promise<StoredSession[]>;
+  /**
+   * Rotates a refresh token in one step: current → `rotated` (it becomes used, `next` is stored,
+   * the session's `expiresAt`, `lastSeenAt`, `ip` and `userAgent` updated); already used →
+   * `reused` (the session is revoked); anything else → `invalid`.
+   */
+  rotateRefreshToken(
+    tokenHash: string,
+    next: { tokenHash: string; expiresAt: number },
+    seen: { ip: string; userAgent: string | null },
+    now: number,
+  ): Promise<RotateResult>;
+  /** Ends one session; false when it was not active or not the user's. */
+  revokeSession(userId: string, sessionId: string, now: number): Promise<boolean>;
+  /** Ends every active session of the user except `exceptSessionId`; returns how many. */
+  revokeUserSessions(userId: string, now: number, exceptSessionId?: string): Promise<number>;
+
+  // One-time tokens
+  /** Stores a token; older unconsumed tokens of the same user and purpose are retired in the same step. */
+  issueOneTimeToken(token: StoredOneTimeToken): Promise<void>;
+  /** Takes the token if it is live and of that purpose: the record for the one caller that consumed it. */
+  consumeOneTimeToken(
+    tokenHash: string,
+    purpose: OneTimePurpose,
+    now: number,
+  ): Promise<StoredOneTimeToken | null>;
+
+  // Login history
+  appendLoginEvent(event: StoredLoginEvent): Promise<void>;
+  /** Newest first, strictly older than `before`; `next` is the `before` of the next page. */
+  listLoginEvents(
+    userId: string,
+    query: LoginEventQuery,
+  ): Promise<{ items: StoredLoginEvent[]; next: string | null }>;
+
+  // Signing keys
+  addSigningKey(key: StoredSigningKey): Promise<void>;
+  /** Keys not yet expired at `now` (newest first): the JWKS, and the signing key (newest not retired). */
+  listSigningKeys(now: number): Promise<StoredSigningKey[]>;
+  /** Stops a key from signing at `retiredAt` and drops it from the JWKS at `expiresAt`. */
+  retireSigningKey(kid: string, retiredAt: number, expiresAt: number): Promise<void>;
+
+  // Outbox (durable mail; the mail issue adds the sender)
+  enqueueMail(mail: StoredMail): Promise<void>;
+  /** Claims up to `limit` queued mails due at `now` (status → `sending`), so that two senders never take the same mail. */
+  claimMail(now: number, limit: number): Promise<StoredMail[]>;
+  markMailSent(id: string, now: number): Promise<void>;
+  /** Puts a claimed mail back in the queue for `nextAttemptAt`, or marks it `failed` when `giveUp`. */
+  markMailFailed(id: string, nextAttemptAt: number, giveUp: boolean): Promise<void>;
+
+  // Housekeeping
+  /** Runs `fn` with a store whose writes are all kept or all undone (in memory: serialised). */
+  transaction<T>(fn: (store: AuthStore) => Promise<T>): Promise<T>;
+  /** Removes what expired before `now` (tokens, challenges, ended sessions, rate-limit windows); returns how many rows. */
+  deleteExpired(now: number): Promise<number>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}
