@@ -1,0 +1,1259 @@
+/**
+ * The conformance suite of {@link AuthStore}: every store (memory now, SQL later) runs it with
+ * `describeStoreConformance(name, makeStore)` from a test file of its own.
+ *
+ * Each test takes a fresh store from `makeStore` and closes it afterwards. The suite relies on
+ * nothing but the interface: no timers, no real clock (every call gets `now` from the constants
+ * below), no knowledge of how a store keeps its data. The race cases issue all their calls before
+ * any of them resolves (`Promise.all` over calls made in one synchronous loop), so a store that
+ * checks and writes in two steps fails them.
+ */
+
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import type {
+  AuthStore,
+  NewUser,
+  OneTimePurpose,
+  StoredChallenge,
+  StoredFactor,
+  StoredLoginEvent,
+  StoredMail,
+  StoredOneTimeToken,
+  StoredRefreshToken,
+  StoredSession,
+  StoredSigningKey,
+  StoredUser,
+} from "../../src/server/store/index";
+
+/** The suite's clock: 2026-11-25T12:00:00Z, on a whole hour (so on every window boundary used). */
+export const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+/** One second in ms. */
+export const SECOND = 1000;
+/** One minute in ms. */
+export const MINUTE = 60 * SECOND;
+/** One hour in ms. */
+export const HOUR = 60 * MINUTE;
+/** One day in ms. */
+export const DAY = 24 * HOUR;
+
+// Fixtures: plain records with fixed times, overridable field by field.
+
+/** A new user `usr_<n>` with the key `user<n>@example.jp`. */
+export function newUser(n: number | string, over: Partial<NewUser> = {}): NewUser {
+  return {
+    id: `usr_${n}`,
+    email: `User${n}@Example.jp`,
+    emailKey: `user${n}@example.jp`,
+    name: `User ${n}`,
+    passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g",
+    emailVerified: false,
+    showLastLogin: true,
+    createdAt: T0,
+    ...over,
+  };
+}
+
+/** An active TOTP factor that has accepted no code yet. */
+export function newFactor(id: string, userId: string, over: Partial<StoredFactor> = {}): StoredFactor {
+  return {
+    id,
+    userId,
+    kind: "totp",
+    secretSealed: `sealed:${id}`,
+    status: "active",
+    lastStep: -1,
+    createdAt: T0,
+    lastUsedAt: null,
+    ...over,
+  };
+}
+
+/** An active session, created at `T0`, ending a day later. */
+export function newSession(id: string, userId: string, over: Partial<StoredSession> = {}): StoredSession {
+  return {
+    id,
+    userId,
+    createdAt: T0,
+    lastSeenAt: T0,
+    ip: "203.0.113.7",
+    userAgent: "Mozilla/5.0 (test)",
+    remember: false,
+    amr: ["pwd"],
+    expiresAt: T0 + DAY,
+    revokedAt: null,
+    ...over,
+  };
+}
+
+/** The current (unused) refresh token of a session, ending a day after `T0`. */
+export function newRefresh(
+  tokenHash: string,
+  sessionId: string,
+  over: Partial<StoredRefreshToken> = {},
+): StoredRefreshToken {
+  return { tokenHash, sessionId, expiresAt: T0 + DAY, usedAt: null, ...over };
+}
+
+/** A challenge with no attempt yet, live for five minutes after `T0`. */
+export function newChallenge(
+  idHash: string,
+  userId: string,
+  over: Partial<StoredChallenge> = {},
+): StoredChallenge {
+  return {
+    idHash,
+    userId,
+    remember: false,
+    methods: ["totp", "recovery_code"],
+    attempts: 0,
+    expiresAt: T0 + 5 * MINUTE,
+    completedAt: null,
+    createdAt: T0,
+    ...over,
+  };
+}
+
+/** A one-time token live for an hour after `T0`. */
+export function newOneTime(
+  tokenHash: string,
+  userId: string,
+  purpose: OneTimePurpose = "password_reset",
+  over: Partial<StoredOneTimeToken> = {},
+): StoredOneTimeToken {
+  return { tokenHash, purpose, userId, data: {}, expiresAt: T0 + HOUR, createdAt: T0, ...over };
+}
+
+/** A time-sortable id: zero-padded, so string order is numeric order. */
+export function eventId(n: number): string {
+  return `evt_${String(n).padStart(9, "0")}`;
+}
+
+/** Event `n` of a user, at `T0 + n` minutes (so `id` order is time order). */
+export function newEvent(
+  n: number,
+  userId: string | null,
+  over: Partial<StoredLoginEvent> = {},
+): StoredLoginEvent {
+  return {
+    id: eventId(n),
+    userId,
+    email: "user@example.jp",
+    at: T0 + n * MINUTE,
+    ip: "203.0.113.7",
+    userAgent: null,
+    method: "password",
+    result: "success",
+    sessionId: null,
+    location: { country: "JP", city: "Tokyo" },
+    ...over,
+  };
+}
+
+/** A signing key in use (neither retired nor expiring). */
+export function newSigningKey(kid: string, over: Partial<StoredSigningKey> = {}): StoredSigningKey {
+  return {
+    kid,
+    alg: "ES256",
+    publicJwk: { kty: "EC", crv: "P-256", x: `x-${kid}`, y: `y-${kid}`, kid },
+    privateSealed: `sealed:${kid}`,
+    createdAt: T0,
+    retiredAt: null,
+    expiresAt: null,
+    ...over,
+  };
+}
+
+/** A queued mail, due at `T0`. */
+export function newMail(id: string, over: Partial<StoredMail> = {}): StoredMail {
+  return {
+    id,
+    to: "user@example.jp",
+    kind: "password_reset",
+    locale: "ja",
+    subject: "Reset your password",
+    text: "Open the link.",
+    html: null,
+    createdAt: T0,
+    status: "queued",
+    attempts: 0,
+    nextAttemptAt: T0,
+    sentAt: null,
+    ...over,
+  };
+}
+
+/** Issues `n` calls in one synchronous loop (none has resolved when the last is made), then awaits all. */
+export function concurrently<T>(n: number, call: (i: number) => Promise<T>): Promise<T[]> {
+  const calls: Promise<T>[] = [];
+  for (let i = 0; i < n; i++) calls.push(call(i));
+  return Promise.all(calls);
+}
+
+function countWhere<T>(items: readonly T[], predicate: (item: T) => boolean): number {
+  return items.filter(predicate).length;
+}
+
+/** `createUser` that must succeed. */
+async function createUser(store: AuthStore, user: NewUser, now = T0): Promise<StoredUser> {
+  const created = await store.createUser(user, now);
+  if (created === "email_taken") throw new Error(`fixture: ${user.emailKey} is taken`);
+  return created;
+}
+
+/** A user with one session and its refresh token `rt_<sessionId>_0`. */
+async function withSession(
+  store: AuthStore,
+  sessionId = "ses_1",
+  over: Partial<StoredSession> = {},
+): Promise<{ session: StoredSession; token: string }> {
+  const session = newSession(sessionId, over.userId ?? "usr_1", over);
+  const token = `rt_${sessionId}_0`;
+  await store.createSession(session, newRefresh(token, sessionId, { expiresAt: session.expiresAt }));
+  return { session, token };
+}
+
+const SEEN = { ip: "198.51.100.9", userAgent: "Mozilla/5.0 (rotated)" };
+
+/** Every page of a login-event query, walked with `next`. */
+async function walkPages(
+  store: AuthStore,
+  userId: string,
+  query: Omit<Parameters<AuthStore["listLoginEvents"]>[1], "before">,
+): Promise<{ ids: string[]; pages: number; sizes: number[] }> {
+  const ids: string[] = [];
+  const sizes: number[] = [];
+  let before: string | undefined;
+  for (let pages = 1; ; pages++) {
+    const page = await store.listLoginEvents(userId, before === undefined ? query : { ...query, before });
+    ids.push(...page.items.map((e) => e.id));
+    sizes.push(page.items.length);
+    if (page.next === null) return { ids, pages, sizes };
+    if (pages > 10_000) throw new Error("paging does not end");
+    before = page.next;
+  }
+}
+
+/**
+ * Registers the conformance suite of an {@link AuthStore}.
+ *
+ * @param name - Shown in the suite's title.
+ * @param makeStore - Makes a fresh, empty store; called once per test. The suite closes it.
+ */
+export function describeStoreConformance(name: string, makeStore: () => Promise<AuthStore>): void {
+  describe(`AuthStore conformance: ${name}`, () => {
+    const opened: AuthStore[] = [];
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+    });
+    async function fresh(): Promise<AuthStore> {
+      const store = await makeStore();
+      opened.push(store);
+      return store;
+    }
+
+    describe("users", () => {
+      it("creates a user (updatedAt = now, lastLoginAt null) and finds it by id and email key", async () => {
+        const store = await fresh();
+        const created = await createUser(store, newUser(1), T0 + 5);
+        expect(created).toEqual({ ...newUser(1), lastLoginAt: null, updatedAt: T0 + 5 });
+        expect(await store.getUserById("usr_1")).toEqual(created);
+        expect(await store.getUserByEmailKey("user1@example.jp")).toEqual(created);
+        expect(await store.getUserById("usr_2")).toBeNull();
+        expect(await store.getUserByEmailKey("User1@Example.jp")).toBeNull(); // the key, verbatim
+      });
+
+      it("keeps a given lastLoginAt", async () => {
+        const store = await fresh();
+        const created = await createUser(store, newUser(1, { lastLoginAt: T0 - HOUR }));
+        expect(created.lastLoginAt).toBe(T0 - HOUR);
+      });
+
+      it("refuses a second user with the same email key", async () => {
+        const store = await fresh();
+        await createUser(store, newUser(1));
+        expect(await store.createUser(newUser(2, { emailKey: "user1@example.jp" }), T0)).toBe("email_taken");
+        expect(await store.getUserById("usr_2")).toBeNull();
+        expect((await store.getUserByEmailKey("user1@example.jp"))?.id).toBe("usr_1");
+      });
+
+      it("updates the patched fields only, sets updatedAt, and answers null for an unknown user", async () => {
+        const store = await fresh();
+        await createUser(store, newUser(1));
+        const updated = await store.updateUser(
+          "usr_1",
+          { name: null, emailVerified: true, lastLoginAt: T0 + 1, showLastLogin: false, passwordHash: null },
+          T0 + MINUTE,
+        );
+        expect(updated).toEqual({
+          ...newUser(1),
+          name: null,
+          emailVerified: true,
+          lastLoginAt: T0 + 1,
+          showLastLogin: false,
+          passwordHash: null,
+          updatedAt: T0 + MINUTE,
+        });
+        expect(await store.getUserById("usr_1")).toEqual(updated);
+        expect(await store.updateUser("usr_9", { name: "x" }, T0)).toBeNull();
+      });
+
+      it("moves the email key, frees the old one, and refuses a key of another user", async () => {
+        const store = await fresh();
+        await createUser(store, newUser(1));
+        await createUser(store, newUser(2));
+        expect(await store.updateUser("usr_1", { emailKey: "user2@example.jp" }, T0 + 1)).toBe("email_taken");
+        expect((await store.getUserById("usr_1"))?.emailKey).toBe("user1@example.jp");
+        expect((await store.getUserById("usr_1"))?.updatedAt).toBe(T0);
+
+        const same = await store.updateUser("usr_1", { emailKey: "user1@example.jp", name: "Same" }, T0 + 2);
+        expect(same).toMatchObject({ emailKey: "user1@example.jp", name: "Same" });
+
+        const moved = await store.updateUser(
+          "usr_1",
+          { email: "New@Example.jp", emailKey: "new@example.jp" },
+          T0 + 3,
+        );
+        expect(moved).toMatchObject({ email: "New@Example.jp", emailKey: "new@example.jp" });
+        expect((await store.getUserByEmailKey("new@example.jp"))?.id).toBe("usr_1");
+        expect(await store.getUserByEmailKey("user1@example.jp")).toBeNull();
+        expect(await store.createUser(newUser(3, { emailKey: "user1@example.jp" }), T0 + 4)).not.toBe(
+          "email_taken",
+        );
+      });
+
+      it("race: 20 concurrent createUser with one email key make exactly one user", async () => {
+        const store = await fresh();
+        const results = await concurrently(20, (i) =>
+          store.createUser(newUser(i, { emailKey: "taro@example.jp" }), T0),
+        );
+        const users = results.filter((r): r is StoredUser => r !== "email_taken");
+        expect(users).toHaveLength(1);
+        expect(countWhere(results, (r) => r === "email_taken")).toBe(19);
+        expect((await store.getUserByEmailKey("taro@example.jp"))?.id).toBe(users[0]?.id);
+        let found = 0;
+        for (let i = 0; i < 20; i++) if (await store.getUserById(`usr_${i}`)) found++;
+        expect(found).toBe(1);
+      });
+
+      it("race: 10 users concurrently taking one new email key: exactly one gets it", async () => {
+        const store = await fresh();
+        for (let i = 0; i < 10; i++) await createUser(store, newUser(i));
+        const results = await concurrently(10, (i) =>
+          store.updateUser(`usr_${i}`, { emailKey: "wanted@example.jp" }, T0 + 1),
+        );
+        expect(countWhere(results, (r) => r === "email_taken")).toBe(9);
+        const winner = results.find((r): r is StoredUser => r !== null && r !== "email_taken");
+        expect((await store.getUserByEmailKey("wanted@example.jp"))?.id).toBe(winner?.id);
+      });
+    });
+
+    describe("factors", () => {
+      it("adds and lists the factors of a user only", async () => {
+        const store = await fresh();
+        const a = newFactor("fac_a", "usr_1");
+        const b = newFactor("fac_b", "usr_1", { status: "pending", createdAt: T0 + 1 });
+        await store.addFactor(a);
+        await store.addFactor(b);
+        await store.addFactor(newFactor("fac_c", "usr_2"));
+        const listed = await store.listFactors("usr_1");
+        expect(listed.map((f) => f.id).sort()).toEqual(["fac_a", "fac_b"]);
+        expect(listed.find((f) => f.id === "fac_b")).toEqual(b);
+        expect(await store.listFactors("usr_3")).toEqual([]);
+      });
+
+      it("activates a pending factor of that user once, recording the step", async () => {
+        const store = await fresh();
+        await store.addFactor(newFactor("fac_1", "usr_1", { status: "pending" }));
+        expect(await store.activateFactor("usr_2", "fac_1", 100, T0)).toBe(false);
+        expect(await store.activateFactor("usr_1", "fac_9", 100, T0)).toBe(false);
+        expect(await store.activateFactor("usr_1", "fac_1", 100, T0 + 1)).toBe(true);
+        expect(await store.activateFactor("usr_1", "fac_1", 101, T0 + 2)).toBe(false);
+        const [factor] = await store.listFactors("usr_1");
+        expect(factor).toMatchObject({ status: "active", lastStep: 100, lastUsedAt: T0 + 1 });
+        // The activation code cannot be replayed.
+        expect(await store.advanceTotpStep("fac_1", 100, T0 + 3)).toBe(false);
+        expect(await store.advanceTotpStep("fac_1", 101, T0 + 3)).toBe(true);
+      });
+
+      it("removes a factor of that user only", async () => {
+        const store = await fresh();
+        await store.addFactor(newFactor("fac_1", "usr_1"));
+        expect(await store.removeFactor("usr_2", "fac_1")).toBe(false);
+        expect(await store.removeFactor("usr_1", "fac_1")).toBe(true);
+        expect(await store.removeFactor("usr_1", "fac_1")).toBe(false);
+        expect(await store.listFactors("usr_1")).toEqual([]);
+      });
+
+      it("advances the TOTP step only forward (RFC 6238 replay refusal)", async () => {
+        const store = await fresh();
+        await store.addFactor(newFactor("fac_1", "usr_1", { lastStep: 10 }));
+        expect(await store.advanceTotpStep("fac_1", 10, T0)).toBe(false);
+        expect(await store.advanceTotpStep("fac_1", 9, T0)).toBe(false);
+        expect(await store.advanceTotpStep("fac_1", 11, T0 + 1)).toBe(true);
+        expect(await store.advanceTotpStep("fac_1", 11, T0 + 2)).toBe(false);
+        expect(await store.advanceTotpStep("fac_9", 12, T0)).toBe(false);
+        const [factor] = await store.listFactors("usr_1");
+        expect(factor).toMatchObject({ lastStep: 11, lastUsedAt: T0 + 1 });
+      });
+
+      it("race: 50 concurrent advanceTotpStep with one step: exactly one true", async () => {
+        const store = await fresh();
+        await store.addFactor(newFactor("fac_1", "usr_1", { lastStep: 100 }));
+        const results = await concurrently(50, () => store.advanceTotpStep("fac_1", 101, T0));
+        expect(countWhere(results, (r) => r)).toBe(1);
+        expect((await store.listFactors("usr_1"))[0]?.lastStep).toBe(101);
+      });
+
+      it("race: concurrent advances with different steps end at the highest", async () => {
+        const store = await fresh();
+        await store.addFactor(newFactor("fac_1", "usr_1"));
+        const results = await concurrently(30, (i) => store.advanceTotpStep("fac_1", (i * 7) % 30, T0));
+        expect(countWhere(results, (r) => r)).toBeGreaterThanOrEqual(1);
+        expect((await store.listFactors("usr_1"))[0]?.lastStep).toBe(29);
+      });
+    });
+
+    describe("recovery codes", () => {
+      it("consumes each code once, counts the unused ones, and replaces the set", async () => {
+        const store = await fresh();
+        await store.replaceRecoveryCodes("usr_1", ["h1", "h2", "h3"]);
+        expect(await store.countRecoveryCodes("usr_1")).toBe(3);
+        expect(await store.consumeRecoveryCode("usr_1", "h2", T0)).toBe(true);
+        expect(await store.consumeRecoveryCode("usr_1", "h2", T0)).toBe(false);
+        expect(await store.consumeRecoveryCode("usr_2", "h1", T0)).toBe(false);
+        expect(await store.consumeRecoveryCode("usr_1", "nope", T0)).toBe(false);
+        expect(await store.countRecoveryCodes("usr_1")).toBe(2);
+
+        await store.replaceRecoveryCodes("usr_1", ["n1", "n2"]);
+        expect(await store.countRecoveryCodes("usr_1")).toBe(2);
+        expect(await store.consumeRecoveryCode("usr_1", "h1", T0)).toBe(false);
+        expect(await store.consumeRecoveryCode("usr_1", "n1", T0)).toBe(true);
+        expect(await store.countRecoveryCodes("usr_2")).toBe(0);
+
+        await store.replaceRecoveryCodes("usr_1", []);
+        expect(await store.countRecoveryCodes("usr_1")).toBe(0);
+        expect(await store.consumeRecoveryCode("usr_1", "n2", T0)).toBe(false);
+      });
+
+      it("race: 30 concurrent consumeRecoveryCode of one code: exactly one true", async () => {
+        const store = await fresh();
+        await store.replaceRecoveryCodes("usr_1", ["h1", "h2"]);
+        const results = await concurrently(30, () => store.consumeRecoveryCode("usr_1", "h1", T0));
+        expect(countWhere(results, (r) => r)).toBe(1);
+        expect(await store.countRecoveryCodes("usr_1")).toBe(1);
+      });
+    });
+
+    describe("lockout", () => {
+      const policy = { maxAttempts: 3, lockSeconds: 60 };
+
+      it("counts before evaluating, locks on the last slot (lockedNow once), then refuses", async () => {
+        const store = await fresh();
+        expect(await store.reserveAttempt("k", policy, T0)).toEqual({
+          kind: "reserved",
+          remaining: 2,
+          lockedNow: false,
+        });
+        expect(await store.reserveAttempt("k", policy, T0 + 1)).toEqual({
+          kind: "reserved",
+          remaining: 1,
+          lockedNow: false,
+        });
+        expect(await store.lockedUntil("k", T0 + 1)).toBeNull();
+        expect(await store.reserveAttempt("k", policy, T0 + 2)).toEqual({
+          kind: "reserved",
+          remaining: 0,
+          lockedNow: true,
+        });
+        const until = T0 + 2 + 60 * SECOND;
+        expect(await store.reserveAttempt("k", policy, T0 + 3)).toEqual({ kind: "locked", until });
+        expect(await store.lockedUntil("k", T0 + 3)).toBe(until);
+        expect(await store.reserveAttempt("k", policy, until - 1)).toEqual({ kind: "locked", until });
+      });
+
+      it("an expired lock starts a fresh counter", async () => {
+        const store = await fresh();
+        for (let i = 0; i < 3; i++) await store.reserveAttempt("k", policy, T0);
+        const until = T0 + 60 * SECOND;
+        expect(await store.lockedUntil("k", until)).toBeNull();
+        expect(await store.reserveAttempt("k", policy, until)).toEqual({
+          kind: "reserved",
+          remaining: 2,
+          lockedNow: false,
+        });
+      });
+
+      it("clearAttempts restarts the counter; unlock ends a lock and restarts it too", async () => {
+        const store = await fresh();
+        await store.reserveAttempt("k", policy, T0);
+        await store.reserveAttempt("k", policy, T0);
+        await store.clearAttempts("k");
+        expect(await store.reserveAttempt("k", policy, T0)).toMatchObject({ remaining: 2, lockedNow: false });
+
+        for (let i = 0; i < 3; i++) await store.reserveAttempt("u", policy, T0);
+        expect(await store.lockedUntil("u", T0)).not.toBeNull();
+        await store.unlock("u");
+        expect(await store.lockedUntil("u", T0)).toBeNull();
+        expect(await store.reserveAttempt("u", policy, T0)).toEqual({
+          kind: "reserved",
+          remaining: 2,
+          lockedNow: false,
+        });
+      });
+
+      it("keys are independent; an unknown key is not locked", async () => {
+        const store = await fresh();
+        for (let i = 0; i < 3; i++) await store.reserveAttempt("a", policy, T0);
+        expect(await store.reserveAttempt("b", policy, T0)).toMatchObject({ kind: "reserved", remaining: 2 });
+        expect(await store.lockedUntil("c", T0)).toBeNull();
+        await store.clearAttempts("c");
+        await store.unlock("c");
+      });
+
+      it("race: 100 concurrent reserveAttempt with maxAttempts 5: 5 reserved (one lockedNow), 95 locked", async () => {
+        const store = await fresh();
+        const strict = { maxAttempts: 5, lockSeconds: 900 };
+        const results = await concurrently(100, () => store.reserveAttempt("taro@example.jp", strict, T0));
+        const reserved = results.filter((r) => r.kind === "reserved");
+        expect(reserved).toHaveLength(5);
+        expect(reserved.map((r) => r.remaining).sort()).toEqual([0, 1, 2, 3, 4]);
+        expect(reserved.filter((r) => r.lockedNow)).toEqual([
+          { kind: "reserved", remaining: 0, lockedNow: true },
+        ]);
+        const locked = results.filter((r) => r.kind === "locked");
+        expect(locked).toHaveLength(95);
+        for (const r of locked) expect(r.until).toBe(T0 + 900 * SECOND);
+        expect(await store.lockedUntil("taro@example.jp", T0)).toBe(T0 + 900 * SECOND);
+      });
+    });
+
+    describe("rate limits", () => {
+      const limit = { max: 3, windowSeconds: 60 };
+
+      it("allows max requests per fixed window, then says when the window ends", async () => {
+        const store = await fresh();
+        const t = T0 + 15 * SECOND; // T0 is on a window boundary
+        expect(await store.consumeRateLimit("ip:login", limit, t)).toEqual({ allowed: true, remaining: 2 });
+        expect(await store.consumeRateLimit("ip:login", limit, t)).toEqual({ allowed: true, remaining: 1 });
+        expect(await store.consumeRateLimit("ip:login", limit, t)).toEqual({ allowed: true, remaining: 0 });
+        expect(await store.consumeRateLimit("ip:login", limit, t)).toEqual({
+          allowed: false,
+          retryAfterSeconds: 45,
+        });
+        expect(await store.consumeRateLimit("ip:login", limit, T0 + 59_001)).toEqual({
+          allowed: false,
+          retryAfterSeconds: 1,
+        });
+        expect(await store.consumeRateLimit("ip:login", limit, T0 + 59_999)).toEqual({
+          allowed: false,
+          retryAfterSeconds: 1,
+        });
+        // The next window starts afresh, whatever happened in the last one.
+        expect(await store.consumeRateLimit("ip:login", limit, T0 + 60 * SECOND)).toEqual({
+          allowed: true,
+          remaining: 2,
+        });
+        expect(await store.consumeRateLimit("ip:other", limit, t)).toEqual({ allowed: true, remaining: 2 });
+      });
+
+      it("windows are aligned to multiples of the window, not to the first request", async () => {
+        const store = await fresh();
+        const hour = { max: 1, windowSeconds: 3600 };
+        expect(await store.consumeRateLimit("k", hour, T0 + 59 * MINUTE)).toMatchObject({ allowed: true });
+        expect(await store.consumeRateLimit("k", hour, T0 + 59 * MINUTE + 30 * SECOND)).toEqual({
+          allowed: false,
+          retryAfterSeconds: 30,
+        });
+        expect(await store.consumeRateLimit("k", hour, T0 + HOUR)).toMatchObject({ allowed: true });
+      });
+
+      it("race: 50 concurrent requests with max 10: exactly 10 allowed", async () => {
+        const store = await fresh();
+        const results = await concurrently(50, () =>
+          store.consumeRateLimit("k", { max: 10, windowSeconds: 60 }, T0),
+        );
+        const allowed = results.filter((r) => r.allowed);
+        expect(allowed).toHaveLength(10);
+        expect(allowed.map((r) => r.remaining).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        for (const r of results) if (!r.allowed) expect(r.retryAfterSeconds).toBe(60);
+      });
+    });
+
+    describe("MFA challenges", () => {
+      it("hands out attempts 1..max, then exhausted", async () => {
+        const store = await fresh();
+        await store.createChallenge(newChallenge("ch_1", "usr_1"));
+        for (let n = 1; n <= 3; n++) {
+          const claim = await store.claimChallengeAttempt("ch_1", 3, T0 + n);
+          expect(claim).toEqual({
+            kind: "ok",
+            attempt: n,
+            challenge: newChallenge("ch_1", "usr_1", { attempts: n }),
+          });
+        }
+        expect(await store.claimChallengeAttempt("ch_1", 3, T0 + 4)).toEqual({
+          kind: "exhausted",
+          challenge: newChallenge("ch_1", "usr_1", { attempts: 3 }),
+        });
+      });
+
+      it("an unknown, expired or completed challenge is invalid", async () => {
+        const store = await fresh();
+        await store.createChallenge(newChallenge("ch_1", "usr_1"));
+        expect(await store.claimChallengeAttempt("ch_9", 5, T0)).toEqual({ kind: "invalid" });
+        expect(await store.claimChallengeAttempt("ch_1", 5, T0 + 5 * MINUTE)).toEqual({ kind: "invalid" });
+        expect(await store.claimChallengeAttempt("ch_1", 5, T0 + 5 * MINUTE - 1)).toMatchObject({
+          kind: "ok",
+        });
+        expect(await store.completeChallenge("ch_1", T0 + 1)).toBe(true);
+        expect(await store.claimChallengeAttempt("ch_1", 5, T0 + 2)).toEqual({ kind: "invalid" });
+      });
+
+      it("completes a live challenge once", async () => {
+        const store = await fresh();
+        await store.createChallenge(newChallenge("ch_1", "usr_1"));
+        await store.createChallenge(newChallenge("ch_2", "usr_1"));
+        expect(await store.completeChallenge("ch_9", T0)).toBe(false);
+        expect(await store.completeChallenge("ch_2", T0 + 5 * MINUTE)).toBe(false); // expired
+        expect(await store.completeChallenge("ch_1", T0 + 1)).toBe(true);
+        expect(await store.completeChallenge("ch_1", T0 + 2)).toBe(false);
+      });
+
+      it("race: 30 concurrent claims with maxAttempts 5: exactly 5 ok with attempts 1..5", async () => {
+        const store = await fresh();
+        await store.createChallenge(newChallenge("ch_1", "usr_1"));
+        const results = await concurrently(30, () => store.claimChallengeAttempt("ch_1", 5, T0));
+        const ok = results.flatMap((r) => (r.kind === "ok" ? [r.attempt] : []));
+        expect(ok.sort()).toEqual([1, 2, 3, 4, 5]);
+        expect(countWhere(results, (r) => r.kind === "exhausted")).toBe(25);
+      });
+
+      it("race: 30 concurrent completeChallenge: exactly one true", async () => {
+        const store = await fresh();
+        await store.createChallenge(newChallenge("ch_1", "usr_1"));
+        const results = await concurrently(30, () => store.completeChallenge("ch_1", T0));
+        expect(countWhere(results, (r) => r)).toBe(1);
+      });
+    });
+
+    describe("sessions and refresh tokens", () => {
+      it("creates and gets a session", async () => {
+        const store = await fresh();
+        const { session } = await withSession(store, "ses_1", { amr: ["pwd", "otp"], remember: true });
+        expect(await store.getSession("ses_1")).toEqual(session);
+        expect(await store.getSession("ses_9")).toBeNull();
+      });
+
+      it("lists the active sessions of a user, newest first", async () => {
+        const store = await fresh();
+        await withSession(store, "ses_old", { createdAt: T0 - 2 * HOUR });
+        await withSession(store, "ses_new", { createdAt: T0 - HOUR });
+        await withSession(store, "ses_mid", { createdAt: T0 - 90 * MINUTE });
+        await withSession(store, "ses_expired", { createdAt: T0 - HOUR, expiresAt: T0 });
+        await withSession(store, "ses_revoked", { createdAt: T0 - HOUR, revokedAt: T0 - 1 });
+        await withSession(store, "ses_other", { userId: "usr_2" });
+        expect((await store.listSessions("usr_1", T0)).map((s) => s.id)).toEqual([
+          "ses_new",
+          "ses_mid",
+          "ses_old",
+        ]);
+        expect(await store.listSessions("usr_3", T0)).toEqual([]);
+      });
+
+      it("rotates the current token: used, next stored, session extended and seen", async () => {
+        const store = await fresh();
+        const { session, token } = await withSession(store);
+        const result = await store.rotateRefreshToken(
+          token,
+          { tokenHash: "rt_1", expiresAt: T0 + 2 * DAY },
+          SEEN,
+          T0 + HOUR,
+        );
+        const expected = { ...session, expiresAt: T0 + 2 * DAY, lastSeenAt: T0 + HOUR, ...SEEN };
+        expect(result).toEqual({ kind: "rotated", session: expected });
+        expect(await store.getSession("ses_1")).toEqual(expected);
+        const again = await store.rotateRefreshToken(
+          "rt_1",
+          { tokenHash: "rt_2", expiresAt: T0 + 3 * DAY },
+          { ip: "192.0.2.1", userAgent: null },
+          T0 + 2 * HOUR,
+        );
+        expect(again).toMatchObject({
+          kind: "rotated",
+          session: { expiresAt: T0 + 3 * DAY, userAgent: null },
+        });
+      });
+
+      it("reuse of a used token revokes the session; the family's tokens are then invalid", async () => {
+        const store = await fresh();
+        const { token } = await withSession(store);
+        await store.rotateRefreshToken(token, { tokenHash: "rt_1", expiresAt: T0 + DAY }, SEEN, T0 + 1);
+        expect(
+          await store.rotateRefreshToken(token, { tokenHash: "rt_x", expiresAt: T0 + DAY }, SEEN, T0 + 2),
+        ).toEqual({
+          kind: "reused",
+          sessionId: "ses_1",
+        });
+        expect((await store.getSession("ses_1"))?.revokedAt).toBe(T0 + 2);
+        expect(await store.listSessions("usr_1", T0 + 2)).toEqual([]);
+        expect(
+          await store.rotateRefreshToken("rt_1", { tokenHash: "rt_y", expiresAt: T0 + DAY }, SEEN, T0 + 3),
+        ).toEqual({
+          kind: "invalid",
+        });
+        expect(
+          await store.rotateRefreshToken("rt_x", { tokenHash: "rt_z", expiresAt: T0 + DAY }, SEEN, T0 + 3),
+        ).toEqual({
+          kind: "invalid",
+        });
+        expect(
+          await store.rotateRefreshToken(token, { tokenHash: "rt_w", expiresAt: T0 + DAY }, SEEN, T0 + 3),
+        ).toEqual({
+          kind: "invalid",
+        });
+      });
+
+      it("an unknown or expired token, or a revoked or expired session, is invalid and changes nothing", async () => {
+        const store = await fresh();
+        const next = { tokenHash: "rt_next", expiresAt: T0 + 2 * DAY };
+        expect(await store.rotateRefreshToken("rt_unknown", next, SEEN, T0)).toEqual({ kind: "invalid" });
+
+        // A token that expires before its session does.
+        const short = newSession("ses_short", "usr_1");
+        await store.createSession(short, newRefresh("rt_short", "ses_short", { expiresAt: T0 + HOUR }));
+        expect(await store.rotateRefreshToken("rt_short", next, SEEN, T0 + HOUR)).toEqual({
+          kind: "invalid",
+        });
+        expect(await store.getSession("ses_short")).toEqual(short);
+
+        const { session: ended, token: endedToken } = await withSession(store, "ses_ended", {
+          expiresAt: T0 + HOUR,
+        });
+        expect(await store.rotateRefreshToken(endedToken, next, SEEN, T0 + HOUR)).toEqual({
+          kind: "invalid",
+        });
+        expect(await store.getSession("ses_ended")).toEqual(ended);
+
+        const { token: revokedToken } = await withSession(store, "ses_revoked");
+        expect(await store.revokeSession("usr_1", "ses_revoked", T0 + 1)).toBe(true);
+        expect(await store.rotateRefreshToken(revokedToken, next, SEEN, T0 + 2)).toEqual({ kind: "invalid" });
+        expect((await store.getSession("ses_revoked"))?.revokedAt).toBe(T0 + 1);
+
+        // None of those stored the next token.
+        expect(
+          await store.rotateRefreshToken(
+            "rt_next",
+            { tokenHash: "rt_n2", expiresAt: T0 + DAY },
+            SEEN,
+            T0 + 3,
+          ),
+        ).toEqual({ kind: "invalid" });
+      });
+
+      it("revokes one session of its user, once", async () => {
+        const store = await fresh();
+        await withSession(store, "ses_1");
+        await withSession(store, "ses_exp", { expiresAt: T0 });
+        expect(await store.revokeSession("usr_2", "ses_1", T0)).toBe(false);
+        expect(await store.revokeSession("usr_1", "ses_9", T0)).toBe(false);
+        expect(await store.revokeSession("usr_1", "ses_exp", T0)).toBe(false);
+        expect(await store.revokeSession("usr_1", "ses_1", T0 + 1)).toBe(true);
+        expect(await store.revokeSession("usr_1", "ses_1", T0 + 2)).toBe(false);
+        expect((await store.getSession("ses_1"))?.revokedAt).toBe(T0 + 1);
+      });
+
+      it("revokes every active session of a user except one, and says how many", async () => {
+        const store = await fresh();
+        for (const id of ["ses_a", "ses_b", "ses_c", "ses_keep"]) await withSession(store, id);
+        await withSession(store, "ses_gone", { revokedAt: T0 - 1 });
+        await withSession(store, "ses_exp", { expiresAt: T0 });
+        await withSession(store, "ses_other", { userId: "usr_2" });
+        expect(await store.revokeUserSessions("usr_1", T0, "ses_keep")).toBe(3);
+        expect((await store.listSessions("usr_1", T0)).map((s) => s.id)).toEqual(["ses_keep"]);
+        expect((await store.getSession("ses_gone"))?.revokedAt).toBe(T0 - 1);
+        expect(await store.listSessions("usr_2", T0)).toHaveLength(1);
+        expect(await store.revokeUserSessions("usr_1", T0 + 1)).toBe(1);
+        expect(await store.revokeUserSessions("usr_1", T0 + 2)).toBe(0);
+      });
+
+      it("race: 50 concurrent rotations of one token: exactly one rotated; revoked iff a reuse followed", async () => {
+        const store = await fresh();
+        const { token } = await withSession(store);
+        const results = await concurrently(50, (i) =>
+          store.rotateRefreshToken(
+            token,
+            { tokenHash: `rt_next_${i}`, expiresAt: T0 + 2 * DAY },
+            SEEN,
+            T0 + 1,
+          ),
+        );
+        const rotated = results.flatMap((r, i) => (r.kind === "rotated" ? [i] : []));
+        const reused = countWhere(results, (r) => r.kind === "reused");
+        const invalid = countWhere(results, (r) => r.kind === "invalid");
+        expect(rotated).toHaveLength(1);
+        expect(reused + invalid).toBe(49);
+        // Only a reuse revokes, and nothing else makes the token invalid here.
+        if (invalid > 0) expect(reused).toBeGreaterThan(0);
+        const revokedAt = (await store.getSession("ses_1"))?.revokedAt;
+        expect(revokedAt !== null).toBe(reused > 0);
+        // Exactly one next token was stored; it works iff the session survived.
+        const follow = await concurrently(50, (i) =>
+          store.rotateRefreshToken(
+            `rt_next_${i}`,
+            { tokenHash: `rt_after_${i}`, expiresAt: T0 + 3 * DAY },
+            SEEN,
+            T0 + 2,
+          ),
+        );
+        expect(countWhere(follow, (r) => r.kind === "rotated")).toBe(reused > 0 ? 0 : 1);
+        expect(countWhere(follow, (r) => r.kind !== "invalid")).toBe(reused > 0 ? 0 : 1);
+      });
+
+      it("race: concurrent revokeSession: exactly one true", async () => {
+        const store = await fresh();
+        await withSession(store);
+        const results = await concurrently(20, () => store.revokeSession("usr_1", "ses_1", T0));
+        expect(countWhere(results, (r) => r)).toBe(1);
+      });
+    });
+
+    describe("one-time tokens", () => {
+      it("consumes a live token of its purpose once, returning the record", async () => {
+        const store = await fresh();
+        const token = newOneTime("ot_1", "usr_1", "email_change", { data: { email: "new@example.jp" } });
+        await store.issueOneTimeToken(token);
+        expect(await store.consumeOneTimeToken("ot_1", "password_reset", T0)).toBeNull(); // other purpose
+        expect(await store.consumeOneTimeToken("ot_1", "email_change", T0 + 1)).toEqual(token);
+        expect(await store.consumeOneTimeToken("ot_1", "email_change", T0 + 2)).toBeNull();
+        expect(await store.consumeOneTimeToken("ot_9", "email_change", T0)).toBeNull();
+      });
+
+      it("an expired token is not consumed", async () => {
+        const store = await fresh();
+        await store.issueOneTimeToken(newOneTime("ot_1", "usr_1"));
+        expect(await store.consumeOneTimeToken("ot_1", "password_reset", T0 + HOUR)).toBeNull();
+        expect(await store.consumeOneTimeToken("ot_1", "password_reset", T0 + HOUR - 1)).not.toBeNull();
+      });
+
+      it("issuing retires the older token of the same user and purpose, and only that", async () => {
+        const store = await fresh();
+        await store.issueOneTimeToken(newOneTime("ot_old", "usr_1", "password_reset"));
+        await store.issueOneTimeToken(newOneTime("ot_verify", "usr_1", "email_verify"));
+        await store.issueOneTimeToken(newOneTime("ot_u2", "usr_2", "password_reset"));
+        await store.issueOneTimeToken(newOneTime("ot_new", "usr_1", "password_reset", { createdAt: T0 + 1 }));
+        expect(await store.consumeOneTimeToken("ot_old", "password_reset", T0 + 2)).toBeNull();
+        expect(await store.consumeOneTimeToken("ot_new", "password_reset", T0 + 2)).not.toBeNull();
+        expect(await store.consumeOneTimeToken("ot_verify", "email_verify", T0 + 2)).not.toBeNull();
+        expect(await store.consumeOneTimeToken("ot_u2", "password_reset", T0 + 2)).not.toBeNull();
+      });
+
+      it("race: 50 concurrent consumeOneTimeToken: exactly one gets the record", async () => {
+        const store = await fresh();
+        await store.issueOneTimeToken(newOneTime("ot_1", "usr_1", "unlock"));
+        const results = await concurrently(50, () => store.consumeOneTimeToken("ot_1", "unlock", T0));
+        expect(countWhere(results, (r) => r !== null)).toBe(1);
+      });
+
+      it("race: 20 concurrent issues for one user and purpose leave exactly one live token", async () => {
+        const store = await fresh();
+        await concurrently(20, (i) =>
+          store.issueOneTimeToken(newOneTime(`ot_${i}`, "usr_1", "email_verify")),
+        );
+        let live = 0;
+        for (let i = 0; i < 20; i++)
+          if (await store.consumeOneTimeToken(`ot_${i}`, "email_verify", T0)) live++;
+        expect(live).toBe(1);
+      });
+    });
+
+    describe("login history", () => {
+      it("lists a user's events newest first; other users' and unknown-address events are not listed", async () => {
+        const store = await fresh();
+        for (const n of [1, 2, 3]) await store.appendLoginEvent(newEvent(n, "usr_1"));
+        await store.appendLoginEvent(newEvent(4, "usr_2"));
+        await store.appendLoginEvent(newEvent(5, null, { result: "failure", email: "nobody@example.jp" }));
+        const page = await store.listLoginEvents("usr_1", { limit: 10 });
+        expect(page).toEqual({
+          items: [newEvent(3, "usr_1"), newEvent(2, "usr_1"), newEvent(1, "usr_1")],
+          next: null,
+        });
+        expect((await store.listLoginEvents("usr_2", { limit: 10 })).items.map((e) => e.id)).toEqual([
+          eventId(4),
+        ]);
+        expect(await store.listLoginEvents("usr_3", { limit: 10 })).toEqual({ items: [], next: null });
+      });
+
+      it("sorts by id whatever the order of arrival", async () => {
+        const store = await fresh();
+        for (const n of [5, 1, 4, 2, 3]) await store.appendLoginEvent(newEvent(n, "usr_1"));
+        const { ids } = await walkPages(store, "usr_1", { limit: 2 });
+        expect(ids).toEqual([5, 4, 3, 2, 1].map(eventId));
+      });
+
+      it("filters by result, method and time (from inclusive, to exclusive)", async () => {
+        const store = await fresh();
+        const results = ["success", "failure", "locked"] as const;
+        const methods = ["password", "totp", "google", "recovery_code"];
+        for (let n = 0; n < 24; n++) {
+          await store.appendLoginEvent(
+            newEvent(n, "usr_1", { result: results[n % 3], method: methods[n % 4] ?? "password" }),
+          );
+        }
+        const ids = async (q: Omit<Parameters<AuthStore["listLoginEvents"]>[1], "limit">) =>
+          (await store.listLoginEvents("usr_1", { limit: 100, ...q })).items.map((e) => e.id);
+        expect(await ids({ result: "failure" })).toEqual([22, 19, 16, 13, 10, 7, 4, 1].map(eventId));
+        expect(await ids({ method: "totp" })).toEqual([21, 17, 13, 9, 5, 1].map(eventId));
+        expect(await ids({ result: "failure", method: "totp" })).toEqual([13, 1].map(eventId));
+        expect(await ids({ from: T0 + 20 * MINUTE })).toEqual([23, 22, 21, 20].map(eventId));
+        expect(await ids({ to: T0 + 3 * MINUTE })).toEqual([2, 1, 0].map(eventId));
+        expect(await ids({ from: T0 + 5 * MINUTE, to: T0 + 8 * MINUTE, method: "password" })).toEqual([]);
+        expect(await ids({ from: T0 + 4 * MINUTE, to: T0 + 9 * MINUTE, method: "password" })).toEqual([
+          eventId(8),
+          eventId(4),
+        ]);
+        expect(await ids({ method: "apple" })).toEqual([]);
+      });
+
+      it("pages with next; the last page has next null, and is never empty", async () => {
+        const store = await fresh();
+        for (let n = 1; n <= 9; n++) await store.appendLoginEvent(newEvent(n, "usr_1"));
+        const p1 = await store.listLoginEvents("usr_1", { limit: 3 });
+        expect(p1.items.map((e) => e.id)).toEqual([9, 8, 7].map(eventId));
+        expect(p1.next).toBe(eventId(7));
+        const p3 = await store.listLoginEvents("usr_1", { limit: 3, before: eventId(4) });
+        expect(p3).toEqual({ items: [3, 2, 1].map((n) => newEvent(n, "usr_1")), next: null });
+        expect(await walkPages(store, "usr_1", { limit: 3 })).toMatchObject({ pages: 3, sizes: [3, 3, 3] });
+        // A filtered last page: next is null as soon as no older event matches.
+        const only = await store.listLoginEvents("usr_1", { limit: 1, to: T0 + 2 * MINUTE });
+        expect(only).toEqual({ items: [newEvent(1, "usr_1")], next: null });
+      });
+
+      it("a cursor is strictly older, and need not be the id of a stored event", async () => {
+        const store = await fresh();
+        for (let n = 10; n <= 50; n += 10) await store.appendLoginEvent(newEvent(n, "usr_1"));
+        const ids = async (before: string) =>
+          (await store.listLoginEvents("usr_1", { limit: 100, before })).items.map((e) => e.id);
+        expect(await ids(eventId(30))).toEqual([20, 10].map(eventId));
+        expect(await ids(eventId(31))).toEqual([30, 20, 10].map(eventId));
+        expect(await ids(eventId(10))).toEqual([]);
+        expect(await ids("evt_")).toEqual([]);
+        expect(await ids("evt_~")).toEqual([50, 40, 30, 20, 10].map(eventId));
+      });
+
+      it("a cursor stays valid when newer events arrive: no duplicates, no gaps", async () => {
+        const store = await fresh();
+        for (let n = 1; n <= 10; n++) await store.appendLoginEvent(newEvent(n, "usr_1"));
+        const p1 = await store.listLoginEvents("usr_1", { limit: 4 });
+        for (let n = 11; n <= 20; n++) await store.appendLoginEvent(newEvent(n, "usr_1"));
+        const p2 = await store.listLoginEvents("usr_1", { limit: 4, before: p1.next ?? "" });
+        const p3 = await store.listLoginEvents("usr_1", { limit: 4, before: p2.next ?? "" });
+        expect([...p1.items, ...p2.items, ...p3.items].map((e) => e.id)).toEqual(
+          [10, 9, 8, 7, 6, 5, 4, 3, 2, 1].map(eventId),
+        );
+        expect(p3.next).toBeNull();
+      });
+
+      it("deep pages: 1,000 events in pages of 7 come back once each, in order", async () => {
+        const store = await fresh();
+        for (let n = 0; n < 1000; n++) {
+          await store.appendLoginEvent(
+            newEvent(n, "usr_1", { result: n % 10 === 0 ? "failure" : "success" }),
+          );
+        }
+        const all = await walkPages(store, "usr_1", { limit: 7 });
+        expect(all.ids).toEqual(Array.from({ length: 1000 }, (_, i) => eventId(999 - i)));
+        expect(all.pages).toBe(143);
+        const failures = await walkPages(store, "usr_1", { limit: 7, result: "failure" });
+        expect(failures.ids).toEqual(Array.from({ length: 100 }, (_, i) => eventId(990 - 10 * i)));
+        const deep = await store.listLoginEvents("usr_1", { limit: 5, before: eventId(3) });
+        expect(deep).toEqual({
+          items: [2, 1, 0].map((n) => newEvent(n, "usr_1", { result: n === 0 ? "failure" : "success" })),
+          next: null,
+        });
+      });
+
+      it("property: walking the pages gives the filtered events, newest first, once each", async () => {
+        const event = fc.record({
+          n: fc.integer({ min: 0, max: 500 }),
+          result: fc.constantFrom("success", "failure", "locked") as fc.Arbitrary<StoredLoginEvent["result"]>,
+          method: fc.constantFrom("password", "totp", "google"),
+        });
+        const query = fc.record(
+          {
+            result: fc.constantFrom("success", "failure", "locked") as fc.Arbitrary<
+              StoredLoginEvent["result"]
+            >,
+            method: fc.constantFrom("password", "totp", "google"),
+            from: fc.integer({ min: 0, max: 500 }).map((n) => T0 + n * MINUTE),
+            to: fc.integer({ min: 0, max: 500 }).map((n) => T0 + n * MINUTE),
+          },
+          { requiredKeys: [] },
+        );
+        // One store for every run (a SQL store need not make 40 databases); a user per run.
+        const store = await fresh();
+        let run = 0;
+        await fc.assert(
+          fc.asyncProperty(
+            fc.uniqueArray(event, { selector: (e) => e.n, maxLength: 60 }),
+            query,
+            fc.integer({ min: 1, max: 8 }),
+            async (picked, q, limit) => {
+              const userId = `usr_run_${run++}`;
+              // In the generated order, so mostly out of order.
+              const events = picked.map(({ n, ...fields }) =>
+                newEvent(n, userId, { ...fields, id: `${eventId(n)}_${userId}` }),
+              );
+              for (const e of events) await store.appendLoginEvent(e);
+              const expected = events
+                .filter(
+                  (e) =>
+                    (q.result === undefined || e.result === q.result) &&
+                    (q.method === undefined || e.method === q.method) &&
+                    (q.from === undefined || e.at >= q.from) &&
+                    (q.to === undefined || e.at < q.to),
+                )
+                .map((e) => e.id)
+                .sort()
+                .reverse();
+              const walked = await walkPages(store, userId, { ...q, limit });
+              expect(walked.ids).toEqual(expected);
+              expect(walked.sizes.slice(0, -1).every((size) => size === limit)).toBe(true);
+              expect(walked.sizes.at(-1)).toBe(
+                expected.length === 0 ? 0 : ((expected.length - 1) % limit) + 1,
+              );
+            },
+          ),
+          { numRuns: 40 },
+        );
+      });
+    });
+
+    describe("signing keys", () => {
+      it("lists the keys not yet expired, newest first; retiring keeps a key listed until it expires", async () => {
+        const store = await fresh();
+        const a = newSigningKey("k_a", { createdAt: T0 - 2 * DAY });
+        const b = newSigningKey("k_b", { createdAt: T0 - DAY });
+        const c = newSigningKey("k_c", { createdAt: T0 - 3 * DAY, retiredAt: T0 - 2 * DAY, expiresAt: T0 });
+        for (const key of [a, b, c]) await store.addSigningKey(key);
+        expect(await store.listSigningKeys(T0 - 1)).toEqual([b, a, c]);
+        expect(await store.listSigningKeys(T0)).toEqual([b, a]);
+
+        await store.retireSigningKey("k_a", T0 + 1, T0 + HOUR);
+        expect(await store.listSigningKeys(T0 + 2)).toEqual([
+          b,
+          { ...a, retiredAt: T0 + 1, expiresAt: T0 + HOUR },
+        ]);
+        expect(await store.listSigningKeys(T0 + HOUR)).toEqual([b]);
+        await store.retireSigningKey("k_unknown", T0, T0);
+        expect(await store.listSigningKeys(T0 + HOUR)).toEqual([b]);
+      });
+    });
+
+    describe("outbox", () => {
+      it("claims queued mails that are due, oldest first, up to the limit, as sending", async () => {
+        const store = await fresh();
+        await store.enqueueMail(newMail("m_late", { createdAt: T0 - 1, nextAttemptAt: T0 + MINUTE }));
+        await store.enqueueMail(newMail("m_2", { createdAt: T0 - 2 }));
+        await store.enqueueMail(newMail("m_3", { createdAt: T0 - 3 }));
+        await store.enqueueMail(newMail("m_1", { createdAt: T0 - 1 }));
+        await store.enqueueMail(newMail("m_sent", { createdAt: T0 - 9, status: "sent", sentAt: T0 - 1 }));
+        await store.enqueueMail(newMail("m_failed", { createdAt: T0 - 9, status: "failed" }));
+        const first = await store.claimMail(T0, 2);
+        expect(first.map((m) => m.id)).toEqual(["m_3", "m_2"]);
+        expect(first[0]).toMatchObject({ status: "sending", attempts: 1 });
+        expect((await store.claimMail(T0, 10)).map((m) => m.id)).toEqual(["m_1"]);
+        expect(await store.claimMail(T0, 10)).toEqual([]);
+        expect((await store.claimMail(T0 + MINUTE, 10)).map((m) => m.id)).toEqual(["m_late"]);
+      });
+
+      it("a failed send goes back to the queue for its next attempt, or stops when given up", async () => {
+        const store = await fresh();
+        await store.enqueueMail(newMail("m_1"));
+        await store.enqueueMail(newMail("m_2"));
+        await store.enqueueMail(newMail("m_3"));
+        expect(await store.claimMail(T0, 10)).toHaveLength(3);
+        await store.markMailFailed("m_1", T0 + 5 * MINUTE, false);
+        await store.markMailFailed("m_2", T0 + 5 * MINUTE, true);
+        await store.markMailSent("m_3", T0 + 1);
+        expect(await store.claimMail(T0 + 5 * MINUTE - 1, 10)).toEqual([]);
+        const retry = await store.claimMail(T0 + 5 * MINUTE, 10);
+        expect(retry).toEqual([
+          { ...newMail("m_1"), status: "sending", attempts: 2, nextAttemptAt: T0 + 5 * MINUTE },
+        ]);
+        expect(await store.claimMail(T0 + DAY, 10)).toEqual([]);
+        // Marking an unknown mail is not an error.
+        await store.markMailSent("m_9", T0);
+        await store.markMailFailed("m_9", T0, true);
+      });
+
+      it("race: 5 concurrent claimers never take the same mail", async () => {
+        const store = await fresh();
+        for (let i = 0; i < 20; i++)
+          await store.enqueueMail(newMail(`m_${String(i).padStart(2, "0")}`, { createdAt: T0 - 100 + i }));
+        const batches = await concurrently(5, () => store.claimMail(T0, 3));
+        const ids = batches.flat().map((m) => m.id);
+        expect(ids).toHaveLength(15);
+        expect(new Set(ids).size).toBe(15);
+        const rest = await concurrently(5, () => store.claimMail(T0, 10));
+        const restIds = rest.flat().map((m) => m.id);
+        expect(restIds).toHaveLength(5);
+        expect(new Set([...ids, ...restIds]).size).toBe(20);
+      });
+    });
+
+    describe("transactions", () => {
+      it("keeps every write of a transaction that resolves, and resolves with its value", async () => {
+        const store = await fresh();
+        const value = await store.transaction(async (tx) => {
+          await createUser(tx, newUser(1));
+          await withSession(tx, "ses_1");
+          expect((await tx.getUserById("usr_1"))?.id).toBe("usr_1"); // reads its own writes
+          return 42;
+        });
+        expect(value).toBe(42);
+        expect(await store.getUserById("usr_1")).not.toBeNull();
+        expect(await store.getSession("ses_1")).not.toBeNull();
+      });
+
+      it("undoes every write of a transaction that throws, and rejects with its error", async () => {
+        const store = await fresh();
+        await createUser(store, newUser(1));
+        await store.issueOneTimeToken(newOneTime("ot_1", "usr_1"));
+        await store.reserveAttempt("k", { maxAttempts: 5, lockSeconds: 60 }, T0);
+        const { token } = await withSession(store, "ses_1");
+        const boom = new Error("boom");
+        const outcome = store.transaction(async (tx) => {
+          await createUser(tx, newUser(2));
+          await tx.updateUser("usr_1", { name: "Changed", emailKey: "changed@example.jp" }, T0 + 1);
+          expect(await tx.consumeOneTimeToken("ot_1", "password_reset", T0 + 1)).not.toBeNull();
+          await tx.reserveAttempt("k", { maxAttempts: 5, lockSeconds: 60 }, T0 + 1);
+          await tx.rotateRefreshToken(token, { tokenHash: "rt_tx", expiresAt: T0 + 2 * DAY }, SEEN, T0 + 1);
+          await tx.appendLoginEvent(newEvent(1, "usr_1"));
+          await tx.revokeUserSessions("usr_1", T0 + 1);
+          throw boom;
+        });
+        await expect(outcome).rejects.toBe(boom);
+        expect(await store.getUserById("usr_2")).toBeNull();
+        expect(await store.getUserById("usr_1")).toEqual({ ...newUser(1), lastLoginAt: null, updatedAt: T0 });
+        expect(await store.getUserByEmailKey("changed@example.jp")).toBeNull();
+        expect(await store.consumeOneTimeToken("ot_1", "password_reset", T0 + 2)).not.toBeNull();
+        expect(await store.reserveAttempt("k", { maxAttempts: 5, lockSeconds: 60 }, T0 + 2)).toMatchObject({
+          remaining: 3,
+        });
+        expect((await store.listLoginEvents("usr_1", { limit: 10 })).items).toEqual([]);
+        expect(await store.getSession("ses_1")).toEqual(newSession("ses_1", "usr_1"));
+        expect(
+          await store.rotateRefreshToken("rt_tx", { tokenHash: "rt_2", expiresAt: T0 + DAY }, SEEN, T0 + 2),
+        ).toEqual({
+          kind: "invalid",
+        });
+        expect(
+          await store.rotateRefreshToken(token, { tokenHash: "rt_3", expiresAt: T0 + DAY }, SEEN, T0 + 2),
+        ).toMatchObject({ kind: "rotated" });
+      });
+
+      it("a failed transaction leaves the store usable for the next one", async () => {
+        const store = await fresh();
+        await expect(
+          store.transaction(async (tx) => {
+            await createUser(tx, newUser(1));
+            throw new Error("first");
+          }),
+        ).rejects.toThrow("first");
+        await store.transaction(async (tx) => {
+          await createUser(tx, newUser(1));
+        });
+        expect(await store.getUserById("usr_1")).not.toBeNull();
+      });
+    });
+
+    describe("deleteExpired", () => {
+      it("removes what is over and keeps what is live", async () => {
+        const store = await fresh();
+        const now = T0 + 30 * DAY;
+        // Over at `now`:
+        await store.issueOneTimeToken(newOneTime("ot_old", "usr_1", "password_reset", { expiresAt: now }));
+        await store.createChallenge(newChallenge("ch_old", "usr_1", { expiresAt: now - 1 }));
+        await withSession(store, "ses_expired", { expiresAt: now });
+        const { token: revokedToken } = await withSession(store, "ses_revoked_long_ago", {
+          expiresAt: now + 30 * DAY,
+        });
+        expect(await store.revokeSession("usr_1", "ses_revoked_long_ago", T0)).toBe(true);
+        await store.addSigningKey(newSigningKey("k_old", { retiredAt: T0, expiresAt: now }));
+        await store.consumeRateLimit("ip", { max: 5, windowSeconds: 60 }, now - MINUTE);
+        for (let i = 0; i < 3; i++)
+          await store.reserveAttempt("locked_before", { maxAttempts: 3, lockSeconds: 60 }, T0);
+        // Live at `now`:
+        await store.issueOneTimeToken(newOneTime("ot_live", "usr_1", "email_verify", { expiresAt: now + 1 }));
+        await store.createChallenge(newChallenge("ch_live", "usr_1", { expiresAt: now + MINUTE }));
+        const { token: liveToken } = await withSession(store, "ses_live", { expiresAt: now + DAY });
+        await store.addSigningKey(newSigningKey("k_live", { createdAt: T0 + DAY }));
+        await store.consumeRateLimit("ip", { max: 5, windowSeconds: 60 }, now);
+        for (let i = 0; i < 3; i++)
+          await store.reserveAttempt("locked_now", { maxAttempts: 3, lockSeconds: 600 }, now);
+
+        const removed = await store.deleteExpired(now);
+        expect(removed).toBeGreaterThanOrEqual(7);
+        expect(await store.deleteExpired(now)).toBe(0);
+
+        expect(await store.consumeOneTimeToken("ot_old", "password_reset", T0)).toBeNull();
+        expect(await store.claimChallengeAttempt("ch_old", 5, T0)).toEqual({ kind: "invalid" });
+        expect(await store.getSession("ses_expired")).toBeNull();
+        expect(await store.getSession("ses_revoked_long_ago")).toBeNull();
+        expect(
+          await store.rotateRefreshToken(revokedToken, { tokenHash: "x1", expiresAt: now + DAY }, SEEN, now),
+        ).toEqual({
+          kind: "invalid",
+        });
+        expect((await store.listSigningKeys(T0)).map((k) => k.kid)).toEqual(["k_live"]);
+        expect(
+          await store.reserveAttempt("locked_before", { maxAttempts: 3, lockSeconds: 60 }, now),
+        ).toMatchObject({
+          kind: "reserved",
+          remaining: 2,
+        });
+
+        expect(await store.consumeOneTimeToken("ot_live", "email_verify", now)).not.toBeNull();
+        expect(await store.claimChallengeAttempt("ch_live", 5, now)).toMatchObject({
+          kind: "ok",
+          attempt: 1,
+        });
+        expect(await store.getSession("ses_live")).not.toBeNull();
+        expect(await store.consumeRateLimit("ip", { max: 5, windowSeconds: 60 }, now)).toEqual({
+          allowed: true,
+          remaining: 3,
+        });
+        expect(await store.lockedUntil("locked_now", now)).toBe(now + 600 * SECOND);
+        expect(
+          await store.rotateRefreshToken(liveToken, { tokenHash: "x2", expiresAt: now + 2 * DAY }, SEEN, now),
+        ).toMatchObject({ kind: "rotated" });
+      });
+
+      it("keeps the used tokens of a live family, so that reuse is still detected", async () => {
+        const store = await fresh();
+        const { token } = await withSession(store, "ses_1", { expiresAt: T0 + 30 * DAY });
+        await store.rotateRefreshToken(token, { tokenHash: "rt_1", expiresAt: T0 + 30 * DAY }, SEEN, T0 + 1);
+        await store.deleteExpired(T0 + DAY);
+        expect(
+          await store.rotateRefreshToken(token, { tokenHash: "rt_x", expiresAt: T0 + DAY }, SEEN, T0 + DAY),
+        ).toEqual({
+          kind: "reused",
+          sessionId: "ses_1",
+        });
+      });
+
+      it("a revoked session's tokens stay invalid before and after it is removed", async () => {
+        const store = await fresh();
+        const { token } = await withSession(store, "ses_1", { expiresAt: T0 + 60 * DAY });
+        await store.revokeSession("usr_1", "ses_1", T0);
+        const next = { tokenHash: "rt_x", expiresAt: T0 + 61 * DAY };
+        expect(await store.rotateRefreshToken(token, next, SEEN, T0 + 1)).toEqual({ kind: "invalid" });
+        await store.deleteExpired(T0 + 1);
+        expect(await store.rotateRefreshToken(token, next, SEEN, T0 + 2)).toEqual({ kind: "invalid" });
+        await store.deleteExpired(T0 + 30 * DAY);
+        expect(await store.rotateRefreshToken(token, next, SEEN, T0 + 30 * DAY)).toEqual({ kind: "invalid" });
+      });
+    });
+  });
+}
