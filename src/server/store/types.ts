@@ -181,7 +181,9 @@ export interface StoredLoginEvent {
 
 /** Filters and paging of {@link AuthStore.listLoginEvents}. */
 export interface LoginEventQuery {
+  /** Only events at or after this time. */
   from?: number;
+  /** Only events before this time. */
   to?: number;
   result?: StoredLoginEvent["result"];
   method?: string;
@@ -335,14 +337,20 @@ export interface AuthStore {
 
   // Outbox (durable mail; the mail issue adds the sender)
   enqueueMail(mail: StoredMail): Promise<void>;
-  /** Claims up to `limit` queued mails due at `now` (status → `sending`), so that two senders never take the same mail. */
+  /**
+   * Claims up to `limit` queued mails due at `now` (status → `sending`, `attempts` + 1), so that two
+   * senders never take the same mail.
+   */
   claimMail(now: number, limit: number): Promise<StoredMail[]>;
   markMailSent(id: string, now: number): Promise<void>;
   /** Puts a claimed mail back in the queue for `nextAttemptAt`, or marks it `failed` when `giveUp`. */
   markMailFailed(id: string, nextAttemptAt: number, giveUp: boolean): Promise<void>;
 
   // Housekeeping
-  /** Runs `fn` with a store whose writes are all kept or all undone (in memory: serialised). */
+  /**
+   * Runs `fn` with a store whose writes are all kept or all undone (in memory: serialised). `fn`
+   * must use the store it receives: calls to the outer store wait until the transaction ends.
+   */
   transaction<T>(fn: (store: AuthStore) => Promise<T>): Promise<T>;
   /** Removes what expired before `now` (tokens, challenges, ended sessions, rate-limit windows); returns how many rows. */
   deleteExpired(now: number): Promise<number>;
