@@ -1,0 +1,393 @@
+/**
+ * Passwords and addresses of the auth server: sign-up, sign-in (with the account lockout and the
+ * hand-over to a second factor), password change and reset, email change. The behaviour is the
+ * mock's (`src/mock/server.ts`) and docs/api.md's; no HTTP here, refusals are {@link DomainError}s,
+ * and no session is started: a successful sign-in returns who signed in, and the HTTP layer
+ * starts the session (`sessions.ts`).
+ *
+ * **Reserve before you verify.** Every password check first takes a slot of the account's
+ * lockout counter (`reserveAttempt`, one atomic store step) and only then runs the slow hash, so
+ * concurrent guesses cannot exceed `lockout.maxAttempts` evaluations. A locked account is refused
+ * without evaluating. A correct password gives the slot back by clearing the counter, except on an
+ * account with an active second factor: there only a correct second factor clears it (as the
+ * mock: the correct password alone does not reset the counter), so knowing the password never
+ * buys more guesses at the code. The store has no step that returns one slot, so there the
+ * correct password's reservation stays counted until the second factor succeeds (the mock does
+ * not count a correct password at all: `remainingAttempts` can be one lower here per pending
+ * sign-in).
+ *
+ * @module
+ */
+import type { PasswordChecker } from "../../core/password-checker";
+import { definePasswordPolicy } from "../../password/policy";
+import { hashToken, randomToken } from "../crypto/tokens";
+import { emailKey } from "../store/email-key";
+import type { StoredUser } from "../store/types";
+import type { DomainContext, RequestMeta } from "./context";
+import { DomainError } from "./errors";
+import {
+  type AuthenticatedResult,
+  accountLocked,
+  activeTotpFactor,
+  countedFailure,
+  createChallenge,
+  type MfaChallenge,
+  recordLoginAttempt,
+} from "./mfa";
+
+/** What {@link Credentials.signUp} takes. */
+export interface SignUpInput {
+  /** The address as typed; stored trimmed, looked up by its `emailKey`. */
+  email: string;
+  password: string;
+  name?: string;
+}
+
+/** What {@link Credentials.signIn} takes. */
+export interface SignInInput {
+  email: string;
+  password: string;
+  /** "Keep me signed in". Default `true`, as the mock. */
+  remember?: boolean;
+}
+
+/** A correct password of an account with an active TOTP factor: the second step is pending. */
+export interface MfaRequired {
+  kind: "mfa_required";
+  challenge: MfaChallenge;
+}
+
+/** The outcome of {@link Credentials.signIn}. */
+export type SignInResult = AuthenticatedResult | MfaRequired;
+
+/** What {@link Credentials.changePassword} takes. */
+export interface ChangePasswordInput {
+  currentPassword: string;
+  newPassword: string;
+  /** The caller's session: every other session of the user ends. Without it, all of them end. */
+  currentSessionId?: string;
+}
+
+/** A one-time token to mail: the raw token goes into the link, the store holds its hash. */
+export interface IssuedToken {
+  user: StoredUser;
+  token: string;
+}
+
+/** The credential operations over one {@link DomainContext}. */
+export interface Credentials {
+  /**
+   * Creates an account (`emailVerified: false`). Checks, in the mock's order: the address looks
+   * like `local@domain.tld` (`invalid_request`), no account has its email key (`email_taken`),
+   * the policy accepts the password (`password_policy` with `issues`); stores a PHC hash.
+   * Signing the new account in (session, login-history event) is the HTTP layer's part:
+   * {@link recordLoginAttempt} records the sign-up as a password sign-in.
+   *
+   * @param policy - Default: the factory's policy.
+   */
+  signUp(input: SignUpInput, policy?: PasswordChecker): Promise<StoredUser>;
+  /**
+   * Signs in with a password: reserve a lockout slot, then verify (against a dummy hash for an
+   * unknown address or an account without a password, so timing tells nothing), rehash an
+   * outdated hash, and hand over to the second factor when the account has an active TOTP
+   * factor. Every attempt is recorded in the login history (method `password`, `sessionId: null`).
+   *
+   * @throws DomainError `account_locked` (`retryAfterSeconds`) while locked and for the failure
+   *   that locks; `invalid_credentials` (`remainingAttempts`) for an unknown address or a wrong password.
+   */
+  signIn(input: SignInInput, meta: RequestMeta): Promise<SignInResult>;
+  /**
+   * Changes the password of a signed-in user: the current password is checked with the lockout
+   * (as the mock: wrong ones count), the new one against the policy; every session but
+   * `currentSessionId` ends.
+   *
+   * @returns The updated user.
+   * @throws DomainError `account_locked`, `invalid_credentials` (`remainingAttempts`), `password_policy`.
+   */
+  changePassword(user: StoredUser, input: ChangePasswordInput, policy?: PasswordChecker): Promise<StoredUser>;
+  /**
+   * Issues a password-reset token (32 random bytes, valid `lifetimes.oneTimeToken` seconds); the
+   * store keeps its hash and retires the user's older reset tokens. `null` for an unknown
+   * address: the HTTP layer answers the same either way and mails only a token.
+   */
+  requestPasswordReset(email: string): Promise<IssuedToken | null>;
+  /**
+   * Sets a new password with a reset token, once: the token is consumed (20 concurrent uses: one
+   * success), the password checked against the policy (a refused one leaves the token usable),
+   * every session of the user ended and the lockout counter cleared.
+   *
+   * @returns The updated user.
+   * @throws DomainError `invalid_token`, `password_policy`.
+   */
+  resetPassword(input: { token: string; password: string }, policy?: PasswordChecker): Promise<StoredUser>;
+  /**
+   * Starts an email change: the password is checked with the lockout, the new address must look
+   * like one (`invalid_request`) and belong to no account (`email_taken`); returns the token for
+   * the link mailed to the new address. The address does not change yet.
+   *
+   * @throws DomainError `account_locked`, `invalid_credentials`, `invalid_request`, `email_taken`.
+   */
+  requestEmailChange(
+    user: StoredUser,
+    input: { newEmail: string; password: string },
+  ): Promise<IssuedToken & { newEmail: string }>;
+  /**
+   * Confirms an email change with its token, once: the address changes and counts as verified.
+   * When the address was registered meanwhile it is `email_taken` and the token stays usable.
+   *
+   * @returns The updated user.
+   * @throws DomainError `invalid_token`, `email_taken`.
+   */
+  confirmEmailChange(token: string): Promise<StoredUser>;
+}
+
+/** What the mock takes for an address: `local@domain.tld`, no spaces (checked on the email key). */
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const invalidToken = () => new DomainError("invalid_token", "The link is invalid, expired or already used");
+const emailTaken = () => new DomainError("email_taken", "The email address is registered");
+
+/** The policy's refusal, if any, for `password` of this user. */
+async function checkPolicy(
+  policy: PasswordChecker,
+  password: string,
+  user: { email: string; name: string | null | undefined },
+): Promise<void> {
+  const { issues } = await policy.check(password, {
+    email: user.email,
+    ...(user.name ? { name: user.name } : {}),
+  });
+  if (issues.length > 0) {
+    throw new DomainError("password_policy", "The password does not meet the policy", { issues });
+  }
+}
+
+/**
+ * Makes the credential operations over `ctx`. The factory holds what they share: the dummy hash
+ * that unknown addresses are verified against (made on first use by `ctx.hasher`, so it costs
+ * what a real hash costs) and the default password policy (`definePasswordPolicy()`: 8 to 64
+ * code points, no control characters; the mock's default is "at least 8").
+ *
+ * @param options.policy - The password policy of sign-up, change and reset (each call may pass its own).
+ *
+ * @example
+ * ```ts
+ * const credentials = createCredentials(ctx, { policy: presets.nist });
+ * const result = await credentials.signIn({ email, password, remember: true }, meta);
+ * if (result.kind === "authenticated") startSession(result.user, result.amr, result.remember);
+ * ```
+ */
+export function createCredentials(
+  ctx: DomainContext,
+  options: { policy?: PasswordChecker } = {},
+): Credentials {
+  const defaultPolicy: PasswordChecker = options.policy ?? definePasswordPolicy();
+  let dummy: Promise<string> | undefined;
+  const dummyHash = (): Promise<string> => {
+    if (dummy === undefined) {
+      const made = ctx.hasher.hash(randomToken(32));
+      dummy = made;
+      made.catch(() => {
+        if (dummy === made) dummy = undefined; // a failed hash is retried next time
+      });
+    }
+    return dummy;
+  };
+
+  /**
+   * Verifies `password` of `user` (or of no one: against the dummy hash). Always exactly one
+   * `hasher.verify`, whatever the account.
+   */
+  async function verify(user: StoredUser | null, password: string) {
+    const phc = user?.passwordHash ?? (await dummyHash());
+    const { valid, needsRehash } = await ctx.hasher.verify(password, phc);
+    return { valid: valid && user !== null && user.passwordHash !== null, needsRehash };
+  }
+
+  /**
+   * A correct password: clears the lockout counter, unless the account has an active second
+   * factor (then only a correct second factor does, so the reservation stays counted).
+   */
+  async function settleCorrectPassword(user: StoredUser, hasSecondFactor: boolean): Promise<void> {
+    if (!hasSecondFactor) await ctx.store.clearAttempts(user.emailKey);
+  }
+
+  /**
+   * Checks a signed-in user's password with the lockout (change password, change email).
+   * Returns the fresh user record.
+   */
+  async function checkOwnPassword(user: StoredUser, password: string): Promise<StoredUser> {
+    const now = ctx.now();
+    const reservation = await ctx.store.reserveAttempt(user.emailKey, ctx.config.lockout, now);
+    if (reservation.kind === "locked") throw accountLocked({ until: reservation.until, now });
+    const current = await ctx.store.getUserById(user.id);
+    const { valid } = await verify(current, password);
+    if (current === null || !valid) throw countedFailure(ctx, reservation, "invalid_credentials");
+    await settleCorrectPassword(current, (await activeTotpFactor(ctx, current.id)) !== null);
+    return current;
+  }
+
+  /** Stores the new PHC hash of `user`; the updated record, `null` when the user is gone. */
+  async function setPassword(user: StoredUser, password: string, now: number): Promise<StoredUser | null> {
+    const updated = await ctx.store.updateUser(
+      user.id,
+      { passwordHash: await ctx.hasher.hash(password) },
+      now,
+    );
+    return updated === "email_taken" ? null : updated;
+  }
+
+  return {
+    async signUp(input, policy = defaultPolicy) {
+      const email = input.email.trim();
+      const key = emailKey(email);
+      // Checked on the key, so that a full-width address (an IME left in full-width mode) passes.
+      if (!EMAIL_SHAPE.test(key)) throw new DomainError("invalid_request", "The email address is malformed");
+      if ((await ctx.store.getUserByEmailKey(key)) !== null) throw emailTaken();
+      await checkPolicy(policy, input.password, { email, name: input.name });
+      const passwordHash = await ctx.hasher.hash(input.password);
+      const now = ctx.now();
+      const created = await ctx.store.createUser(
+        {
+          id: `usr_${randomToken(9)}`,
+          email,
+          emailKey: key,
+          name: input.name ?? null,
+          passwordHash,
+          emailVerified: false,
+          showLastLogin: true,
+          createdAt: now,
+        },
+        now,
+      );
+      if (created === "email_taken") throw emailTaken(); // registered meanwhile
+      return created;
+    },
+
+    async signIn(input, meta) {
+      const email = input.email.trim();
+      const key = emailKey(email);
+      const now = ctx.now();
+      // Reserve before verifying: the slot is taken before the slow hash runs.
+      const reservation = await ctx.store.reserveAttempt(key, ctx.config.lockout, now);
+      const user = await ctx.store.getUserByEmailKey(key);
+      const record = (result: "success" | "failure" | "locked") =>
+        recordLoginAttempt(ctx, { userId: user?.id ?? null, email, method: "password", result }, meta);
+      if (reservation.kind === "locked") {
+        await record("locked");
+        throw accountLocked({ until: reservation.until, now });
+      }
+      const { valid, needsRehash } = await verify(user, input.password);
+      if (user === null || !valid) {
+        await record(reservation.lockedNow ? "locked" : "failure");
+        throw countedFailure(ctx, reservation, "invalid_credentials");
+      }
+      const remember = input.remember ?? true;
+      const factor = await activeTotpFactor(ctx, user.id);
+      if (factor !== null && reservation.lockedNow) {
+        // The correct password took the last slot, and only a second factor clears the counter:
+        // the account is now locked, and a challenge could not be completed.
+        await record("locked");
+        throw accountLocked({ seconds: ctx.config.lockout.lockSeconds });
+      }
+      await settleCorrectPassword(user, factor !== null);
+      let current = user;
+      if (needsRehash) {
+        const passwordHash = await ctx.hasher.hash(input.password);
+        const updated = await ctx.store.updateUser(user.id, { passwordHash }, now);
+        if (updated !== null && updated !== "email_taken") current = updated;
+      }
+      if (factor !== null) {
+        // The attempt is recorded when the second factor completes it (or fails it).
+        return { kind: "mfa_required", challenge: await createChallenge(ctx, current, remember) };
+      }
+      const attemptId = await record("success");
+      return { kind: "authenticated", user: current, amr: ["pwd"], remember, attemptId };
+    },
+
+    async changePassword(user, input, policy = defaultPolicy) {
+      const current = await checkOwnPassword(user, input.currentPassword);
+      await checkPolicy(policy, input.newPassword, current);
+      const now = ctx.now();
+      const updated = await setPassword(current, input.newPassword, now);
+      if (updated === null) throw new Error("tegata: the user was deleted during a password change");
+      await ctx.store.revokeUserSessions(user.id, now, input.currentSessionId);
+      return updated;
+    },
+
+    async requestPasswordReset(email) {
+      const user = await ctx.store.getUserByEmailKey(emailKey(email));
+      // Made either way, so an unknown address costs about the same.
+      const token = randomToken(32);
+      const tokenHash = await hashToken(token);
+      if (user === null) return null;
+      const now = ctx.now();
+      await ctx.store.issueOneTimeToken({
+        tokenHash,
+        purpose: "password_reset",
+        userId: user.id,
+        data: {},
+        expiresAt: now + ctx.config.lifetimes.oneTimeToken * 1000,
+        createdAt: now,
+      });
+      return { user, token };
+    },
+
+    async resetPassword(input, policy = defaultPolicy) {
+      const tokenHash = await hashToken(input.token);
+      const now = ctx.now();
+      // Consumed in a transaction: a password the policy refuses rolls the consumption back.
+      const user = await ctx.store.transaction(async (store) => {
+        const record = await store.consumeOneTimeToken(tokenHash, "password_reset", now);
+        if (record === null) throw invalidToken();
+        const owner = await store.getUserById(record.userId);
+        if (owner === null) throw invalidToken();
+        await checkPolicy(policy, input.password, owner);
+        return owner;
+      });
+      const updated = await setPassword(user, input.password, now);
+      if (updated === null) throw invalidToken(); // the account was deleted meanwhile
+      await ctx.store.revokeUserSessions(user.id, now);
+      await ctx.store.clearAttempts(updated.emailKey);
+      return updated;
+    },
+
+    async requestEmailChange(user, input) {
+      const current = await checkOwnPassword(user, input.password);
+      const newEmail = input.newEmail.trim();
+      const key = emailKey(newEmail);
+      if (!EMAIL_SHAPE.test(key)) throw new DomainError("invalid_request", "The email address is malformed");
+      if ((await ctx.store.getUserByEmailKey(key)) !== null) throw emailTaken();
+      const token = randomToken(32);
+      const now = ctx.now();
+      await ctx.store.issueOneTimeToken({
+        tokenHash: await hashToken(token),
+        purpose: "email_change",
+        userId: current.id,
+        data: { newEmail },
+        expiresAt: now + ctx.config.lifetimes.oneTimeToken * 1000,
+        createdAt: now,
+      });
+      return { user: current, token, newEmail };
+    },
+
+    async confirmEmailChange(token) {
+      const tokenHash = await hashToken(token);
+      const now = ctx.now();
+      // In a transaction: an address registered meanwhile rolls the consumption back.
+      return ctx.store.transaction(async (store) => {
+        const record = await store.consumeOneTimeToken(tokenHash, "email_change", now);
+        const newEmail = record?.data.newEmail;
+        if (record === null || newEmail === undefined) throw invalidToken();
+        const updated = await store.updateUser(
+          record.userId,
+          { email: newEmail, emailKey: emailKey(newEmail), emailVerified: true },
+          now,
+        );
+        if (updated === null) throw invalidToken();
+        if (updated === "email_taken") throw emailTaken();
+        return updated;
+      });
+    },
+  };
+}
