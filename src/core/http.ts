@@ -249,6 +249,8 @@ const PROBLEM_ERRORS: Record<ProblemCode, ((o: ProblemOptions) => TegataError) |
     new FactorExistsError("The account already has this second factor: remove it first", o),
   factor_not_found: null,
   session_not_found: null,
+  not_found: null,
+  method_not_allowed: null,
   internal_error: null,
 };
 

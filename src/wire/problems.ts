@@ -26,4 +26,6 @@ export type ProblemCode =
   | "factor_exists"
   | "factor_not_found"
   | "session_not_found"
+  | "not_found"
+  | "method_not_allowed"
   | "internal_error";

@@ -133,6 +133,8 @@ describe("problem codes: one list for client and mock", () => {
     factor_exists: "FactorExistsError",
     factor_not_found: "HttpError",
     session_not_found: "HttpError",
+    not_found: "HttpError",
+    method_not_allowed: "HttpError",
     internal_error: "HttpError",
   };
   it.each(Object.entries(expected))("%s becomes %s", (code, name) => {

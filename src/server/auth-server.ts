@@ -1,0 +1,220 @@
+/**
+ * `createAuthServer`: tegata's auth server as one web-standard `fetch` handler, for Node (through
+ * `@hono/node-server`), Bun, Deno, Workers or a Hono/Express app.
+ *
+ * @module
+ */
+import type { PasswordChecker } from "../core/password-checker";
+import { definePasswordPolicy } from "../password/policy";
+import { createKeyRing } from "./crypto/keys";
+import { defaultPasswordHasher, type PasswordHasher } from "./crypto/password";
+import { createSealer } from "./crypto/seal";
+import type { DomainConfig, DomainContext, TokenLifetimes } from "./domain/context";
+import { createCredentials } from "./domain/credentials";
+import type { AuthServerEvent, Mailer, MailMessage, Route, RouteEnv } from "./http/env";
+import { clientIp } from "./http/request";
+import { errorResponse, problem } from "./http/responses";
+import { accountRoutes } from "./http/routes/account";
+import { historyRoutes } from "./http/routes/history";
+import { mfaRoutes } from "./http/routes/mfa";
+import { sessionRoutes } from "./http/routes/session";
+import { memoryStore } from "./store/memory";
+import type { AuthStore, LockoutPolicy } from "./store/types";
+
+/** Options of {@link createAuthServer}. */
+export interface AuthServerOptions {
+  /** The server's public URL: the `iss` of its tokens. Required. */
+  issuer: string | URL;
+  /**
+   * At least 32 bytes (a string of 32+ characters, or bytes) of secret: it seals TOTP secrets and
+   * private signing keys at rest. Keep it out of the code and the database. Required.
+   */
+  secret: string | Uint8Array;
+  /** Where everything is kept. Default: `memoryStore()` (nothing survives a restart). */
+  store?: AuthStore;
+  /** `aud` of the access tokens. Default `"tegata"`. */
+  audience?: string;
+  /** The password policy, the same object the browser uses (`tegata/password`). Default: `definePasswordPolicy()`. */
+  passwordPolicy?: PasswordChecker;
+  /** Account lockout. Default 5 attempts, 900 s. */
+  lockout?: Partial<LockoutPolicy>;
+  /** Token lifetimes in seconds. */
+  lifetimes?: Partial<TokenLifetimes>;
+  /** Sends mail. Default: kept in memory, one log line per mail (never its link). */
+  mailer?: Mailer;
+  /** Password hashing. Default: argon2id through `node:crypto` where available, else scrypt or PBKDF2. */
+  hasher?: PasswordHasher;
+  /** Origins that links in mails and `redirect_to` may point to; anything else is refused. */
+  appOrigins?: string[];
+  /** CORS: the origins allowed to call the server from a browser. Default: none (same origin only). */
+  cors?: { origins: string[]; credentials?: boolean };
+  /** Read the client's IP from `X-Forwarded-For` (only behind a proxy you control). Default false. */
+  trustProxy?: boolean;
+  /** The clock, in ms since the epoch (tests). Default `Date.now`. */
+  now?: () => number;
+  /** Receives audit events (sign-ins, sign-outs, lockouts…). Never given a secret. */
+  onEvent?: (event: AuthServerEvent) => void;
+  /** Receives unexpected failures (bugs, store outages), answered `500 internal_error`. Default: `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+/** The running server. */
+export interface AuthServer {
+  /**
+   * Answers one request. A bound function: pass it as it is to `Bun.serve({ fetch })`,
+   * `Deno.serve`, a Workers export or `@hono/node-server`'s `serve`. `info.remoteAddress` is the
+   * client's address where the runtime knows it (it goes to the login history and rate limits).
+   */
+  fetch(request: Request, info?: { remoteAddress?: string }): Promise<Response>;
+  /** Releases the store. */
+  close(): Promise<void>;
+  /** Mails sent by the default mailer (empty with a custom one), oldest first. */
+  readonly outbox: readonly MailMessage[];
+}
+
+const DEFAULT_LIFETIMES: TokenLifetimes = {
+  accessToken: 900,
+  refreshToken: 30 * 24 * 3600,
+  refreshTokenShort: 24 * 3600,
+  challenge: 300,
+  oneTimeToken: 3600,
+};
+
+function secretBytes(secret: string | Uint8Array): number {
+  return typeof secret === "string" ? new TextEncoder().encode(secret).length : secret.length;
+}
+
+/**
+ * Creates the auth server: every endpoint of docs/api.md, its JWKS and `/health`, over `store`.
+ *
+ * @throws TypeError for a missing or relative `issuer`, or a `secret` shorter than 32 bytes.
+ * @example
+ * ```ts
+ * import { serve } from "@hono/node-server";
+ * import { createAuthServer } from "tegata/server";
+ * const server = createAuthServer({ issuer: "https://auth.example.com", secret: process.env.AUTH_SECRET ?? "" });
+ * serve({ fetch: (request, env) => server.fetch(request, { remoteAddress: env.incoming.socket.remoteAddress }), port: 8787 });
+ * ```
+ */
+export function createAuthServer(options: AuthServerOptions): AuthServer {
+  if (typeof options !== "object" || options === null)
+    throw new TypeError("tegata: createAuthServer needs options");
+  let issuer: URL;
+  try {
+    issuer = new URL(String(options.issuer));
+  } catch {
+    throw new TypeError('tegata: createAuthServer needs "issuer", the server\'s absolute public URL');
+  }
+  if (
+    (typeof options.secret !== "string" && !(options.secret instanceof Uint8Array)) ||
+    secretBytes(options.secret) < 32
+  ) {
+    throw new TypeError(
+      'tegata: createAuthServer needs "secret" of at least 32 bytes (it seals keys and TOTP secrets)',
+    );
+  }
+  const now = options.now ?? (() => Date.now());
+  const store = options.store ?? memoryStore();
+  const sealer = createSealer(options.secret);
+  const config: DomainConfig = {
+    issuer: issuer.href.replace(/\/+$/, ""),
+    audience: options.audience ?? "tegata",
+    lockout: { maxAttempts: 5, lockSeconds: 900, ...options.lockout },
+    lifetimes: { ...DEFAULT_LIFETIMES, ...options.lifetimes },
+  };
+  const ctx: DomainContext = {
+    store,
+    now,
+    hasher: options.hasher ?? defaultPasswordHasher(),
+    sealer,
+    keys: createKeyRing({
+      store,
+      sealer,
+      now,
+      keepAfterRetireMs: (config.lifetimes.accessToken + 3600) * 1000,
+    }),
+    config,
+  };
+  const policy = options.passwordPolicy ?? definePasswordPolicy();
+  const credentials = createCredentials(ctx, { policy });
+  const outbox: MailMessage[] = [];
+  const mailer: Mailer = options.mailer ?? {
+    async send(message) {
+      outbox.push(message);
+      console.info(`tegata: mail (${message.kind}) to ${message.to}`);
+    },
+  };
+  const report = options.onError ?? ((error: unknown) => console.error("tegata: request failed", error));
+  const routes = new Map<string, Route>();
+  for (const route of [...sessionRoutes, ...accountRoutes, ...mfaRoutes, ...historyRoutes]) {
+    routes.set(`${route.method} ${route.path}`, route);
+  }
+  const allowedOrigins = new Set(options.cors?.origins ?? []);
+
+  function cors(request: Request, response: Response): Response {
+    const origin = request.headers.get("origin");
+    if (!origin || !allowedOrigins.has(origin)) return response;
+    const headers = new Headers(response.headers);
+    headers.set("access-control-allow-origin", origin);
+    headers.append("vary", "Origin");
+    if (options.cors?.credentials) headers.set("access-control-allow-credentials", "true");
+    headers.set("access-control-expose-headers", "retry-after, www-authenticate");
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  }
+
+  async function handle(request: Request, info?: { remoteAddress?: string }): Promise<Response> {
+    let path: string;
+    try {
+      path = new URL(request.url).pathname.replace(/\/+$/, "") || "/";
+    } catch {
+      return problem("invalid_request", "The request URL is malformed");
+    }
+    if (request.method === "OPTIONS") {
+      const origin = request.headers.get("origin");
+      if (!origin || !allowedOrigins.has(origin)) return new Response(null, { status: 204 });
+      return cors(
+        request,
+        new Response(null, {
+          status: 204,
+          headers: {
+            "access-control-allow-methods": "GET, POST, PATCH, OPTIONS",
+            "access-control-allow-headers": "authorization, content-type",
+            "access-control-max-age": "600",
+          },
+        }),
+      );
+    }
+    const route = routes.get(`${request.method} ${path}`);
+    if (!route) {
+      const known = [...routes.values()].some((r) => r.path === path);
+      return known
+        ? problem("method_not_allowed", `${request.method} is not allowed on ${path}`)
+        : problem("not_found", `No endpoint at ${path}`);
+    }
+    const env: RouteEnv = {
+      ctx,
+      credentials,
+      meta: {
+        ip: clientIp(request, options.trustProxy === true, info?.remoteAddress),
+        userAgent: request.headers.get("user-agent"),
+      },
+      policy,
+      mailer,
+      appOrigins: options.appOrigins ?? [],
+      emit(event) {
+        options.onEvent?.({ ...event, at: now() });
+      },
+    };
+    try {
+      return await route.handle(request, env);
+    } catch (error) {
+      return errorResponse(error, report);
+    }
+  }
+
+  return {
+    fetch: async (request, info) => cors(request, await handle(request, info)),
+    close: () => store.close(),
+    outbox,
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * What a route handler gets: the domain context, the per-request facts and the server's services.
+ *
+ * @module
+ */
+import type { PasswordChecker } from "../../core/password-checker";
+import type { DomainContext, RequestMeta } from "../domain/context";
+import type { Credentials } from "../domain/credentials";
+import { activeTotpFactor } from "../domain/mfa";
+import type { StoredUser } from "../store/types";
+
+/** A mail the server sends (verification, reset, email change, notices). */
+export interface MailMessage {
+  to: string;
+  /** What the mail is for: `password_reset`, `email_change`, … */
+  kind: string;
+  locale: "ja" | "en";
+  subject: string;
+  text: string;
+  html?: string;
+  /** The one-time link it carries, if any (a secret: never log it). */
+  link?: string;
+}
+
+/** Sends mail. The default keeps messages in memory and logs one line per mail (never its link). */
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
+}
+
+/** An audit event of the server (sign-ins, lockouts, sign-outs…); never carries a secret. */
+export interface AuthServerEvent {
+  type: string;
+  at: number;
+  userId?: string;
+  ip?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** @internal what every handler receives. */
+export interface RouteEnv {
+  ctx: DomainContext;
+  credentials: Credentials;
+  meta: RequestMeta;
+  policy: PasswordChecker;
+  mailer: Mailer;
+  /** Origins that links in mails and `redirect_to` may point to. */
+  appOrigins: readonly string[];
+  emit(event: Omit<AuthServerEvent, "at">): void;
+}
+
+/** @internal one endpoint. */
+export interface Route {
+  method: "GET" | "POST" | "PATCH";
+  path: string;
+  handle(request: Request, env: RouteEnv): Promise<Response>;
+}
+
+/** @internal the user as the wire describes it (`UserSchema` of src/wire). */
+export async function wireUser(ctx: DomainContext, user: StoredUser) {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    email_verified: user.emailVerified,
+    mfa_enabled: (await activeTotpFactor(ctx, user.id)) !== null,
+    created_at: new Date(user.createdAt).toISOString(),
+  };
+}

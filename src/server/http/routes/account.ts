@@ -1,0 +1,9 @@
+/**
+ * The account endpoints of the contract (being built).
+ *
+ * @module
+ */
+import type { Route } from "../env";
+
+/** @internal */
+export const accountRoutes: Route[] = [];

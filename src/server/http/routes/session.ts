@@ -1,0 +1,130 @@
+/**
+ * Sign-in, the second factor, tokens, sign-out, the user, the JWKS and the health check.
+ *
+ * @module
+ */
+import { MfaVerifyRequestSchema, SignInRequestSchema, SignOutRequestSchema } from "../../../wire";
+import { DomainError } from "../../domain/errors";
+import type { AuthenticatedResult } from "../../domain/mfa";
+import { completeMfa } from "../../domain/mfa";
+import { authenticate, refreshSession, revokeToken, signOut, startSession } from "../../domain/sessions";
+import type { Route, RouteEnv } from "../env";
+import { wireUser } from "../env";
+import { bearerToken, readForm, readJson } from "../request";
+import { json, noContent } from "../responses";
+
+/** Starts the session of a completed sign-in: the wire's `signed_in` body. */
+async function signedIn(env: RouteEnv, result: AuthenticatedResult) {
+  const { tokens } = await startSession(
+    env.ctx,
+    { user: result.user, remember: result.remember, amr: result.amr },
+    env.meta,
+  );
+  env.emit({ type: "sign_in", userId: result.user.id, ip: env.meta.ip, detail: { amr: result.amr } });
+  return { status: "signed_in", ...tokens, user: await wireUser(env.ctx, result.user) };
+}
+
+/** @internal the user behind the request's bearer token, or `unauthorized`. */
+export function requireUser(request: Request, env: RouteEnv, allowExpired = false) {
+  return authenticate(env.ctx, bearerToken(request), { allowExpired });
+}
+
+/** @internal */
+export const sessionRoutes: Route[] = [
+  {
+    method: "POST",
+    path: "/auth/sign-in",
+    async handle(request, env) {
+      const body = await readJson(request, SignInRequestSchema);
+      const result = await env.credentials.signIn(
+        { email: body.email, password: body.password, remember: body.remember ?? true },
+        env.meta,
+      );
+      if (result.kind === "mfa_required")
+        return json({ status: "mfa_required", challenge: result.challenge });
+      return json(await signedIn(env, result));
+    },
+  },
+  {
+    method: "POST",
+    path: "/auth/mfa/verify",
+    async handle(request, env) {
+      const body = await readJson(request, MfaVerifyRequestSchema);
+      const result = await completeMfa(
+        env.ctx,
+        {
+          challengeId: body.challenge_id,
+          ...(body.code === undefined ? {} : { code: body.code }),
+          ...(body.recovery_code === undefined ? {} : { recoveryCode: body.recovery_code }),
+        },
+        env.meta,
+      );
+      return json(await signedIn(env, result));
+    },
+  },
+  {
+    method: "POST",
+    path: "/oauth/token",
+    async handle(request, env) {
+      const form = await readForm(request);
+      const grant = form.get("grant_type");
+      if (grant !== "refresh_token") {
+        throw new DomainError(
+          "oauth:unsupported_grant_type",
+          "Only grant_type=refresh_token is supported here",
+        );
+      }
+      const token = form.get("refresh_token");
+      if (!token) throw new DomainError("oauth:invalid_request", "refresh_token is required");
+      const { tokens } = await refreshSession(env.ctx, token, env.meta);
+      return json(tokens);
+    },
+  },
+  {
+    method: "POST",
+    path: "/oauth/revoke",
+    async handle(request, env) {
+      const form = await readForm(request);
+      const token = form.get("token");
+      if (!token) throw new DomainError("oauth:invalid_request", "token is required");
+      await revokeToken(env.ctx, token);
+      return json({});
+    },
+  },
+  {
+    method: "POST",
+    path: "/auth/sign-out",
+    async handle(request, env) {
+      const auth = await requireUser(request, env, true);
+      const body = await readJson(request, SignOutRequestSchema);
+      await signOut(env.ctx, auth, body.scope);
+      env.emit({ type: "sign_out", userId: auth.user.id, ip: env.meta.ip, detail: { scope: body.scope } });
+      return noContent();
+    },
+  },
+  {
+    method: "GET",
+    path: "/auth/user",
+    async handle(request, env) {
+      const { user } = await requireUser(request, env);
+      return json({ user: await wireUser(env.ctx, user) });
+    },
+  },
+  {
+    method: "GET",
+    path: "/.well-known/jwks.json",
+    async handle(_request, env) {
+      const jwks = await env.ctx.keys.jwks();
+      return new Response(JSON.stringify(jwks), {
+        headers: { "content-type": "application/json", "cache-control": "public, max-age=300" },
+      });
+    },
+  },
+  {
+    method: "GET",
+    path: "/health",
+    async handle() {
+      return json({ status: "ok" });
+    },
+  },
+];

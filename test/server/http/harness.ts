@@ -1,0 +1,92 @@
+/**
+ * The auth server over real HTTP on 127.0.0.1 (node:http through @hono/node-server), a memory
+ * store seeded through its own methods, a hand-driven clock and the fast test hasher.
+ */
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { type AuthServer, type AuthServerOptions, createAuthServer } from "../../../src/server/auth-server";
+import { createTestPasswordHasher } from "../../../src/server/crypto/password";
+import { emailKey } from "../../../src/server/store/email-key";
+import { memoryStore } from "../../../src/server/store/memory";
+
+export const T0 = Date.UTC(2026, 10, 25, 9, 0, 0);
+export const SECRET = "a test secret of at least thirty-two bytes, not for production";
+
+export interface Harness {
+  server: AuthServer;
+  /** `http://127.0.0.1:<port>` */
+  baseUrl: string;
+  clock: { now(): number; advance(ms: number): void };
+  store: ReturnType<typeof memoryStore>;
+  /** Adds a user with a password; returns its id. */
+  addUser(email: string, password: string, name?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts a server on a free port of 127.0.0.1. */
+export async function startServer(options: Partial<AuthServerOptions> = {}): Promise<Harness> {
+  let now = T0;
+  const clock = {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+  const store = memoryStore();
+  const hasher = createTestPasswordHasher();
+  let port = 0;
+  const server = createAuthServer({
+    issuer: "http://127.0.0.1",
+    secret: SECRET,
+    store,
+    hasher,
+    now: clock.now,
+    onError: (error) => {
+      throw error;
+    },
+    ...options,
+  });
+  const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve(
+      {
+        fetch: (request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
+          server.fetch(request, { remoteAddress: env.incoming?.socket?.remoteAddress ?? "127.0.0.1" }),
+        port: 0,
+        hostname: "127.0.0.1",
+      },
+      (info: AddressInfo) => {
+        port = info.port;
+        resolve(s);
+      },
+    );
+  });
+  let seq = 0;
+  return {
+    server,
+    baseUrl: `http://127.0.0.1:${port}`,
+    clock,
+    store,
+    async addUser(email, password, name) {
+      const id = `usr_test${++seq}`;
+      const created = await store.createUser(
+        {
+          id,
+          email,
+          emailKey: emailKey(email),
+          name: name ?? null,
+          passwordHash: await hasher.hash(password),
+          emailVerified: true,
+          showLastLogin: true,
+          createdAt: now,
+        },
+        now,
+      );
+      if (created === "email_taken") throw new Error(`harness: ${email} exists`);
+      return id;
+    },
+    async close() {
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The SDK against createAuthServer over real HTTP on 127.0.0.1: sign-in, the user, refresh with
+ * rotation and reuse detection, sign-out; the server's refusals as the client's typed errors.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { getUser, signIn, signOut } from "../../../src/credentials/index";
+import {
+  AccountLockedError,
+  createAuthClient,
+  getSession,
+  InvalidCredentialsError,
+  SessionExpiredError,
+} from "../../../src/index";
+import { getAccessToken } from "../../../src/session/index";
+import { type Harness, startServer } from "./harness";
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+async function setup() {
+  harness = await startServer();
+  await harness.addUser("hanako@example.jp", "correct horse battery", "山田花子");
+  const auth = createAuthClient({ baseUrl: harness.baseUrl, clock: harness.clock, retry: 0 });
+  return { h: harness, auth };
+}
+
+describe("createAuthServer over real HTTP with the SDK", () => {
+  it("signs in, reads the user, refreshes with rotation, signs out", async () => {
+    const { h, auth } = await setup();
+    const result = await signIn(auth, {
+      email: "ＨＡＮＡＫＯ@example.jp",
+      password: "correct horse battery",
+    });
+    expect(result.status).toBe("signed_in");
+    const user = await getUser(auth);
+    expect(user).toMatchObject({ email: "hanako@example.jp", name: "山田花子", mfaEnabled: false });
+    const before = await getSession(auth);
+    h.clock.advance(16 * 60 * 1000);
+    const fresh = await getAccessToken(auth);
+    expect(fresh).not.toBe(before?.accessToken);
+    // The rotated-away refresh token is reuse: the family ends.
+    const replay = await fetch(`${h.baseUrl}/oauth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: before?.refreshToken ?? "" }),
+    });
+    expect(replay.status).toBe(400);
+    expect(await replay.json()).toMatchObject({ error: "invalid_grant" });
+    await expect(getAccessToken(auth, { forceRefresh: true })).rejects.toBeInstanceOf(SessionExpiredError);
+    await signIn(auth, { email: "hanako@example.jp", password: "correct horse battery" });
+    await signOut(auth, { scope: "global" });
+    expect(await getSession(auth)).toBeNull();
+  });
+
+  it("refuses wrong passwords with attempts left, then locks with Retry-After", async () => {
+    const { auth } = await setup();
+    const first = await signIn(auth, { email: "hanako@example.jp", password: "wrong" }).catch(
+      (e: unknown) => e,
+    );
+    expect(first).toBeInstanceOf(InvalidCredentialsError);
+    expect((first as InvalidCredentialsError).remainingAttempts).toBe(4);
+    for (let i = 0; i < 3; i++)
+      await signIn(auth, { email: "hanako@example.jp", password: "wrong" }).catch(() => {});
+    const locking = await signIn(auth, { email: "hanako@example.jp", password: "wrong" }).catch(
+      (e: unknown) => e,
+    );
+    expect(locking).toBeInstanceOf(AccountLockedError);
+    expect((locking as AccountLockedError).retryAfter).toBe(900);
+  });
+
+  it("answers every response with no-store, unknown paths with 404 problems, and no 500s for garbage", async () => {
+    const { h } = await setup();
+    const health = await fetch(`${h.baseUrl}/health`);
+    expect(health.headers.get("cache-control")).toContain("no-store");
+    const missing = await fetch(`${h.baseUrl}/auth/nope`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toBe("application/problem+json");
+    const garbage = await fetch(`${h.baseUrl}/auth/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
+    expect(garbage.status).toBe(400);
+    const big = await fetch(`${h.baseUrl}/auth/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "a@example.com", password: "x".repeat(100_000) }),
+    });
+    expect(big.status).toBe(400);
+    expect(await big.json()).toMatchObject({ code: "invalid_request" });
+  });
+});
