@@ -18,6 +18,10 @@ export interface Harness {
   baseUrl: string;
   clock: { now(): number; advance(ms: number): void };
   store: ReturnType<typeof memoryStore>;
+  /** Resolves once `count` requests (in all) have reached the server. */
+  arrivals(count: number): Promise<void>;
+  /** How many requests have reached the server so far. */
+  arrivedSoFar(): number;
   /** Adds a user with a password; returns its id. */
   addUser(email: string, password: string, name?: string): Promise<string>;
   close(): Promise<void>;
@@ -35,6 +39,15 @@ export async function startServer(options: Partial<AuthServerOptions> = {}): Pro
   const store = memoryStore();
   const hasher = createTestPasswordHasher();
   let port = 0;
+  let arrived = 0;
+  const waiters: Array<{ count: number; resolve: () => void }> = [];
+  const arrive = () => {
+    arrived++;
+    for (const w of waiters.filter((x) => x.count <= arrived)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
   const server = createAuthServer({
     issuer: "http://127.0.0.1",
     secret: SECRET,
@@ -49,8 +62,10 @@ export async function startServer(options: Partial<AuthServerOptions> = {}): Pro
   const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve(
       {
-        fetch: (request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
-          server.fetch(request, { remoteAddress: env.incoming?.socket?.remoteAddress ?? "127.0.0.1" }),
+        fetch: (request, env: { incoming?: { socket?: { remoteAddress?: string } } }) => {
+          arrive();
+          return server.fetch(request, { remoteAddress: env.incoming?.socket?.remoteAddress ?? "127.0.0.1" });
+        },
         port: 0,
         hostname: "127.0.0.1",
       },
@@ -66,6 +81,11 @@ export async function startServer(options: Partial<AuthServerOptions> = {}): Pro
     baseUrl: `http://127.0.0.1:${port}`,
     clock,
     store,
+    arrivedSoFar: () => arrived,
+    arrivals(count) {
+      if (arrived >= count) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push({ count, resolve }));
+    },
     async addUser(email, password, name) {
       const id = `usr_test${++seq}`;
       const created = await store.createUser(
