@@ -1,15 +1,24 @@
 /**
- * `tegata/server`: Node-side helpers. Verifies tegata access tokens against the auth server's
- * JWKS (jose), with typed errors.
+ * `tegata/server`: the auth server (`createAuthServer`, a web-standard `fetch` handler over a
+ * store) and the verifier that protects an API with its access tokens.
  *
  * @example
  * ```ts
- * import { createAccessTokenVerifier } from "tegata/server";
+ * import { createAccessTokenVerifier, createAuthServer } from "tegata/server";
+ * const server = createAuthServer({ issuer: "https://auth.example.com", secret: process.env.AUTH_SECRET ?? "" });
  * const verify = createAccessTokenVerifier({ jwksUrl, issuer, audience: "tegata" });
  * const { userId } = await verify(req.headers.authorization);
  * ```
  * @module
  */
+
+export type { AuthServer, AuthServerOptions } from "./auth-server";
+export { createAuthServer } from "./auth-server";
+export type { PasswordHasher, PasswordHasherOptions } from "./crypto/password";
+export { createTestPasswordHasher, defaultPasswordHasher } from "./crypto/password";
+export type { TokenLifetimes } from "./domain/context";
+export type { AuthServerEvent, MailMessage, Mailer } from "./http/env";
+export * from "./store/index";
 
 export type { AccessTokenVerifierOptions, VerifiedAccessToken } from "./verify";
 export { createAccessTokenVerifier, verifyAccessToken } from "./verify";

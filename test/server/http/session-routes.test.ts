@@ -73,6 +73,8 @@ describe("createAuthServer over real HTTP with the SDK", () => {
 
   it("answers every response with no-store, unknown paths with 404 problems, and no 500s for garbage", async () => {
     const { h } = await setup();
+    const jwks = (await (await fetch(`${h.baseUrl}/.well-known/jwks.json`)).json()) as { keys: unknown[] };
+    expect(jwks.keys).toHaveLength(1); // a key exists before the first sign-in
     const health = await fetch(`${h.baseUrl}/health`);
     expect(health.headers.get("cache-control")).toContain("no-store");
     const missing = await fetch(`${h.baseUrl}/auth/nope`);

@@ -114,6 +114,8 @@ export const sessionRoutes: Route[] = [
     method: "GET",
     path: "/.well-known/jwks.json",
     async handle(_request, env) {
+      // Make the first key now, so a verifier that fetches the JWKS before any sign-in caches it.
+      await env.ctx.keys.signingKey();
       const jwks = await env.ctx.keys.jwks();
       return new Response(JSON.stringify(jwks), {
         headers: { "content-type": "application/json", "cache-control": "public, max-age=300" },
