@@ -17,7 +17,7 @@ export { createAuthServer } from "./auth-server";
 export type { PasswordHasher, PasswordHasherOptions } from "./crypto/password";
 export { createTestPasswordHasher, defaultPasswordHasher } from "./crypto/password";
 export type { TokenLifetimes } from "./domain/context";
-export type { AuthServerEvent, MailMessage, Mailer } from "./http/env";
+export type { AuthServerEvent, Mailer, MailMessage } from "./http/env";
 export * from "./store/index";
 
 export type { AccessTokenVerifierOptions, VerifiedAccessToken } from "./verify";

@@ -484,6 +484,21 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         });
       });
 
+      it("releaseAttempt gives one reservation back and lifts the lock it set", async () => {
+        const store = await fresh();
+        await store.reserveAttempt("k", policy, T0);
+        await store.releaseAttempt("k", policy);
+        expect(await store.reserveAttempt("k", policy, T0)).toMatchObject({ remaining: 2, lockedNow: false });
+        await store.reserveAttempt("k", policy, T0);
+        const last = await store.reserveAttempt("k", policy, T0);
+        expect(last).toMatchObject({ kind: "reserved", remaining: 0, lockedNow: true });
+        await store.releaseAttempt("k", policy); // the last slot was a correct password
+        expect(await store.lockedUntil("k", T0)).toBeNull();
+        expect(await store.reserveAttempt("k", policy, T0)).toMatchObject({ remaining: 0, lockedNow: true });
+        await store.releaseAttempt("never-used", policy); // nothing to give back: no error
+        expect(await store.lockedUntil("never-used", T0)).toBeNull();
+      });
+
       it("clearAttempts restarts the counter; unlock ends a lock and restarts it too", async () => {
         const store = await fresh();
         await store.reserveAttempt("k", policy, T0);
@@ -868,6 +883,16 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     });
 
     describe("login history", () => {
+      it("linkLoginEvent sets an event's session once", async () => {
+        const store = await fresh();
+        await store.appendLoginEvent(newEvent(1, "usr_1"));
+        expect(await store.linkLoginEvent("usr_1", eventId(1), "ses_a")).toBe(true);
+        expect(await store.linkLoginEvent("usr_1", eventId(1), "ses_b")).toBe(false);
+        expect(await store.linkLoginEvent("usr_2", eventId(1), "ses_b")).toBe(false);
+        expect(await store.linkLoginEvent("usr_1", eventId(9), "ses_b")).toBe(false);
+        expect((await store.listLoginEvents("usr_1", { limit: 10 })).items[0]?.sessionId).toBe("ses_a");
+      });
+
       it("lists a user's events newest first; other users' and unknown-address events are not listed", async () => {
         const store = await fresh();
         for (const n of [1, 2, 3]) await store.appendLoginEvent(newEvent(n, "usr_1"));

@@ -11,10 +11,8 @@
  * without evaluating. A correct password gives the slot back by clearing the counter, except on an
  * account with an active second factor: there only a correct second factor clears it (as the
  * mock: the correct password alone does not reset the counter), so knowing the password never
- * buys more guesses at the code. The store has no step that returns one slot, so there the
- * correct password's reservation stays counted until the second factor succeeds (the mock does
- * not count a correct password at all: `remainingAttempts` can be one lower here per pending
- * sign-in).
+ * buys more guesses at the code; there the correct password's reservation is given back
+ * (`releaseAttempt`), so a correct password never counts as a failure, as in the mock.
  *
  * @module
  */
@@ -206,10 +204,13 @@ export function createCredentials(
 
   /**
    * A correct password: clears the lockout counter, unless the account has an active second
-   * factor (then only a correct second factor does, so the reservation stays counted).
+   * factor: then only a correct second factor clears it (so that knowing the password does not
+   * reset the count of wrong codes), and this attempt's reservation is given back, so a correct
+   * password never counts as a failure nor locks the account.
    */
   async function settleCorrectPassword(user: StoredUser, hasSecondFactor: boolean): Promise<void> {
     if (!hasSecondFactor) await ctx.store.clearAttempts(user.emailKey);
+    else await ctx.store.releaseAttempt(user.emailKey, ctx.config.lockout);
   }
 
   /**

@@ -508,6 +508,17 @@ export function memoryStore(): AuthStore {
           s.attempts.delete(key);
         }),
 
+      releaseAttempt: (key, policy) =>
+        exec((s) => {
+          const counter = s.attempts.get(key);
+          if (counter === undefined) return;
+          const failures = Math.max(0, counter.failures - 1);
+          // The lock stands only while the failures that remain reach the limit.
+          const lockedUntil = failures >= policy.maxAttempts ? counter.lockedUntil : null;
+          if (failures === 0 && lockedUntil === null) s.attempts.delete(key);
+          else s.attempts.set(key, { failures, lockedUntil });
+        }),
+
       unlock: (key) =>
         exec((s) => {
           // The counter goes too: kept at maxAttempts, the next failure would lock again at once.
@@ -710,6 +721,15 @@ export function memoryStore(): AuthStore {
           const at = lowerBound(list, record.id);
           if (list[at]?.id === record.id) throw duplicate("login event", record.id);
           list.splice(at, 0, record);
+        }),
+
+      linkLoginEvent: (userId, eventId, sessionId) =>
+        exec((s) => {
+          const list = s.loginEvents.get(userId) ?? [];
+          const event = list[lowerBound(list, eventId)];
+          if (event === undefined || event.id !== eventId || event.sessionId !== null) return false;
+          event.sessionId = sessionId;
+          return true;
         }),
 
       listLoginEvents: (userId, query) =>

@@ -268,6 +268,12 @@ export interface AuthStore {
   reserveAttempt(key: string, policy: LockoutPolicy, now: number): Promise<AttemptReservation>;
   /** A successful attempt: the failure counter starts again. */
   clearAttempts(key: string): Promise<void>;
+  /**
+   * Gives back one reserved attempt that turned out not to be a failure (a correct password of an
+   * account whose second factor is still to come): the counter goes down by one, never below 0,
+   * and a lock the given-back attempt had set is lifted. Other failures stay counted.
+   */
+  releaseAttempt(key: string, policy: LockoutPolicy): Promise<void>;
   /** Ends a lock early (operator, unlock link). */
   unlock(key: string): Promise<void>;
   /** The lock in force, if any. */
@@ -322,6 +328,8 @@ export interface AuthStore {
 
   // Login history
   appendLoginEvent(event: StoredLoginEvent): Promise<void>;
+  /** Sets the session an event started, once (only while its `sessionId` is `null`): true when set. */
+  linkLoginEvent(userId: string, eventId: string, sessionId: string): Promise<boolean>;
   /** Newest first, strictly older than `before`; `next` is the `before` of the next page. */
   listLoginEvents(
     userId: string,

@@ -325,9 +325,9 @@ describe("signIn", () => {
       methods: ["totp", "recovery_code"],
       expires_in: 300,
     });
-    // The wrong password and the pending sign-in's slot are still counted.
+    // The wrong password is still counted; the correct one gave its slot back (not a failure).
     const next = await refusal(credentials.signIn({ ...ALICE, password: "nope" }, meta));
-    expect(next.details.remainingAttempts).toBe(2);
+    expect(next.details.remainingAttempts).toBe(3);
   });
 
   it.each([0, 4, 10, 20])(

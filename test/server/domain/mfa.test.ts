@@ -356,8 +356,8 @@ describe("completeMfa", () => {
     const s = setup();
     const { user, secret } = await mfaUser(s);
     const opens = countOpens(s.ctx);
-    const id = await challenge(s); // its correct password holds one slot until a second factor succeeds
-    for (const left of [3, 2, 1]) {
+    const id = await challenge(s); // its correct password gave its slot back: 5 are left
+    for (const left of [4, 3, 2, 1]) {
       const error = await refusal(completeMfa(s.ctx, { challengeId: id, code: "000000" }, meta));
       expect(error).toMatchObject({ code: "invalid_mfa_code", details: { remainingAttempts: left } });
     }
@@ -365,17 +365,18 @@ describe("completeMfa", () => {
       completeMfa(s.ctx, { challengeId: id, recoveryCode: "nope-nope-nope" }, meta),
     );
     expect(locking).toMatchObject({ code: "account_locked", details: { retryAfterSeconds: 900 } });
-    expect(opens()).toBe(3);
+    expect(opens()).toBe(4);
     s.clock.advance(60_000);
     const code = await generateTotp(secret, { time: s.ctx.now() });
     const locked = await refusal(completeMfa(s.ctx, { challengeId: id, code }, meta));
     expect(locked).toMatchObject({ code: "account_locked", details: { retryAfterSeconds: 840 } });
-    expect(opens()).toBe(3); // refused without evaluating
+    expect(opens()).toBe(4); // refused without evaluating
     expect((await refusal(s.credentials.signIn(ALICE, meta))).code).toBe("account_locked");
     const results = (await history(s.ctx, user)).map((e) => `${e.method}:${e.result}`).sort();
     expect(results).toEqual([
       "password:locked",
       "recovery_code:locked",
+      "totp:failure",
       "totp:failure",
       "totp:failure",
       "totp:failure",
@@ -394,7 +395,7 @@ describe("completeMfa", () => {
     const { user, secret } = await mfaUser(s);
     const opens = countOpens(s.ctx);
     const id = await challenge(s);
-    for (let i = 0; i < 4; i++) await refusal(s.credentials.signIn({ ...ALICE, password: "nope" }, meta));
+    for (let i = 0; i < 5; i++) await refusal(s.credentials.signIn({ ...ALICE, password: "nope" }, meta));
     s.clock.advance(60_000);
     const code = await generateTotp(secret, { time: s.ctx.now() });
     const error = await refusal(completeMfa(s.ctx, { challengeId: id, code }, meta));
@@ -471,7 +472,7 @@ describe("completeMfa", () => {
     expect(await s.store.lockedUntil(user.emailKey, s.ctx.now())).toBe(s.ctx.now() + 900_000);
   });
 
-  it("race: 30 concurrent wrong codes on a fresh challenge: the pending password's slot leaves 4 evaluations", async () => {
+  it("race: 30 concurrent wrong codes on a fresh challenge: 5 evaluations (the correct password gave its slot back)", async () => {
     const s = setup();
     await mfaUser(s);
     const opens = countOpens(s.ctx);
@@ -482,7 +483,7 @@ describe("completeMfa", () => {
       ),
     );
     expect(results.every((r) => r.status === "rejected")).toBe(true);
-    expect(opens()).toBe(4);
+    expect(opens()).toBe(5);
   });
 
   it("race: one recovery code used by 10 concurrent challenges works once", async () => {

@@ -388,16 +388,20 @@ describe("MFA management over real HTTP with the SDK", () => {
     expect(replay).toBeInstanceOf(InvalidMfaCodeError);
     expect((replay as InvalidMfaCodeError).remainingAttempts).toBe(4);
     h.clock.advance(STEP);
-    // The correct password of an account with a second factor keeps its slot until the second
-    // factor succeeds (domain/credentials.ts: the store cannot give one slot back).
+    // The correct password of an account with a second factor is not a failure: its reservation
+    // is given back (store.releaseAttempt), and only a correct second factor clears the counter.
     const challenge = await challengeOf(other);
     const atVerify = await rejection(completeMfa(other, { challenge, code: await wrongCode(h, secret) }));
     expect(atVerify).toBeInstanceOf(InvalidMfaCodeError);
-    expect((atVerify as InvalidMfaCodeError).remainingAttempts).toBe(2);
+    expect((atVerify as InvalidMfaCodeError).remainingAttempts).toBe(3);
     const atRemove = await rejection(
       removeFactor(auth, { factorId: enrollment.factorId, code: await wrongCode(h, secret) }),
     );
-    expect((atRemove as InvalidMfaCodeError).remainingAttempts).toBe(1);
+    expect((atRemove as InvalidMfaCodeError).remainingAttempts).toBe(2);
+    const lastBut = await rejection(
+      removeFactor(auth, { factorId: enrollment.factorId, code: await wrongCode(h, secret) }),
+    );
+    expect((lastBut as InvalidMfaCodeError).remainingAttempts).toBe(1);
     const locking = await rejection(
       removeFactor(auth, { factorId: enrollment.factorId, code: "AAAA-BBBB-CCCC" }),
     );

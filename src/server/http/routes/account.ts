@@ -138,12 +138,17 @@ export const accountRoutes: Route[] = [
         env.policy,
       );
       // The contract records a sign-up as a password sign-in.
-      await recordLoginAttempt(
+      const attemptId = await recordLoginAttempt(
         env.ctx,
         { userId: user.id, email: user.email, method: "password", result: "success" },
         env.meta,
       );
-      const { tokens } = await startSession(env.ctx, { user, remember: true, amr: ["pwd"] }, env.meta);
+      const { session, tokens } = await startSession(
+        env.ctx,
+        { user, remember: true, amr: ["pwd"] },
+        env.meta,
+      );
+      await env.ctx.store.linkLoginEvent(user.id, attemptId, session.id);
       env.emit({ type: "sign_up", userId: user.id, ip: env.meta.ip, detail: { amr: ["pwd"] } });
       return json({ status: "signed_in", ...tokens, user: await wireUser(env.ctx, user) }, CREATED);
     },

@@ -15,11 +15,13 @@ import { json, noContent } from "../responses";
 
 /** Starts the session of a completed sign-in: the wire's `signed_in` body. */
 async function signedIn(env: RouteEnv, result: AuthenticatedResult) {
-  const { tokens } = await startSession(
+  const { session, tokens } = await startSession(
     env.ctx,
     { user: result.user, remember: result.remember, amr: result.amr },
     env.meta,
   );
+  // The login-history event of this sign-in now names its session ("this device" in the history).
+  await env.ctx.store.linkLoginEvent(result.user.id, result.attemptId, session.id);
   env.emit({ type: "sign_in", userId: result.user.id, ip: env.meta.ip, detail: { amr: result.amr } });
   return { status: "signed_in", ...tokens, user: await wireUser(env.ctx, result.user) };
 }
