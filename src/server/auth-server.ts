@@ -48,6 +48,13 @@ export interface AuthServerOptions {
   appOrigins?: string[];
   /** CORS: the origins allowed to call the server from a browser. Default: none (same origin only). */
   cors?: { origins: string[]; credentials?: boolean };
+  /**
+   * Per-IP limits of the endpoints credential stuffing and mail bombing go through, across
+   * accounts (the per-account lockout is `lockout`): requests per window of seconds, by path.
+   * Over the limit: `429 rate_limited` with `Retry-After`. `false` turns them off. Default:
+   * {@link DEFAULT_RATE_LIMITS}.
+   */
+  rateLimits?: Record<string, { max: number; windowSeconds: number }> | false;
   /** Read the client's IP from `X-Forwarded-For` (only behind a proxy you control). Default false. */
   trustProxy?: boolean;
   /** The clock, in ms since the epoch (tests). Default `Date.now`. */
@@ -71,6 +78,19 @@ export interface AuthServer {
   /** Mails sent by the default mailer (empty with a custom one), oldest first. */
   readonly outbox: readonly MailMessage[];
 }
+
+/**
+ * The default per-IP limits: sign-in and second-factor attempts 60 a minute, sign-ups 30 and
+ * reset or email-change mails 20 per 10 minutes.
+ */
+export const DEFAULT_RATE_LIMITS: Readonly<Record<string, { max: number; windowSeconds: number }>> = {
+  "/auth/sign-in": { max: 60, windowSeconds: 60 },
+  "/auth/mfa/verify": { max: 60, windowSeconds: 60 },
+  "/auth/sign-up": { max: 30, windowSeconds: 600 },
+  "/auth/password/reset-request": { max: 20, windowSeconds: 600 },
+  "/auth/password/reset": { max: 60, windowSeconds: 600 },
+  "/auth/email/change-request": { max: 20, windowSeconds: 600 },
+};
 
 const DEFAULT_LIFETIMES: TokenLifetimes = {
   accessToken: 900,
@@ -150,6 +170,7 @@ export function createAuthServer(options: AuthServerOptions): AuthServer {
     routes.set(`${route.method} ${route.path}`, route);
   }
   const allowedOrigins = new Set(options.cors?.origins ?? []);
+  const rateLimits = options.rateLimits === false ? {} : (options.rateLimits ?? DEFAULT_RATE_LIMITS);
 
   function cors(request: Request, response: Response): Response {
     const origin = request.headers.get("origin");
@@ -206,6 +227,19 @@ export function createAuthServer(options: AuthServerOptions): AuthServer {
       },
     };
     try {
+      const limit = request.method === "POST" ? rateLimits[path] : undefined;
+      if (limit) {
+        const verdict = await store.consumeRateLimit(`ip:${env.meta.ip} ${path}`, limit, now());
+        if (!verdict.allowed) {
+          env.emit({ type: "rate_limited", ip: env.meta.ip, detail: { path } });
+          return problem(
+            "rate_limited",
+            "Too many requests from this address: try again later",
+            { retry_after: verdict.retryAfterSeconds },
+            { "retry-after": String(verdict.retryAfterSeconds) },
+          );
+        }
+      }
       return await route.handle(request, env);
     } catch (error) {
       return errorResponse(error, report);

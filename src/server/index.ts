@@ -13,7 +13,7 @@
  */
 
 export type { AuthServer, AuthServerOptions } from "./auth-server";
-export { createAuthServer } from "./auth-server";
+export { createAuthServer, DEFAULT_RATE_LIMITS } from "./auth-server";
 export type { PasswordHasher, PasswordHasherOptions } from "./crypto/password";
 export { createTestPasswordHasher, defaultPasswordHasher } from "./crypto/password";
 export type { TokenLifetimes } from "./domain/context";

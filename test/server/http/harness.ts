@@ -54,6 +54,7 @@ export async function startServer(options: Partial<AuthServerOptions> = {}): Pro
     store,
     hasher,
     now: clock.now,
+    rateLimits: false, // the rate-limit tests turn them on
     onError: (error) => {
       throw error;
     },

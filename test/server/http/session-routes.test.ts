@@ -95,3 +95,28 @@ describe("createAuthServer over real HTTP with the SDK", () => {
     expect(await big.json()).toMatchObject({ code: "invalid_request" });
   });
 });
+
+describe("per-IP rate limits", () => {
+  it("refuses the 61st sign-in of a minute from one address with 429 and Retry-After, not another address's", async () => {
+    harness = await startServer({ rateLimits: undefined, trustProxy: true });
+    const h = harness;
+    const attempt = (ip: string) =>
+      fetch(`${h.baseUrl}/auth/sign-in`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": ip },
+        body: JSON.stringify({ email: `nobody${Math.random()}@example.jp`, password: "wrong" }),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i++) statuses.push((await attempt("198.51.100.1")).status);
+    expect(statuses.every((s) => s === 401)).toBe(true);
+    const limited = await attempt("198.51.100.1");
+    expect(limited.status).toBe(429);
+    const seconds = Number(limited.headers.get("retry-after"));
+    expect(seconds).toBeGreaterThanOrEqual(1);
+    expect(seconds).toBeLessThanOrEqual(60);
+    expect(await limited.json()).toMatchObject({ code: "rate_limited", retry_after: seconds });
+    expect((await attempt("198.51.100.2")).status).toBe(401);
+    h.clock.advance(seconds * 1000);
+    expect((await attempt("198.51.100.1")).status).toBe(401);
+  });
+});
