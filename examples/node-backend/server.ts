@@ -1,65 +1,64 @@
-// Starts the example API on http://127.0.0.1:8787 (PORT).
+// Starts the example on http://127.0.0.1:8787 (PORT).
 //
-//   npm run example:node                 against tegata's mock auth server, started here on
-//                                        http://127.0.0.1:8788 (AUTH_PORT), with a demo user
+//   npm run example:node -- --dev        the auth server and the API in this one process, a random
+//                                        secret and a demo user (also with NODE_ENV=development)
+//   AUTH_SECRET=… npm run example:node   the same without the demo user; refused without a secret
+//                                        of at least 32 bytes
 //   AUTH_BASE_URL=https://auth.example.com npm run example:node
-//                                        against a real tegata auth server (AUTH_ISSUER and
-//                                        AUTH_AUDIENCE default to AUTH_BASE_URL and "tegata")
+//                                        the API only, against a tegata auth server elsewhere
+//                                        (AUTH_ISSUER and AUTH_AUDIENCE default to AUTH_BASE_URL
+//                                        and "tegata")
 //
-// `--mock` forces the mock even when AUTH_BASE_URL is set. Node runs this file as it is (type
-// stripping), after `npm run example:node` has built tegata into dist/.
+// Node runs this file as it is (type stripping), after `npm run example:node` has built tegata
+// into dist/.
 import { serve } from "@hono/node-server";
 
 // Node's type stripping needs the ".ts" of a relative import, which this repository's tsconfig
 // (bundler resolution, for the library) refuses in a static import: load by URL, keep the types.
 const load = (path: string) => import(new URL(path, import.meta.url).href);
-const { createBackend } = (await load("./app.ts")) as typeof import("./app");
-const { createMockAuthServer, demoUser } = (await load("./mock-auth.ts")) as typeof import("./mock-auth");
+const { createBackend, createCombinedApp, seedUser } = (await load("./app.ts")) as typeof import("./app");
+const { curlSteps, demoUser, isDevMode, readAuthSecret } = (await load(
+  "./setup.ts",
+)) as typeof import("./setup");
 
 const port = Number(process.env.PORT ?? 8787);
-const useMock = process.argv.includes("--mock") || !process.env.AUTH_BASE_URL;
-const listen = (fetch: (request: Request) => Response | Promise<Response>, at: number) =>
-  new Promise<void>((resolve, reject) => {
-    const server = serve({ fetch, port: at, hostname: "127.0.0.1" }, () => resolve());
+const hostname = "127.0.0.1";
+const listen = (fetch: Parameters<typeof serve>[0]["fetch"]) =>
+  new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const server = serve({ fetch, port, hostname }, () => resolve(server));
     server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(error.code === "EADDRINUSE" ? new Error(`port ${at} is in use (set PORT / AUTH_PORT)`) : error),
+      reject(error.code === "EADDRINUSE" ? new Error(`port ${port} is in use (set PORT)`) : error),
     );
   });
+const local = `http://${hostname}:${port}`;
+const audience = process.env.AUTH_AUDIENCE ?? "tegata";
 
-let auth: { baseUrl: string; issuer: string; audience: string };
-if (useMock) {
-  const authPort = Number(process.env.AUTH_PORT ?? 8788);
-  const { mock, handle } = createMockAuthServer({ baseUrl: `http://127.0.0.1:${authPort}` });
-  await mock.ready();
-  await listen(handle, authPort);
-  auth = { baseUrl: mock.baseUrl, issuer: mock.issuer, audience: mock.audience };
+if (process.env.AUTH_BASE_URL) {
+  // The API only; the auth server is elsewhere.
+  const authBaseUrl = process.env.AUTH_BASE_URL.replace(/\/+$/, "");
+  const app = createBackend({ authBaseUrl, issuer: process.env.AUTH_ISSUER ?? authBaseUrl, audience });
+  await listen(app.fetch);
+  console.log(`example API on ${local}`);
+  console.log(`access tokens verified against ${authBaseUrl}/.well-known/jwks.json`);
 } else {
-  const baseUrl = String(process.env.AUTH_BASE_URL).replace(/\/+$/, "");
-  auth = {
-    baseUrl,
-    issuer: process.env.AUTH_ISSUER ?? baseUrl,
-    audience: process.env.AUTH_AUDIENCE ?? "tegata",
-  };
-}
+  const dev = isDevMode(process.argv.slice(2), process.env);
+  const secret = readAuthSecret({ value: process.env.AUTH_SECRET, dev });
+  if (!secret.ok) {
+    console.error(secret.message);
+    process.exit(1);
+  }
+  if (secret.notice) console.log(secret.notice);
+  const issuer = process.env.AUTH_ISSUER ?? local;
+  const combined = createCombinedApp({ issuer, secret: secret.secret, audience });
+  if (dev) await seedUser(combined.auth, issuer, demoUser);
+  const http = await listen(combined.fetch);
+  const stop = () => http.close(() => void combined.close());
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
 
-const app = createBackend({ authBaseUrl: auth.baseUrl, issuer: auth.issuer, audience: auth.audience });
-await listen(app.fetch, port);
-const api = `http://127.0.0.1:${port}`;
-
-console.log(`example API on ${api}`);
-console.log(`auth server: ${auth.baseUrl}${useMock ? " (tegata's mock, in this process)" : ""}`);
-if (useMock) {
-  const body = JSON.stringify({ email: demoUser.email, password: demoUser.password });
-  console.log(`
-Try it (user ${demoUser.email}, password "${demoUser.password}"):
-
-  TOKEN=$(curl -s ${auth.baseUrl}/auth/sign-in -H 'content-type: application/json' \\
-    -d '${body}' | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')
-  curl -s ${api}/api/me -H "authorization: Bearer $TOKEN"
-  curl -s ${api}/api/notes -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"text":"buy matcha"}'
-  curl -s -i ${api}/api/me                       # 401, reason "missing"
-
-An auth server that cannot be reached gives 503 and one log line:
-  AUTH_BASE_URL=http://127.0.0.1:8799 npm run example:node
-`);
+  console.log(`tegata auth server and example API on ${local} (one process, memory store: nothing survives a restart)
+  auth server: /auth/*, /oauth/*, /.well-known/jwks.json, /health
+  API:         /api/me, /api/notes (bearer token), /signup`);
+  if (dev) console.log(`dev mode: demo user ${demoUser.email}, password "${demoUser.password}"`);
+  console.log(`\nTry it:\n\n${curlSteps(local, dev ? demoUser : undefined)}\n`);
 }
