@@ -5,15 +5,14 @@
  * @module
  */
 import type { z } from "zod/mini";
+import { DomainError } from "../domain/errors";
 import { problem, RequestRefusal } from "./responses";
 
 /** Largest request body read, in bytes. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 function refuse(title: string, status415 = false): RequestRefusal {
-  const response = problem("invalid_request", title);
-  if (!status415) return new RequestRefusal(response);
-  return new RequestRefusal(new Response(response.body, { status: 415, headers: response.headers }));
+  return new RequestRefusal(problem("invalid_request", title, {}, {}, status415 ? 415 : 400));
 }
 
 function mediaType(request: Request): string {
@@ -65,12 +64,34 @@ export async function readJson<S extends z.ZodMiniType>(request: Request, schema
   return parsed.data as z.infer<S>;
 }
 
-/** Parses a form body (`application/x-www-form-urlencoded`), as the OAuth endpoints take. */
+/**
+ * Parses a form body (`application/x-www-form-urlencoded`), as the OAuth endpoints take; refusals
+ * are RFC 6749 `invalid_request` errors (400), as those endpoints speak.
+ */
 export async function readForm(request: Request): Promise<URLSearchParams> {
   if (mediaType(request) !== "application/x-www-form-urlencoded") {
-    throw refuse("The body must be application/x-www-form-urlencoded", true);
+    throw new DomainError("oauth:invalid_request", "The body must be application/x-www-form-urlencoded");
   }
-  return new URLSearchParams(await readText(request));
+  try {
+    return new URLSearchParams(await readText(request));
+  } catch (error) {
+    if (error instanceof RequestRefusal) {
+      throw new DomainError("oauth:invalid_request", `The body is larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    throw error;
+  }
+}
+
+/** True for a literal IPv4 (dotted quad, 0–255) or IPv6 address. */
+function isIpAddress(value: string): boolean {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value);
+  if (v4) return v4.slice(1).every((part) => Number(part) <= 255 && String(Number(part)) === part);
+  if (!value.includes(":") || !/^[0-9a-fA-F:.]+$/.test(value)) return false;
+  try {
+    return new URL(`http://[${value}]/`).hostname.length > 2;
+  } catch {
+    return false;
+  }
 }
 
 /** The bearer token of the `Authorization` header, or `null`. */
@@ -86,7 +107,7 @@ export function bearerToken(request: Request): string | null {
 export function clientIp(request: Request, trustProxy: boolean, remote: string | undefined): string {
   if (trustProxy) {
     const first = (request.headers.get("x-forwarded-for") ?? "").split(",")[0]?.trim() ?? "";
-    if (/^[0-9a-fA-F:.]{2,45}$/.test(first)) return first;
+    if (first.length <= 45 && isIpAddress(first)) return first;
   }
   return remote ?? "0.0.0.0";
 }

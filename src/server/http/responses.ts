@@ -73,8 +73,8 @@ export function problem(
   title: string,
   extra: Record<string, unknown> = {},
   headers: Record<string, string> = {},
+  status: number = PROBLEM_STATUS[code],
 ): Response {
-  const status = PROBLEM_STATUS[code];
   return new Response(JSON.stringify({ type: "about:blank", title, status, code, ...extra }), {
     status,
     headers: { "content-type": "application/problem+json", ...NO_STORE, ...headers },
