@@ -32,7 +32,7 @@ import {
 import type { AuthServerOptions } from "../../../src/server/auth-server";
 import type { AuthServerEvent, MailMessage } from "../../../src/server/http/env";
 import { getAccessToken } from "../../../src/session/index";
-import { type Harness, startServer } from "./harness";
+import { together as gatherConcurrently, type Harness, startServer } from "./harness";
 
 const APP = "https://app.example.com";
 const HANAKO = { email: "hanako@example.jp", password: "correct horse battery" };
@@ -83,58 +83,20 @@ async function post(h: Harness, path: string, body: unknown, headers: Record<str
   );
 }
 
-/**
- * Sends one request per body at once: every body is a stream held open (after one blank) until
- * all requests have reached the server (counted at its `fetch`), then all are released together,
- * so the handlers run truly concurrently.
- */
+/** Concurrent POSTs of JSON bodies (harness `together`): their answers. */
 async function together(
   h: Harness,
   path: string,
   bodies: unknown[],
   headers: Record<string, string> = {},
 ): Promise<Answer[]> {
-  let arrived = 0;
-  let allArrived!: () => void;
-  const arrivals = new Promise<void>((resolve) => {
-    allArrived = resolve;
-  });
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const inner = h.server.fetch;
-  h.server.fetch = (request, info) => {
-    if (new URL(request.url).pathname === path && ++arrived === bodies.length) allArrived();
-    return inner(request, info);
-  };
-  try {
-    const encoder = new TextEncoder();
-    const pending = bodies.map((body) => {
-      const stream = new ReadableStream<Uint8Array>({
-        async start(controller) {
-          // undici sends the headers with the first chunk: a leading space (JSON allows it) gets
-          // the request to the server while the rest waits for the gate.
-          controller.enqueue(encoder.encode(" "));
-          await gate;
-          controller.enqueue(encoder.encode(JSON.stringify(body)));
-          controller.close();
-        },
-      });
-      return fetch(`${h.baseUrl}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body: stream,
-        duplex: "half",
-      } as RequestInit & { duplex: "half" });
-    });
-    await arrivals;
-    expect(arrived).toBe(bodies.length);
-    release();
-    return await Promise.all((await Promise.all(pending)).map(answer));
-  } finally {
-    h.server.fetch = inner;
-  }
+  const responses = await gatherConcurrently(
+    h,
+    path,
+    bodies.map((b) => JSON.stringify(b)),
+    { "content-type": "application/json", ...headers },
+  );
+  return Promise.all(responses.map(answer));
 }
 
 /** The error a promise rejects with. */

@@ -111,3 +111,43 @@ export async function startServer(options: Partial<AuthServerOptions> = {}): Pro
     },
   };
 }
+
+/**
+ * Sends one POST to `path` per body, each body held open until every request has reached the
+ * server (counted by the harness), then releases all bodies at once, so the handlers run truly
+ * concurrently. undici sends a request's head with its first chunk, so the first character of each
+ * body goes out at once and the rest waits at the gate.
+ */
+export async function together(
+  h: Harness,
+  path: string,
+  bodies: string[],
+  headers: Record<string, string>,
+): Promise<Response[]> {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const encoder = new TextEncoder();
+  const before = h.arrivedSoFar();
+  const pending = bodies.map((text) => {
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode(text.slice(0, 1)));
+        void gate.then(() => {
+          controller.enqueue(encoder.encode(text.slice(1)));
+          controller.close();
+        });
+      },
+    });
+    return fetch(`${h.baseUrl}${path}`, {
+      method: "POST",
+      headers,
+      body: stream,
+      duplex: "half",
+    } as RequestInit & { duplex: "half" });
+  });
+  await h.arrivals(before + bodies.length);
+  release();
+  return Promise.all(pending);
+}

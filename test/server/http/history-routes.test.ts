@@ -27,7 +27,7 @@ import {
 } from "../../../src/index";
 import type { StoredLoginEvent } from "../../../src/server/store/types";
 import { getAccessToken } from "../../../src/session/index";
-import { type Harness, startServer, T0 } from "./harness";
+import { together as gatherConcurrently, type Harness, startServer, T0 } from "./harness";
 
 const EMAIL = "hanako@example.jp";
 const PASSWORD = "correct horse battery";
@@ -103,51 +103,18 @@ async function all(auth: AuthClient, query: Parameters<typeof loginHistory>[1] =
   return items;
 }
 
-/**
- * Sends one POST per body with its body held open until every request has reached the server,
- * then releases all bodies at once: the handlers run concurrently.
- */
+/** Concurrent POSTs of JSON bodies with a bearer token (harness `together`): their statuses. */
 async function together(h: Harness, path: string, bodies: unknown[], bearer: string) {
-  let arrived = 0;
-  let allArrived!: () => void;
-  const arrivals = new Promise<void>((resolve) => {
-    allArrived = resolve;
-  });
-  const inner = h.server.fetch;
-  h.server.fetch = (request, info) => {
-    if (++arrived === bodies.length) allArrived();
-    return inner(request, info);
-  };
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const encoder = new TextEncoder();
-  try {
-    const pending = bodies.map((body) => {
-      const text = JSON.stringify(body);
-      const stream = new ReadableStream<Uint8Array>({
-        start(controller) {
-          controller.enqueue(encoder.encode(text.slice(0, 1)));
-          void gate.then(() => {
-            controller.enqueue(encoder.encode(text.slice(1)));
-            controller.close();
-          });
-        },
-      });
-      return fetch(`${h.baseUrl}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
-        body: stream,
-        duplex: "half",
-      } as RequestInit & { duplex: "half" });
-    });
-    await arrivals;
-    release();
-    return (await Promise.all(pending)).map((r) => r.status);
-  } finally {
-    h.server.fetch = inner;
-  }
+  const responses = await gatherConcurrently(
+    h,
+    path,
+    bodies.map((b) => JSON.stringify(b)),
+    {
+      "content-type": "application/json",
+      authorization: `Bearer ${bearer}`,
+    },
+  );
+  return responses.map((r) => r.status);
 }
 
 describe("GET /auth/history with the SDK", () => {

@@ -30,7 +30,7 @@ import {
   regenerateRecoveryCodes,
   removeFactor,
 } from "../../../src/totp/index";
-import { type Harness, startServer } from "./harness";
+import { together as gatherConcurrently, type Harness, startServer } from "./harness";
 
 const EMAIL = "hanako@example.jp";
 const PASSWORD = "correct horse battery";
@@ -105,62 +105,25 @@ function claimsOf(jwt: string | undefined): Record<string, unknown> {
   return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
 }
 
-/**
- * Sends one POST per body to `path` with its body held open until every request has reached the
- * server, then releases all bodies at once: the handlers run concurrently, not one after another.
- */
+/** Concurrent POSTs of JSON bodies, bearer optional (harness `together`): statuses and bodies. */
 async function together(
   h: Harness,
   path: string,
   bodies: unknown[],
   bearer?: string,
 ): Promise<Array<{ status: number; body: Record<string, unknown> }>> {
-  let arrived = 0;
-  let allArrived!: () => void;
-  const arrivals = new Promise<void>((resolve) => {
-    allArrived = resolve;
-  });
-  const inner = h.server.fetch;
-  h.server.fetch = (request, info) => {
-    if (++arrived === bodies.length) allArrived();
-    return inner(request, info);
-  };
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const encoder = new TextEncoder();
-  try {
-    const pending = bodies.map((body) => {
-      const text = JSON.stringify(body);
-      const stream = new ReadableStream<Uint8Array>({
-        start(controller) {
-          controller.enqueue(encoder.encode(text.slice(0, 1)));
-          void gate.then(() => {
-            controller.enqueue(encoder.encode(text.slice(1)));
-            controller.close();
-          });
-        },
-      });
-      return fetch(`${h.baseUrl}${path}`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
-        },
-        body: stream,
-        duplex: "half",
-      } as RequestInit & { duplex: "half" });
-    });
-    await arrivals;
-    release();
-    const responses = await Promise.all(pending);
-    return await Promise.all(
-      responses.map(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> })),
-    );
-  } finally {
-    h.server.fetch = inner;
-  }
+  const responses = await gatherConcurrently(
+    h,
+    path,
+    bodies.map((b) => JSON.stringify(b)),
+    {
+      "content-type": "application/json",
+      ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+    },
+  );
+  return Promise.all(
+    responses.map(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> })),
+  );
 }
 
 const accessTokenOf = async (auth: AuthClient) => (await getSession(auth))?.accessToken ?? "";

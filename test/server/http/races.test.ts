@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestPasswordHasher, type PasswordHasher } from "../../../src/server/crypto/password";
-import { type Harness, startServer } from "./harness";
+import { together as gatherConcurrently, type Harness, startServer } from "./harness";
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -13,42 +13,14 @@ afterEach(async () => {
   harness = undefined;
 });
 
-/**
- * Sends `bodies` to `path` with streamed bodies held open until every request has reached the
- * server, then releases them all at once.
- */
+/** Concurrent POSTs (harness `together`): statuses and JSON bodies. */
 async function together(
   h: Harness,
   path: string,
   contentType: string,
   bodies: string[],
 ): Promise<Array<{ status: number; body: Record<string, unknown> }>> {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const encoder = new TextEncoder();
-  const pending = bodies.map((text) => {
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        // The head goes out now; the body only once every request has arrived.
-        controller.enqueue(encoder.encode(text.slice(0, 1)));
-        void gate.then(() => {
-          controller.enqueue(encoder.encode(text.slice(1)));
-          controller.close();
-        });
-      },
-    });
-    return fetch(`${h.baseUrl}${path}`, {
-      method: "POST",
-      headers: { "content-type": contentType },
-      body: stream,
-      duplex: "half",
-    } as RequestInit & { duplex: "half" });
-  });
-  await h.arrivals(h.arrivedSoFar() + bodies.length);
-  release();
-  const responses = await Promise.all(pending);
+  const responses = await gatherConcurrently(h, path, bodies, { "content-type": contentType });
   return Promise.all(
     responses.map(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> })),
   );
