@@ -11,6 +11,7 @@ import type { HttpHandler } from "msw";
 import { describe, expect, it } from "vitest";
 import { createMockAuth, createMockOidcProvider } from "../../src/mock/index";
 import { pkceChallenge } from "../../src/oauth/index";
+import { asForm, mutate, type Pool, type Recipe, resolve, wrongType } from "../fuzz-support";
 import { alice, bob, useMockServer } from "../support";
 
 const ctx = useMockServer();
@@ -68,14 +69,6 @@ const oddString = fc.oneof(
     }),
   },
 );
-const wrongType = fc.oneof(
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }),
-  fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
-);
 /** A value from the run's pool of real tokens and credentials (resolved when the request is built). */
 const ref = <K extends string>(keys: readonly K[]) => fc.constantFrom(...keys).map((key) => ({ ref: key }));
 
@@ -102,12 +95,6 @@ const headerValue = fc.oneof(
     "Digest x",
   ),
 );
-
-type Recipe =
-  | { t: "mutate"; changes: Array<[string, unknown]> }
-  | { t: "json"; value: unknown }
-  | { t: "text"; value: string }
-  | { t: "empty" };
 
 /**
  * A body: mostly the endpoint's valid body with one or two fields changed (an odd string, a wrong
@@ -184,8 +171,6 @@ const authorization = <K extends string>(refs: readonly K[]) =>
 
 // ---- building a request from a recipe --------------------------------------------------------
 
-type Pool = Record<string, string>;
-
 /**
  * The run's real tokens, codes and links, each made by a request to the fresh mock the first time
  * a request needs it (most endpoints need only the access token: the runs stay cheap).
@@ -227,33 +212,6 @@ async function realize(get: (key: string) => Promise<string>, target: Target, re
   for (const key of keys) pool[key] = await get(key);
   return pool;
 }
-
-function resolve(value: unknown, pool: Pool): unknown {
-  if (value && typeof value === "object" && "ref" in value) return pool[(value as { ref: string }).ref] ?? "";
-  return value;
-}
-
-/** The object a recipe makes of a valid body (own `__proto__` keys included, as JSON can carry them). */
-function mutate(valid: Record<string, unknown>, changes: Array<[string, unknown]>, pool: Pool) {
-  const body: Record<string, unknown> = { ...valid };
-  for (const [key, value] of changes) {
-    if (value === undefined) delete body[key];
-    else
-      Object.defineProperty(body, key, { value: resolve(value, pool), enumerable: true, configurable: true });
-  }
-  return body;
-}
-
-/** Lone surrogates cannot be percent-encoded: a form carries U+FFFD for them, as browsers send it. */
-const wellFormed = (s: string) =>
-  s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
-const asForm = (body: Record<string, unknown>) =>
-  Object.entries(body)
-    .map(
-      ([k, v]) =>
-        `${encodeURIComponent(wellFormed(k))}=${encodeURIComponent(wellFormed(typeof v === "string" ? v : JSON.stringify(v)))}`,
-    )
-    .join("&");
 
 interface Target {
   method: string;

@@ -36,6 +36,7 @@ import { mfaRoutes } from "../../../src/server/http/routes/mfa";
 import { sessionRoutes } from "../../../src/server/http/routes/session";
 import { emailKey } from "../../../src/server/store/email-key";
 import { generateTotp } from "../../../src/totp/index";
+import { asForm, mutate, type Pool, type Recipe, resolve, wellFormed, wrongType } from "../../fuzz-support";
 import { type Harness, SECRET, startServer } from "./harness";
 
 /** Runs per endpoint (each a fresh user and one to three requests). TEGATA_FUZZ_RUNS=1000 for a long hunt. */
@@ -145,14 +146,6 @@ const oddString = fc.oneof(
   },
   { weight: 1, arbitrary: longString },
 );
-const wrongType = fc.oneof(
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }),
-  fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
-);
 
 /** The run's real tokens, codes and addresses, made on demand. */
 const REFS = [
@@ -226,12 +219,6 @@ const bearerHeader = fc.oneof(
     "{access}",
   ),
 );
-
-type Recipe =
-  | { t: "mutate"; changes: Array<[string, unknown]> }
-  | { t: "json"; value: unknown }
-  | { t: "text"; value: string }
-  | { t: "empty" };
 
 /**
  * A body: mostly the endpoint's valid body with one or two fields changed (an odd string, a wrong
@@ -401,7 +388,6 @@ const fuzzRequest = (fields: readonly string[]): fc.Arbitrary<Req> => {
 
 // ---- the run's pool: a fresh user and its real tokens, made on demand --------------------------
 
-type Pool = Record<string, string>;
 type Get = (key: string) => Promise<string>;
 
 let runSeq = 0;
@@ -605,33 +591,6 @@ async function realize(get: Get, target: Target, req: Req): Promise<Pool> {
   for (const key of keys) pool[key] = await get(key);
   return pool;
 }
-
-function resolve(value: unknown, pool: Pool): unknown {
-  if (value && typeof value === "object" && "ref" in value) return pool[(value as { ref: string }).ref] ?? "";
-  return value;
-}
-
-/** The object a recipe makes of a valid body (own `__proto__` keys included, as JSON can carry them). */
-function mutate(valid: Record<string, unknown>, changes: Array<[string, unknown]>, pool: Pool) {
-  const body: Record<string, unknown> = { ...valid };
-  for (const [key, value] of changes) {
-    if (value === undefined) delete body[key];
-    else
-      Object.defineProperty(body, key, { value: resolve(value, pool), enumerable: true, configurable: true });
-  }
-  return body;
-}
-
-/** Lone surrogates cannot be percent-encoded: a form carries U+FFFD for them, as browsers send it. */
-const wellFormed = (s: string) =>
-  s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
-const asForm = (body: Record<string, unknown>) =>
-  Object.entries(body)
-    .map(
-      ([k, v]) =>
-        `${encodeURIComponent(wellFormed(k))}=${encodeURIComponent(wellFormed(typeof v === "string" ? v : JSON.stringify(v)))}`,
-    )
-    .join("&");
 
 /**
  * Node answers 431 itself (no body, no headers of ours) to a request line and headers over 16 kB:

@@ -1,0 +1,57 @@
+/**
+ * What the two fuzz suites (the mock's and the auth server's) share: how a request is broken. A
+ * recipe keeps a valid body and changes a few members, or replaces it with arbitrary JSON, text or
+ * nothing; references (`{ ref: key }`) name real tokens of the run's pool, resolved when the
+ * request is built.
+ */
+import fc from "fast-check";
+
+/** Values of the wrong type for any member. */
+export const wrongType = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+);
+
+/** How a request's body is made. */
+export type Recipe =
+  | { t: "mutate"; changes: Array<[string, unknown]> }
+  | { t: "json"; value: unknown }
+  | { t: "text"; value: string }
+  | { t: "empty" };
+
+/** The run's real tokens and credentials, by name. */
+export type Pool = Record<string, string>;
+
+/** A member value, with a `{ ref }` replaced by the pool's entry. */
+export function resolve(value: unknown, pool: Pool): unknown {
+  if (value && typeof value === "object" && "ref" in value) return pool[(value as { ref: string }).ref] ?? "";
+  return value;
+}
+
+/** The object a recipe makes of a valid body (own `__proto__` keys included, as JSON can carry them). */
+export function mutate(valid: Record<string, unknown>, changes: Array<[string, unknown]>, pool: Pool) {
+  const body: Record<string, unknown> = { ...valid };
+  for (const [key, value] of changes) {
+    if (value === undefined) delete body[key];
+    else
+      Object.defineProperty(body, key, { value: resolve(value, pool), enumerable: true, configurable: true });
+  }
+  return body;
+}
+
+/** Lone surrogates cannot be percent-encoded: a form carries U+FFFD for them, as browsers send it. */
+export const wellFormed = (s: string) =>
+  s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+
+/** A body as `application/x-www-form-urlencoded` (non-string members as JSON). */
+export const asForm = (body: Record<string, unknown>) =>
+  Object.entries(body)
+    .map(
+      ([k, v]) =>
+        `${encodeURIComponent(wellFormed(k))}=${encodeURIComponent(wellFormed(typeof v === "string" ? v : JSON.stringify(v)))}`,
+    )
+    .join("&");
