@@ -660,6 +660,21 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.getSession("ses_9")).toBeNull();
       });
 
+      it("touchSession moves last seen at most once per interval, only on an active session", async () => {
+        const store = await fresh();
+        await withSession(store, "ses_1");
+        const seen = { ip: "198.51.100.4", userAgent: "Other/1.0" };
+        expect(await store.touchSession("ses_1", seen, T0 + 30_000, 60_000)).toBe(false);
+        expect(await store.touchSession("ses_1", seen, T0 + 60_000, 60_000)).toBe(true);
+        expect(await store.getSession("ses_1")).toMatchObject({ lastSeenAt: T0 + 60_000, ...seen });
+        expect(await store.touchSession("ses_1", seen, T0 + 90_000, 60_000)).toBe(false);
+        const results = await concurrently(20, () => store.touchSession("ses_1", seen, T0 + 200_000, 60_000));
+        expect(countWhere(results, (r) => r)).toBe(1);
+        await withSession(store, "ses_ended", { revokedAt: T0 });
+        expect(await store.touchSession("ses_ended", seen, T0 + DAY / 2, 60_000)).toBe(false);
+        expect(await store.touchSession("ses_none", seen, T0 + 60_000, 60_000)).toBe(false);
+      });
+
       it("lists the active sessions of a user, newest first", async () => {
         const store = await fresh();
         await withSession(store, "ses_old", { createdAt: T0 - 2 * HOUR });

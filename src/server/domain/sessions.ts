@@ -96,6 +96,8 @@ export interface AuthenticateOptions {
    * refresh). The signature, `typ`, `iss`, `aud`, an active session and its user are still required.
    */
   allowExpired?: boolean;
+  /** The request's facts: when given, the session's "last seen" (time, IP, user agent) moves. */
+  seen?: RequestMeta;
 }
 
 const isActive = (session: StoredSession, now: number) =>
@@ -334,6 +336,10 @@ export async function authenticate(
   }
   const user = await ctx.store.getUserById(session.userId);
   if (user === null) throw new DomainError("unauthorized", "The session has ended");
+  if (options.seen) {
+    // "Last seen" moves on bearer requests too, written at most once a minute per session.
+    await ctx.store.touchSession(session.id, options.seen, ctx.now(), 60_000);
+  }
   return { user, session, claims };
 }
 

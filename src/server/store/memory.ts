@@ -601,6 +601,17 @@ export function memoryStore(): AuthStore {
           return session === undefined ? null : copySession(session);
         }),
 
+      touchSession: (id, seen, now, minIntervalMs) =>
+        exec((s) => {
+          const session = s.sessions.get(id);
+          if (session === undefined || session.revokedAt !== null || session.expiresAt <= now) return false;
+          if (now - session.lastSeenAt < minIntervalMs) return false;
+          session.lastSeenAt = now;
+          session.ip = seen.ip;
+          session.userAgent = seen.userAgent;
+          return true;
+        }),
+
       listSessions: (userId, now) =>
         exec((s) => {
           const out: StoredSession[] = [];

@@ -298,6 +298,17 @@ export interface AuthStore {
   /** Creates a session and its first refresh token. */
   createSession(session: StoredSession, refresh: StoredRefreshToken): Promise<void>;
   getSession(id: string): Promise<StoredSession | null>;
+  /**
+   * Records that an active session was just used (`lastSeenAt`, `ip`, `userAgent`), only when its
+   * `lastSeenAt` is older than `now - minIntervalMs` (so a busy client writes at most once per
+   * interval): true when written.
+   */
+  touchSession(
+    id: string,
+    seen: { ip: string; userAgent: string | null },
+    now: number,
+    minIntervalMs: number,
+  ): Promise<boolean>;
   /** Active (not revoked, not expired) sessions of a user, newest first. */
   listSessions(userId: string, now: number): Promise<StoredSession[]>;
   /**

@@ -12,7 +12,7 @@ import {
   SessionExpiredError,
 } from "../../../src/index";
 import { getAccessToken } from "../../../src/session/index";
-import { type Harness, startServer } from "./harness";
+import { type Harness, startServer, T0 } from "./harness";
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -118,5 +118,31 @@ describe("per-IP rate limits", () => {
     expect((await attempt("198.51.100.2")).status).toBe(401);
     h.clock.advance(seconds * 1000);
     expect((await attempt("198.51.100.1")).status).toBe(401);
+  });
+});
+
+describe("last seen", () => {
+  it("moves on bearer requests, at most once a minute, with the request's IP and user agent", async () => {
+    const { h, auth } = await setup();
+    await signIn(auth, { email: "hanako@example.jp", password: "correct horse battery" });
+    const token = (await getSession(auth))?.accessToken ?? "";
+    const sessions = async (userAgent: string) => {
+      const res = await fetch(`${h.baseUrl}/auth/sessions`, {
+        headers: { authorization: `Bearer ${token}`, "user-agent": userAgent },
+      });
+      return ((await res.json()) as { sessions: Array<{ last_seen_at: string; user_agent: string | null }> })
+        .sessions[0];
+    };
+    const first = await sessions("First/1.0");
+    expect(first?.last_seen_at).toBe(new Date(T0).toISOString());
+    h.clock.advance(30_000);
+    expect((await sessions("Second/1.0"))?.user_agent).not.toBe("Second/1.0"); // within the minute: unchanged
+    h.clock.advance(31_000);
+    await sessions("Third/1.0");
+    const later = await sessions("Fourth/1.0");
+    expect(later).toMatchObject({
+      last_seen_at: new Date(T0 + 61_000).toISOString(),
+      user_agent: "Third/1.0",
+    });
   });
 });

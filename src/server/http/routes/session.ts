@@ -28,7 +28,7 @@ async function signedIn(env: RouteEnv, result: AuthenticatedResult) {
 
 /** @internal the user behind the request's bearer token, or `unauthorized`. */
 export function requireUser(request: Request, env: RouteEnv, allowExpired = false) {
-  return authenticate(env.ctx, bearerToken(request), { allowExpired });
+  return authenticate(env.ctx, bearerToken(request), { allowExpired, seen: env.meta });
 }
 
 /** @internal */
