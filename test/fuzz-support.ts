@@ -55,3 +55,42 @@ export const asForm = (body: Record<string, unknown>) =>
         `${encodeURIComponent(wellFormed(k))}=${encodeURIComponent(wellFormed(typeof v === "string" ? v : JSON.stringify(v)))}`,
     )
     .join("&");
+
+/**
+ * A body: mostly the endpoint's valid body with one or two fields changed (an odd string, a wrong
+ * type, another real token, or deleted), sometimes arbitrary JSON, arbitrary text (or one of
+ * `texts`) or nothing. Each suite gives its own odd strings, references and texts.
+ */
+export function recipeOf(
+  fields: readonly string[],
+  parts: { odd: fc.Arbitrary<unknown>; ref: fc.Arbitrary<unknown>; texts: readonly string[] },
+): fc.Arbitrary<Recipe> {
+  const value = fc.oneof(
+    { weight: 5, arbitrary: parts.odd },
+    { weight: 2, arbitrary: wrongType },
+    { weight: 2, arbitrary: parts.ref },
+    { weight: 1, arbitrary: fc.constant(undefined) }, // delete the field
+  );
+  const field = fc.oneof(
+    ...(fields.length > 0 ? [{ weight: 4 * fields.length, arbitrary: fc.constantFrom(...fields) }] : []),
+    { weight: 1, arbitrary: fc.constantFrom("extra", "__proto__") },
+  );
+  return fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        t: fc.constant("mutate" as const),
+        changes: fc.array(fc.tuple(field, value), { minLength: 1, maxLength: 2 }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("json" as const), value: fc.jsonValue() }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        t: fc.constant("text" as const),
+        value: fc.oneof(fc.string({ unit: "binary", maxLength: 80 }), fc.constantFrom(...parts.texts)),
+      }),
+    },
+    { weight: 1, arbitrary: fc.constant({ t: "empty" as const }) },
+  );
+}

@@ -36,7 +36,7 @@ import { mfaRoutes } from "../../../src/server/http/routes/mfa";
 import { sessionRoutes } from "../../../src/server/http/routes/session";
 import { emailKey } from "../../../src/server/store/email-key";
 import { generateTotp } from "../../../src/totp/index";
-import { asForm, mutate, type Pool, type Recipe, resolve, wellFormed, wrongType } from "../../fuzz-support";
+import { asForm, mutate, type Pool, type Recipe, recipeOf, resolve, wellFormed } from "../../fuzz-support";
 import { type Harness, SECRET, startServer } from "./harness";
 
 /** Runs per endpoint (each a fresh user and one to three requests). TEGATA_FUZZ_RUNS=1000 for a long hunt. */
@@ -226,66 +226,39 @@ const bearerHeader = fc.oneof(
  * a GET endpoint the same makes its query string (text: a raw query).
  */
 function recipe(fields: readonly string[]): fc.Arbitrary<Recipe> {
-  const value = fc.oneof(
-    { weight: 5, arbitrary: oddString },
-    { weight: 2, arbitrary: wrongType },
-    { weight: 2, arbitrary: ref },
-    { weight: 1, arbitrary: fc.constant(undefined) }, // delete the field
-  );
-  const field = fc.oneof(
-    ...(fields.length > 0 ? [{ weight: 4 * fields.length, arbitrary: fc.constantFrom(...fields) }] : []),
-    { weight: 1, arbitrary: fc.constantFrom("extra", "__proto__") },
-  );
-  return fc.oneof(
-    {
-      weight: 8,
-      arbitrary: fc.record({
-        t: fc.constant("mutate" as const),
-        changes: fc.array(fc.tuple(field, value), { minLength: 1, maxLength: 2 }),
-      }),
-    },
-    { weight: 1, arbitrary: fc.record({ t: fc.constant("json" as const), value: fc.jsonValue() }) },
-    {
-      weight: 1,
-      arbitrary: fc.record({
-        t: fc.constant("text" as const),
-        value: fc.oneof(
-          fc.string({ unit: "binary", maxLength: 80 }),
-          fc.constantFrom(
-            "{",
-            "[1,",
-            "null",
-            '"x"',
-            "{}garbage",
-            '{"a":1,"a":2}',
-            '{"__proto__":{"admin":true}}',
-            "\ufeff{}",
-            "a=%zz&b=%E0%A4%A",
-            "%",
-            "=&=&",
-            "&&&",
-            "a=1&a=2",
-            "limit=1&limit=2",
-            "limit=0",
-            "limit=101",
-            "limit=1e1",
-            "limit=%201",
-            "from=2026-02-30",
-            "to=+275760-09-13T00:00:00Z",
-            "cursor=att_%00",
-            "result=success&result=failure",
-            "grant_type=refresh_token&grant_type=refresh_token",
-            "grant_type=refresh_token&refresh_token=",
-            "token=%FF%FE",
-            "?",
-            "#x",
-          ),
-        ),
-      }),
-    },
-    { weight: 1, arbitrary: fc.constant({ t: "empty" as const }) },
-  );
+  return recipeOf(fields, { odd: oddString, ref, texts: SERVER_TEXTS });
 }
+
+/** Bodies (and raw queries) that are not JSON, or are JSON or queries of an unusual kind. */
+const SERVER_TEXTS = [
+  "{",
+  "[1,",
+  "null",
+  '"x"',
+  "{}garbage",
+  '{"a":1,"a":2}',
+  '{"__proto__":{"admin":true}}',
+  "\ufeff{}",
+  "a=%zz&b=%E0%A4%A",
+  "%",
+  "=&=&",
+  "&&&",
+  "a=1&a=2",
+  "limit=1&limit=2",
+  "limit=0",
+  "limit=101",
+  "limit=1e1",
+  "limit=%201",
+  "from=2026-02-30",
+  "to=+275760-09-13T00:00:00Z",
+  "cursor=att_%00",
+  "result=success&result=failure",
+  "grant_type=refresh_token&grant_type=refresh_token",
+  "grant_type=refresh_token&refresh_token=",
+  "token=%FF%FE",
+  "?",
+  "#x",
+] as const;
 
 const contentTypes = [
   "application/json",
