@@ -5,18 +5,14 @@
  *
  * @module
  */
-import {
-  type CryptoKey,
-  exportJWK,
-  generateKeyPair,
-  type JSONWebKeySet,
-  type JWTPayload,
-  SignJWT,
-  UnsecuredJWT,
-} from "jose";
+import { generateKeyPair, type JSONWebKeySet, type JWTPayload, SignJWT, UnsecuredJWT } from "jose";
 import type { HttpHandler } from "msw";
 import { HttpResponse, http } from "msw";
-import { randomToken, sha256 } from "./crypto";
+import { pkceChallenge } from "../oauth/pkce";
+import { createKeyRing } from "../server/crypto/keys";
+import { createSealer } from "../server/crypto/seal";
+import { randomToken, timingSafeEqual } from "../server/crypto/tokens";
+import { memoryStore } from "../server/store/memory";
 import { clientIp, createClock, receivedBody, userAgentOf } from "./shared";
 import type { MockClock } from "./types";
 
@@ -235,14 +231,17 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
   let selected: string | null = null;
   let nextError: { error: string; description?: string | undefined } | null = null;
   let intercept: Parameters<MockOidcProvider["interceptNextToken"]>[0] | null = null;
-  let keys: Promise<{ privateKey: CryptoKey; publicKey: CryptoKey; kid: string }> | null = null;
-  const signingKeys = () => {
-    keys ??= generateKeyPair("ES256", { extractable: true }).then((pair) => ({
-      ...pair,
-      kid: randomToken(8),
-    }));
-    return keys;
-  };
+  /**
+   * The auth server's key ring over a private store and a random sealing secret, on the
+   * provider's clock. It never rotates: the provider keeps one key for its whole life (made on
+   * first use), as before the ring was shared.
+   */
+  const keyRing = createKeyRing({
+    store: memoryStore(),
+    sealer: createSealer(crypto.getRandomValues(new Uint8Array(32))),
+    now: () => clock.now(),
+    rotateAfterMs: Number.MAX_SAFE_INTEGER,
+  });
 
   const path = (p: string) => `${issuer}${p}`;
 
@@ -300,7 +299,10 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
     }
     const client = findClient(clientId);
     if (!client) return invalidClient("Unknown client");
-    if (client.clientSecret !== undefined && client.clientSecret !== secret) {
+    if (
+      client.clientSecret !== undefined &&
+      (secret === null || !timingSafeEqual(client.clientSecret, secret))
+    ) {
       return invalidClient("Wrong client secret");
     }
     return client;
@@ -314,7 +316,7 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
     family: string,
     withIdToken: boolean,
   ): Promise<MockTokenResponse> {
-    const { privateKey, kid } = await signingKeys();
+    const { key: privateKey, kid } = await keyRing.signingKey();
     const now = clock.now();
     const iat = Math.floor(now / 1000);
     const accessToken = randomToken(32);
@@ -474,8 +476,9 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
         if (record.expiresAt <= clock.now()) return oauthError("invalid_grant", "code expired");
         if (form.get("redirect_uri") !== record.redirectUri)
           return oauthError("invalid_grant", "redirect_uri mismatch");
-        const verifier = form.get("code_verifier") ?? "";
-        if (!verifier || (await sha256(verifier)) !== record.challenge) {
+        // A verifier that is not 43 to 128 unreserved characters (RFC 7636 section 4.1) fails too.
+        const challenge = await pkceChallenge(form.get("code_verifier") ?? "").catch(() => null);
+        if (challenge === null || !timingSafeEqual(challenge, record.challenge)) {
           return oauthError("invalid_grant", "PKCE verification failed");
         }
         record.family = randomToken(8);
@@ -539,8 +542,9 @@ export function createMockOidcProvider(options: MockOidcProviderOptions): MockOi
   ];
 
   async function jwks(): Promise<JSONWebKeySet> {
-    const { publicKey, kid } = await signingKeys();
-    return { keys: [{ ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" }] };
+    // The ring lists only keys it has made: make the first one if nothing has been signed yet.
+    await keyRing.signingKey();
+    return keyRing.jwks();
   }
 
   return {

@@ -1,3 +1,4 @@
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { createMockOidcProvider, type MockOidcProviderOptions } from "../../src/mock/index";
 import { pkceChallenge } from "../../src/oauth/index";
@@ -230,5 +231,89 @@ describe("what the provider received", () => {
       }),
     ]);
     expect(op.count("/token")).toBe(1);
+  });
+});
+
+describe("PKCE, client secrets and signing keys (the SDK's shared primitives)", () => {
+  const clients = [{ clientId: "server-app", clientSecret: "s3cret", redirectUris: [REDIRECT] }];
+
+  async function code(params: Record<string, string> = {}) {
+    const res = await fetch(await authorizeUrl(params), { redirect: "manual" });
+    return new URL(res.headers.get("location") ?? "").searchParams.get("code") ?? "";
+  }
+  const token = (fields: Record<string, string>) =>
+    fetch(`${ISSUER}/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "authorization_code", redirect_uri: REDIRECT, ...fields }),
+    });
+
+  it.each([
+    ["another valid verifier", "x".repeat(43)],
+    ["a verifier too short for RFC 7636", "short"],
+    ["a verifier with characters RFC 7636 forbids", `${VERIFIER}!`],
+    ["no verifier", ""],
+  ])("refuses %s with invalid_grant (never a server error)", async (_label, verifier) => {
+    provider();
+    const res = await token({ client_id: "web-app", code: await code(), code_verifier: verifier });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: "invalid_grant",
+      error_description: "PKCE verification failed",
+    });
+  });
+
+  it("refuses a confidential client that sends no secret, and accepts the right one in the body", async () => {
+    provider({ clients });
+    const params = { client_id: "server-app" };
+    const none = await token({ ...params, code: await code(params), code_verifier: VERIFIER });
+    expect(none.status).toBe(401);
+    expect((await none.json()).error).toBe("invalid_client");
+    const ok = await token({
+      ...params,
+      client_secret: "s3cret",
+      code: await code(params),
+      code_verifier: VERIFIER,
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  it("publishes one ES256 key before anything is signed, signs ID tokens with it, and keeps it as the clock moves on", async () => {
+    const op = provider();
+    const before = await op.jwks();
+    expect(before.keys).toEqual([
+      {
+        kty: "EC",
+        crv: "P-256",
+        x: expect.any(String),
+        y: expect.any(String),
+        kid: expect.any(String),
+        alg: "ES256",
+        use: "sig",
+      },
+    ]);
+    const res = await token({ client_id: "web-app", code: await code(), code_verifier: VERIFIER });
+    const { id_token } = (await res.json()) as { id_token: string };
+    const { protectedHeader } = await jwtVerify(id_token, createLocalJWKSet(before), {
+      issuer: ISSUER,
+      audience: "web-app",
+      currentDate: new Date(op.clock.now()),
+    });
+    expect(protectedHeader).toMatchObject({ alg: "ES256", kid: before.keys[0]?.kid });
+    op.clock.advance(400 * 86_400_000);
+    expect(await op.jwks()).toEqual(before);
+    expect((await fetch(`${ISSUER}/jwks`).then((r) => r.json())) as unknown).toEqual(before);
+  });
+
+  it("foreignKey signs with a key the JWKS does not hold, under the published kid", async () => {
+    const op = provider();
+    op.interceptNextToken({ foreignKey: true });
+    const res = await token({ client_id: "web-app", code: await code(), code_verifier: VERIFIER });
+    const { id_token } = (await res.json()) as { id_token: string };
+    const jwks = await op.jwks();
+    expect(decodeProtectedHeader(id_token).kid).toBe(jwks.keys[0]?.kid);
+    await expect(
+      jwtVerify(id_token, createLocalJWKSet(jwks), { currentDate: new Date(op.clock.now()) }),
+    ).rejects.toThrow(/signature/);
   });
 });
