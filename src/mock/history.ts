@@ -1,5 +1,5 @@
 /**
- * Login history of the mock: ordering, cursor paging and generated seed data.
+ * Generated login history for the mock's `seedHistory` (the server keeps and pages it).
  *
  * @module
  */
@@ -8,82 +8,6 @@ import type { MockLocation, MockLoginAttempt } from "./types";
 /** @internal an id that sorts by time, then by arrival: paging keys. */
 export function historyId(at: number, seq: number): string {
   return `att_${Math.max(0, Math.floor(at)).toString(36).padStart(9, "0")}${seq.toString(36).padStart(6, "0")}`;
-}
-
-/** @internal inserts keeping the list sorted by id (almost always an append). */
-export function insertSorted(list: MockLoginAttempt[], entry: MockLoginAttempt): void {
-  let lo = 0;
-  let hi = list.length;
-  if (hi === 0 || (list[hi - 1] as MockLoginAttempt).id < entry.id) {
-    list.push(entry);
-    return;
-  }
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((list[mid] as MockLoginAttempt).id < entry.id) lo = mid + 1;
-    else hi = mid;
-  }
-  list.splice(lo, 0, entry);
-}
-
-/** @internal the history query of `GET /auth/history`. */
-export interface HistoryQuery {
-  from?: number;
-  to?: number;
-  result?: string;
-  method?: string;
-  limit: number;
-  cursor?: string;
-}
-
-/** @internal index of the first entry whose id is >= `id`. */
-function lowerBound(list: MockLoginAttempt[], id: string): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((list[mid] as MockLoginAttempt).id < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
- * @internal one page, newest first, strictly older than the cursor. Cost: a binary search plus
- * the entries walked, so it does not grow with the depth of the page. New entries (newer than
- * the cursor) never shift a page.
- */
-export function pageHistory(
-  list: MockLoginAttempt[],
-  q: HistoryQuery,
-): { items: MockLoginAttempt[]; next: string | null } {
-  let i = (q.cursor === undefined ? list.length : lowerBound(list, q.cursor)) - 1;
-  const matches = (e: MockLoginAttempt) =>
-    (q.result === undefined || e.result === q.result) &&
-    (q.method === undefined || e.method === q.method) &&
-    (q.from === undefined || e.at.getTime() >= q.from) &&
-    (q.to === undefined || e.at.getTime() < q.to);
-  const items: MockLoginAttempt[] = [];
-  for (; i >= 0 && items.length < q.limit; i--) {
-    const e = list[i] as MockLoginAttempt;
-    if (q.from !== undefined && e.at.getTime() < q.from) {
-      i = -1; // sorted by time: nothing older can match
-      break;
-    }
-    if (matches(e)) items.push(e);
-  }
-  // Is there one more match? Only then is there a next page.
-  let more = false;
-  for (; i >= 0; i--) {
-    const e = list[i] as MockLoginAttempt;
-    if (q.from !== undefined && e.at.getTime() < q.from) break;
-    if (matches(e)) {
-      more = true;
-      break;
-    }
-  }
-  const last = items[items.length - 1];
-  return { items, next: more && last ? last.id : null };
 }
 
 const AGENTS = [

@@ -6,6 +6,7 @@
 import type { JSONWebKeySet } from "jose";
 import type { HttpHandler } from "msw";
 import type { PasswordChecker } from "../core/password-checker";
+import type { AuthServer, AuthServerOptions } from "../server/auth-server";
 
 /** A user to create in the mock. */
 export interface MockUserInit {
@@ -76,6 +77,16 @@ export interface MockAuthOptions {
   hashIterations?: number;
   /** Locates an IP address for the login history. Default: no location. */
   locate?: (ip: string) => MockLocation | null;
+  /**
+   * Origins that `redirect_to` of reset and email-change requests may point to (a path is always
+   * allowed: it resolves against the first of them, else the base URL). Default: none in Node; the
+   * page's own origin in a browser (msw's worker mode). Anything else is refused, as the server does.
+   */
+  appOrigins?: string[];
+  /** Per-IP rate limits, as the server's option. Default `false` (tests sign in often from one IP). */
+  rateLimits?: AuthServerOptions["rateLimits"];
+  /** Receives the server's audit events. */
+  onEvent?: AuthServerOptions["onEvent"];
 }
 
 /** The mock's clock. Tokens, lockouts, challenges and TOTP codes all follow it. */
@@ -108,15 +119,35 @@ export interface MockRequestRecord {
   fault?: "status" | "network" | "delay" | "body";
 }
 
-/** An email the mock "sent". Tests read the token from here to follow the link. */
-export interface MockEmail {
+/** An email the mock "sent" that carries a one-time link. Tests read the token here to follow it. */
+export interface MockLinkEmail {
   to: string;
   kind: "password_reset" | "email_change";
+  /** The one-time token of the link (its `token` query parameter). */
   token: string;
   /** The link the email contains. */
   link: string;
+  subject: string;
+  /** The text body, as the server's template renders it. */
+  text: string;
+  locale: "ja" | "en";
   at: Date;
 }
+
+/** An email the mock "sent" that carries no link: the notice to the old address of an email change. */
+export interface MockNoticeEmail {
+  to: string;
+  kind: "email_change_notice";
+  token?: undefined;
+  link?: undefined;
+  subject: string;
+  text: string;
+  locale: "ja" | "en";
+  at: Date;
+}
+
+/** An email the mock "sent" (the server's mailer, kept in memory). */
+export type MockEmail = MockLinkEmail | MockNoticeEmail;
 
 /** A sign-in attempt, as the mock recorded it. */
 export interface MockLoginAttempt {
@@ -174,8 +205,18 @@ export interface MockSessionInfo {
   revoked: boolean;
 }
 
-/** The mock auth server returned by {@link createMockAuth}. */
+/**
+ * The mock auth server returned by {@link createMockAuth}: tegata's auth server
+ * (`createAuthServer` of `tegata/server`) over a memory store, answering through msw, with
+ * controls for tests.
+ */
 export interface MockAuth {
+  /**
+   * The server itself: `server.fetch` answers a `Request` without msw (serve it over real HTTP
+   * with `@hono/node-server`, say). Requests it answers directly skip the mock's faults and
+   * request log.
+   */
+  readonly server: AuthServer;
   /** msw request handlers: `setupServer(...mock.handlers)` or `setupWorker(...mock.handlers)`. */
   readonly handlers: HttpHandler[];
   /** Where the mock answers. */
@@ -220,8 +261,12 @@ export interface MockAuth {
    * every real one, with a mix of devices, networks, methods and results). Deterministic for a seed.
    */
   seedHistory(email: string, count: number, options?: { seed?: number; days?: number }): void;
-  /** The newest email, optionally to an address and of a kind. */
-  lastEmail(to?: string, kind?: MockEmail["kind"]): MockEmail | undefined;
+  /** The newest email, optionally to an address (compared as the server compares addresses). */
+  lastEmail(to?: string): MockEmail | undefined;
+  /** The newest email of a kind with a link, optionally to an address. */
+  lastEmail(to: string | undefined, kind: MockLinkEmail["kind"]): MockLinkEmail | undefined;
+  /** The newest email of a kind without a link, optionally to an address. */
+  lastEmail(to: string | undefined, kind: MockNoticeEmail["kind"]): MockNoticeEmail | undefined;
   /** Requests answered per path, such as `count("/oauth/token")`. */
   count(path: string, method?: string): number;
   /** Fault injection. */

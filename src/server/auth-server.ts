@@ -9,7 +9,7 @@ import { definePasswordPolicy } from "../password/policy";
 import { createKeyRing } from "./crypto/keys";
 import { defaultPasswordHasher, type PasswordHasher } from "./crypto/password";
 import { createSealer } from "./crypto/seal";
-import type { DomainConfig, DomainContext, TokenLifetimes } from "./domain/context";
+import type { DomainConfig, DomainContext, LoginLocation, TokenLifetimes } from "./domain/context";
 import { createCredentials } from "./domain/credentials";
 import type { AuthServerEvent, Mailer, MailMessage, Route, RouteEnv } from "./http/env";
 import { clientIp } from "./http/request";
@@ -57,12 +57,25 @@ export interface AuthServerOptions {
   rateLimits?: Record<string, { max: number; windowSeconds: number }> | false;
   /** Read the client's IP from `X-Forwarded-For` (only behind a proxy you control). Default false. */
   trustProxy?: boolean;
+  /**
+   * Where an IP address is, for the login history (a GeoIP lookup, say): called once per sign-in
+   * attempt; `null` for unknown. A throw records no location. Default: no location.
+   */
+  locate?: (ip: string) => LoginLocation | null;
   /** The clock, in ms since the epoch (tests). Default `Date.now`. */
   now?: () => number;
   /** Receives audit events (sign-ins, sign-outs, lockouts…). Never given a secret. */
   onEvent?: (event: AuthServerEvent) => void;
   /** Receives unexpected failures (bugs, store outages), answered `500 internal_error`. Default: `console.error`. */
   onError?: (error: unknown) => void;
+}
+
+/** What the runtime knows of a request beyond the `Request` itself. */
+export interface AuthServerRequestInfo {
+  /** The client's address (the socket's peer). */
+  remoteAddress?: string;
+  /** @internal the user agent when the request cannot carry one (msw's worker in a browser). */
+  userAgent?: string | null;
 }
 
 /** The running server. */
@@ -72,7 +85,7 @@ export interface AuthServer {
    * `Deno.serve`, a Workers export or `@hono/node-server`'s `serve`. `info.remoteAddress` is the
    * client's address where the runtime knows it (it goes to the login history and rate limits).
    */
-  fetch(request: Request, info?: { remoteAddress?: string }): Promise<Response>;
+  fetch(request: Request, info?: AuthServerRequestInfo): Promise<Response>;
   /** Releases the store. */
   close(): Promise<void>;
   /** Mails sent by the default mailer (empty with a custom one), oldest first. */
@@ -117,6 +130,17 @@ function secretBytes(secret: string | Uint8Array): number {
  * ```
  */
 export function createAuthServer(options: AuthServerOptions): AuthServer {
+  return assembleAuthServer(options).server;
+}
+
+/** @internal the server with its domain context (the mock's test controls work on it). */
+export interface AssembledAuthServer {
+  server: AuthServer;
+  ctx: DomainContext;
+}
+
+/** @internal {@link createAuthServer}, also giving its domain context. */
+export function assembleAuthServer(options: AuthServerOptions): AssembledAuthServer {
   if (typeof options !== "object" || options === null)
     throw new TypeError("tegata: createAuthServer needs options");
   let issuer: URL;
@@ -154,6 +178,7 @@ export function createAuthServer(options: AuthServerOptions): AuthServer {
       keepAfterRetireMs: (config.lifetimes.accessToken + 3600) * 1000,
     }),
     config,
+    ...(options.locate ? { locate: options.locate } : {}),
   };
   const policy = options.passwordPolicy ?? definePasswordPolicy();
   const credentials = createCredentials(ctx, { policy });
@@ -169,6 +194,7 @@ export function createAuthServer(options: AuthServerOptions): AuthServer {
   for (const route of [...sessionRoutes, ...accountRoutes, ...mfaRoutes, ...historyRoutes]) {
     routes.set(`${route.method} ${route.path}`, route);
   }
+  const basePath = issuer.pathname.replace(/\/+$/, "");
   const allowedOrigins = new Set(options.cors?.origins ?? []);
   const rateLimits = options.rateLimits === false ? {} : (options.rateLimits ?? DEFAULT_RATE_LIMITS);
 
@@ -183,13 +209,15 @@ export function createAuthServer(options: AuthServerOptions): AuthServer {
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   }
 
-  async function handle(request: Request, info?: { remoteAddress?: string }): Promise<Response> {
+  async function handle(request: Request, info?: AuthServerRequestInfo): Promise<Response> {
     let path: string;
     try {
       path = new URL(request.url).pathname.replace(/\/+$/, "") || "/";
     } catch {
       return problem("invalid_request", "The request URL is malformed");
     }
+    // Served under the issuer's path: https://example.com/idp/auth/sign-in is /auth/sign-in.
+    if (basePath !== "" && path.startsWith(`${basePath}/`)) path = path.slice(basePath.length);
     if (request.method === "OPTIONS") {
       const origin = request.headers.get("origin");
       if (!origin || !allowedOrigins.has(origin)) return new Response(null, { status: 204 });
@@ -217,7 +245,7 @@ export function createAuthServer(options: AuthServerOptions): AuthServer {
       credentials,
       meta: {
         ip: clientIp(request, options.trustProxy === true, info?.remoteAddress),
-        userAgent: request.headers.get("user-agent"),
+        userAgent: request.headers.get("user-agent") ?? info?.userAgent ?? null,
       },
       policy,
       mailer,
@@ -247,8 +275,11 @@ export function createAuthServer(options: AuthServerOptions): AuthServer {
   }
 
   return {
-    fetch: async (request, info) => cors(request, await handle(request, info)),
-    close: () => store.close(),
-    outbox,
+    server: {
+      fetch: async (request, info) => cors(request, await handle(request, info)),
+      close: () => store.close(),
+      outbox,
+    },
+    ctx,
   };
 }

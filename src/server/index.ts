@@ -12,11 +12,11 @@
  * @module
  */
 
-export type { AuthServer, AuthServerOptions } from "./auth-server";
+export type { AuthServer, AuthServerOptions, AuthServerRequestInfo } from "./auth-server";
 export { createAuthServer, DEFAULT_RATE_LIMITS } from "./auth-server";
 export type { PasswordHasher, PasswordHasherOptions } from "./crypto/password";
 export { createTestPasswordHasher, defaultPasswordHasher } from "./crypto/password";
-export type { TokenLifetimes } from "./domain/context";
+export type { LoginLocation, TokenLifetimes } from "./domain/context";
 export type { AuthServerEvent, Mailer, MailMessage } from "./http/env";
 export * from "./store/index";
 

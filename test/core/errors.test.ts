@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { httpError } from "../../src/core/http";
@@ -149,9 +149,11 @@ describe("problem codes: one list for client and mock", () => {
     expect((error as Partial<HttpError>).problemCode).toBe(name === "HttpError" ? code : undefined);
   });
 
-  it("every code the mock sends is in the list (the mock's Problem takes a ProblemCode)", () => {
-    const source = readFileSync(join(__dirname, "../../src/mock/server.ts"), "utf8");
-    const sent = [...source.matchAll(/new Problem\(\s*\d+,\s*"([a-z_]+)"/g)].map((m) => m[1]);
+  it("every code the server (and so the mock) sends is in the list", () => {
+    const dir = join(__dirname, "../../src/server");
+    const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+    const source = files.map((f) => readFileSync(join(dir, f), "utf8")).join("\n");
+    const sent = [...source.matchAll(/(?:new DomainError|problem)\(\s*"([a-z_]+)"/g)].map((m) => m[1]);
     expect(sent.length).toBeGreaterThan(5);
     for (const code of sent) expect(Object.keys(expected)).toContain(code);
   });

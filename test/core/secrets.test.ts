@@ -138,7 +138,7 @@ describe("no secret in any error, at any depth", () => {
   });
 
   it("password reset, password change and email change keep tokens and passwords out", async () => {
-    const { auth, mock } = await ctx.fresh({}, { retry: 0 });
+    const { auth, mock } = await ctx.fresh({ appOrigins: ["https://app.example.com"] }, { retry: 0 });
     await requestPasswordReset(auth, { email: alice.email, redirectTo: "https://app.example.com/reset" });
     const resetToken = mock.lastEmail(alice.email, "password_reset")?.token ?? "";
     const newPassword = "SENTINEL-new-password-0004";

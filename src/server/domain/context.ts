@@ -43,6 +43,16 @@ export interface DomainContext {
   sealer: Pick<Sealer, "seal" | "open">;
   keys: KeyRing;
   config: DomainConfig;
+  /** Where an IP address is, for the login history (the server's `locate` option). */
+  locate?: (ip: string) => LoginLocation | null;
+}
+
+/** Where an IP address is, as a `locate` function says (a GeoIP lookup, say). */
+export interface LoginLocation {
+  /** ISO 3166-1 alpha-2 code, such as `"JP"`. */
+  country?: string | null;
+  region?: string | null;
+  city?: string | null;
 }
 
 /** Facts of the request an operation runs for (never trusted for anything but records). */

@@ -88,15 +88,11 @@ export interface FactorInfo {
 
 // ---- shared with credentials.ts --------------------------------------------------------------
 
-/**
- * A login-history event id that sorts by time: `att_`, the time in ms as 9 zero-padded base36
- * digits, then 6 random base36 digits (the same 15-character shape as the mock's ids). Events of
- * the same millisecond sort in random order.
- *
- * @internal shared with `credentials.ts`.
- */
-export function loginEventId(at: number): string {
-  const time = Math.max(0, Math.floor(at)).toString(36).padStart(EVENT_TIME_DIGITS, "0");
+/** The last id {@link loginEventId} made in this process: the next of the same ms follows it. */
+let lastEvent = { time: "", suffix: "" };
+
+/** Six random base36 digits. */
+function randomSuffix(): string {
   let suffix = "";
   while (suffix.length < EVENT_RANDOM_DIGITS) {
     for (const byte of crypto.getRandomValues(new Uint8Array(EVENT_RANDOM_DIGITS))) {
@@ -104,7 +100,49 @@ export function loginEventId(at: number): string {
       if (byte < 252 && suffix.length < EVENT_RANDOM_DIGITS) suffix += BASE36[byte % 36];
     }
   }
+  return suffix;
+}
+
+/**
+ * A login-history event id that sorts by time: `att_`, the time in ms as 9 zero-padded base36
+ * digits, then 6 base36 digits (the same 15-character shape as the mock's ids). The digits are
+ * random, except that within one millisecond the ids one process makes go up by one (as ULID's
+ * monotonic mode), so that a history read back keeps arrival order even under a frozen clock.
+ * Across processes, events of the same millisecond sort in random order.
+ *
+ * @internal shared with `credentials.ts`.
+ */
+export function loginEventId(at: number): string {
+  const time = Math.max(0, Math.floor(at)).toString(36).padStart(EVENT_TIME_DIGITS, "0");
+  let suffix = randomSuffix();
+  if (time === lastEvent.time) {
+    const next = (Number.parseInt(lastEvent.suffix, 36) + 1).toString(36).padStart(EVENT_RANDOM_DIGITS, "0");
+    if (next.length === EVENT_RANDOM_DIGITS) suffix = next;
+  }
+  lastEvent = { time, suffix };
   return `att_${time}${suffix}`;
+}
+
+/**
+ * Where `ip` is, by the server's `locate` option: only its string fields kept; `null` without the
+ * option, for an unknown address, or when `locate` throws (a history entry is never lost to it).
+ *
+ * @internal shared with the mock's `recordLogin`.
+ */
+export function locateIp(ctx: DomainContext, ip: string): StoredLoginEvent["location"] {
+  let found: ReturnType<NonNullable<DomainContext["locate"]>>;
+  try {
+    found = ctx.locate?.(ip) ?? null;
+  } catch {
+    return null;
+  }
+  if (found === null || typeof found !== "object") return null;
+  const location: NonNullable<StoredLoginEvent["location"]> = {};
+  for (const field of ["country", "region", "city"] as const) {
+    const value = found[field];
+    if (typeof value === "string") location[field] = value;
+  }
+  return location;
 }
 
 /** What {@link recordLoginAttempt} records besides the request's facts. */
@@ -119,8 +157,8 @@ export interface LoginAttemptRecord {
 }
 
 /**
- * Appends one attempt to the login history, with `sessionId: null` and no location (the HTTP
- * layer links the session once it exists). The HTTP layer also uses it for sign-ups, which the
+ * Appends one attempt to the login history, with `sessionId: null` (the HTTP layer links the
+ * session once it exists) and the location `ctx.locate` gives. The HTTP layer also uses it for sign-ups, which the
  * contract records as password sign-ins.
  *
  * @returns The event's id.
@@ -142,7 +180,7 @@ export async function recordLoginAttempt(
     method: attempt.method,
     result: attempt.result,
     sessionId: null,
-    location: null,
+    location: locateIp(ctx, meta.ip),
   });
   return id;
 }
@@ -525,4 +563,39 @@ export async function regenerateRecoveryCodes(
   }
   await ctx.store.clearAttempts(user.emailKey);
   return { recoveryCodes: await issueRecoveryCodes(ctx, user.id) };
+}
+
+/**
+ * @internal Gives a user an active TOTP factor with a known secret and, optionally, recovery codes
+ * (the mock's `users.add({ totpSecret, recoveryCodes })`): sealed and hashed as enrolment would.
+ */
+export async function seedSecondFactor(
+  ctx: DomainContext,
+  userId: string,
+  secret: string,
+  recoveryCodes: readonly string[] = [],
+): Promise<void> {
+  const now = ctx.now();
+  await ctx.store.addFactor({
+    id: `fac_${randomToken(9)}`,
+    userId,
+    kind: "totp",
+    secretSealed: await ctx.sealer.seal(secret, TOTP_SEAL_PURPOSE),
+    status: "active",
+    lastStep: -1,
+    createdAt: now,
+    lastUsedAt: null,
+  });
+  if (recoveryCodes.length > 0) {
+    await ctx.store.replaceRecoveryCodes(
+      userId,
+      await Promise.all(recoveryCodes.map((c) => hashRecoveryCode(c))),
+    );
+  }
+}
+
+/** @internal The secret of the user's active TOTP factor, unsealed (the mock's `totp(email)`), or `null`. */
+export async function activeTotpSecret(ctx: DomainContext, userId: string): Promise<string | null> {
+  const factor = await activeTotpFactor(ctx, userId);
+  return factor === null ? null : ctx.sealer.open(factor.secretSealed, TOTP_SEAL_PURPOSE);
 }

@@ -841,7 +841,24 @@ export function memoryStore(): AuthStore {
     return store;
   }
 
-  return api(null);
+  const store = api(null);
+  liveStates.set(store, () => state);
+  return store;
+}
+
+/** @internal the state of a memory store, as {@link memoryStoreState} gives it. */
+export type MemoryStoreState = State;
+
+/** The live state behind each store `memoryStore()` made (for the mock's test controls). */
+const liveStates = new WeakMap<AuthStore, () => State>();
+
+/**
+ * @internal The live state of a store made by `memoryStore()` (`undefined` for any other store),
+ * read synchronously by the mock's test controls (`users.get`, `sessions()`, `loginAttempts`).
+ * Read it, do not write it: writes go through the store's methods.
+ */
+export function memoryStoreState(store: AuthStore): MemoryStoreState | undefined {
+  return liveStates.get(store)?.();
 }
 
 /** One page of `listLoginEvents` over a user's events sorted oldest first. */
