@@ -1,4 +1,6 @@
-import { HttpResponse } from "msw";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { HttpResponse, http, passthrough } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, vi } from "vitest";
 import { type AuthClientOptions, createAuthClient } from "../src/index";
@@ -17,13 +19,54 @@ export const bob = {
 } as const;
 
 /**
+ * How the client reaches the mock: through msw (the default), or over real HTTP on 127.0.0.1
+ * (`TEGATA_TEST_TRANSPORT=http`, the `test:http` script): then every `fresh()` mock, which is the
+ * auth server, listens on a free port through `@hono/node-server`, and msw lets its requests pass.
+ */
+export const transport: "msw" | "http" = process.env.TEGATA_TEST_TRANSPORT === "http" ? "http" : "msw";
+
+/** A web `fetch` handler on a free port of 127.0.0.1; a `Response.error()` drops the connection. */
+async function listenOnLoopback(
+  handler: (request: Request) => Promise<Response>,
+): Promise<{ origin: string; close(): Promise<void> }> {
+  return new Promise((resolve) => {
+    const listener = serve(
+      {
+        fetch: async (request: Request, env: { incoming: { socket: { destroy(): void } } }) => {
+          const response = await handler(request);
+          if (response.type !== "error") return response;
+          env.incoming.socket.destroy(); // a network failure, as the fault asked
+          return new Response(null, { status: 502 });
+        },
+        port: 0,
+        hostname: "127.0.0.1",
+      },
+      (info: AddressInfo) =>
+        resolve({
+          origin: `http://127.0.0.1:${info.port}`,
+          close: () =>
+            new Promise<void>((done) => {
+              const node = listener as unknown as { closeAllConnections?: () => void };
+              listener.close(() => done());
+              node.closeAllConnections?.();
+            }),
+        }),
+    );
+  });
+}
+
+/**
  * One msw server per test file; each test gets a fresh mock through `fresh()`.
  * Unhandled requests fail the test.
  */
 export function useMockServer() {
   const server = setupServer();
+  const listeners: Array<{ close(): Promise<void> }> = [];
   beforeAll(() => server.listen({ onUnhandledFrame: "error" }));
-  afterEach(() => server.resetHandlers());
+  afterEach(async () => {
+    server.resetHandlers();
+    await Promise.all(listeners.splice(0).map((l) => l.close()));
+  });
   afterAll(() => server.close());
 
   return {
@@ -33,13 +76,25 @@ export function useMockServer() {
       mockOptions: MockAuthOptions = {},
       clientOptions: Partial<AuthClientOptions> = {},
     ): Promise<{ mock: MockAuth; auth: ReturnType<typeof createAuthClient> }> {
-      const mock = createMockAuth({
+      const options: MockAuthOptions = {
         users: [{ ...alice }, { ...bob, recoveryCodes: [...bob.recoveryCodes] }],
         now: Date.UTC(2026, 10, 25, 9, 0, 0),
         ...mockOptions,
-      });
+      };
+      let mock: MockAuth;
+      if (transport === "http") {
+        let target: MockAuth | undefined;
+        const listener = await listenOnLoopback((request) => (target as MockAuth).fetch(request));
+        listeners.push(listener);
+        const path = mockOptions.baseUrl ? new URL(mockOptions.baseUrl).pathname.replace(/\/+$/, "") : "";
+        mock = createMockAuth({ ...options, baseUrl: `${listener.origin}${path}` });
+        target = mock;
+        server.resetHandlers(http.all(`${listener.origin}/*`, () => passthrough()));
+      } else {
+        mock = createMockAuth(options);
+        server.resetHandlers(...mock.handlers);
+      }
       await mock.ready();
-      server.resetHandlers(...mock.handlers);
       const auth = createAuthClient({
         baseUrl: mock.baseUrl,
         clock: mock.clock,

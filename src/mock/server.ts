@@ -286,7 +286,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     }
     if (f.network) {
       record.fault = "network";
-      return HttpResponse.error();
+      return Response.error();
     }
     if (f.status === undefined) return null;
     record.fault = "status";
@@ -306,30 +306,31 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     });
   }
 
-  const handlers: HttpHandler[] = [
-    http.all(`${baseUrl}/*`, async ({ request }) => {
-      await initial;
-      const record: MockRequestRecord = {
-        method: request.method,
-        path: pathOf(request.url),
-        status: 0,
-        at: new Date(clock.now()),
-        ip: clientIp(request),
-        userAgent: userAgentOf(request),
-      };
-      requests.push(record);
-      const body = await receivedBody(request);
-      if (body !== undefined) record.body = body;
-      const response =
-        (await injected(record, request.method)) ??
-        (await server.fetch(await forServer(request, record.path), {
-          remoteAddress: "127.0.0.1",
-          userAgent: record.userAgent,
-        }));
-      record.status = response.type === "error" ? 0 : response.status;
-      return response;
-    }),
-  ];
+  /** The request log, the faults, then the server: what the handlers and `fetch` answer with. */
+  async function answer(request: Request): Promise<Response> {
+    await initial;
+    const record: MockRequestRecord = {
+      method: request.method,
+      path: pathOf(request.url),
+      status: 0,
+      at: new Date(clock.now()),
+      ip: clientIp(request),
+      userAgent: userAgentOf(request),
+    };
+    requests.push(record);
+    const body = await receivedBody(request);
+    if (body !== undefined) record.body = body;
+    const response =
+      (await injected(record, request.method)) ??
+      (await server.fetch(await forServer(request, record.path), {
+        remoteAddress: "127.0.0.1",
+        userAgent: record.userAgent,
+      }));
+    record.status = response.type === "error" ? 0 : response.status;
+    return response;
+  }
+
+  const handlers: HttpHandler[] = [http.all(`${baseUrl}/*`, ({ request }) => answer(request))];
 
   const sessionInfo = (s: StoredSession): MockSessionInfo => ({
     id: s.id,
@@ -344,6 +345,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
   return {
     server,
     handlers,
+    fetch: answer,
     baseUrl,
     issuer,
     audience,

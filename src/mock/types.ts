@@ -219,6 +219,13 @@ export interface MockAuth {
   readonly server: AuthServer;
   /** msw request handlers: `setupServer(...mock.handlers)` or `setupWorker(...mock.handlers)`. */
   readonly handlers: HttpHandler[];
+  /**
+   * Answers one request as the handlers do (request log, faults, then the server), without msw:
+   * serve the mock over real HTTP with it (`serve({ fetch: mock.fetch })` of `@hono/node-server`),
+   * its `baseUrl` then being where it listens. A `network` fault answers `Response.error()`: end
+   * the connection without a response when you see one (`response.type === "error"`).
+   */
+  fetch(request: Request): Promise<Response>;
   /** Where the mock answers. */
   readonly baseUrl: string;
   /** `iss` of its tokens. */
