@@ -15,14 +15,17 @@ import type {
   AuthStore,
   NewUser,
   OneTimePurpose,
+  StoredAuditEvent,
   StoredChallenge,
   StoredFactor,
+  StoredIdentity,
   StoredLoginEvent,
   StoredMail,
   StoredOneTimeToken,
   StoredRefreshToken,
   StoredSession,
   StoredSigningKey,
+  StoredTombstone,
   StoredUser,
 } from "../../src/server/store/index";
 
@@ -183,6 +186,59 @@ export function newMail(id: string, over: Partial<StoredMail> = {}): StoredMail 
   };
 }
 
+/** An identity `provider`/`subject` of a user, linked at `T0`, never used since. */
+export function newIdentity(
+  provider: string,
+  subject: string,
+  userId: string,
+  over: Partial<StoredIdentity> = {},
+): StoredIdentity {
+  return {
+    provider,
+    subject,
+    userId,
+    email: `${subject}@${provider}.example`,
+    emailVerified: true,
+    createdAt: T0,
+    lastUsedAt: null,
+    ...over,
+  };
+}
+
+/** The tombstone of a user deleted at `T0`, blocking the address for 30 days. */
+export function newTombstone(userId: string, over: Partial<StoredTombstone> = {}): StoredTombstone {
+  return {
+    userId,
+    emailKeyHash: `hash:${userId}`,
+    deletedAt: T0,
+    blockedUntil: T0 + 30 * DAY,
+    deletedBy: "user",
+    ...over,
+  };
+}
+
+/** A time-sortable audit-event id: zero-padded, so string order is numeric order. */
+export function auditId(n: number): string {
+  return `aud_${String(n).padStart(9, "0")}`;
+}
+
+/** Audit event `n`, at `T0 + n` seconds (so `id` order is time order). */
+export function newAuditEvent(
+  n: number,
+  userId: string | null,
+  over: Partial<StoredAuditEvent> = {},
+): StoredAuditEvent {
+  return {
+    id: auditId(n),
+    at: T0 + n * SECOND,
+    actor: "operator:sato",
+    action: "suspend",
+    userId,
+    reason: `case ${n}`,
+    ...over,
+  };
+}
+
 /** Issues `n` calls in one synchronous loop (none has resolved when the last is made), then awaits all. */
 export function concurrently<T>(n: number, call: (i: number) => Promise<T>): Promise<T[]> {
   const calls: Promise<T>[] = [];
@@ -234,6 +290,24 @@ async function walkPages(
   }
 }
 
+/** Every page of an audit-trail query, walked with `next`. */
+async function walkAuditPages(
+  store: AuthStore,
+  query: Omit<Parameters<AuthStore["listAuditEvents"]>[0], "before">,
+): Promise<{ ids: string[]; pages: number; sizes: number[] }> {
+  const ids: string[] = [];
+  const sizes: number[] = [];
+  let before: string | undefined;
+  for (let pages = 1; ; pages++) {
+    const page = await store.listAuditEvents(before === undefined ? query : { ...query, before });
+    ids.push(...page.items.map((e) => e.id));
+    sizes.push(page.items.length);
+    if (page.next === null) return { ids, pages, sizes };
+    if (pages > 10_000) throw new Error("paging does not end");
+    before = page.next;
+  }
+}
+
 /**
  * Registers the conformance suite of an {@link AuthStore}.
  *
@@ -256,7 +330,13 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       it("creates a user (updatedAt = now, lastLoginAt null) and finds it by id and email key", async () => {
         const store = await fresh();
         const created = await createUser(store, newUser(1), T0 + 5);
-        expect(created).toEqual({ ...newUser(1), lastLoginAt: null, updatedAt: T0 + 5 });
+        expect(created).toEqual({
+          ...newUser(1),
+          lastLoginAt: null,
+          suspendedAt: null,
+          suspendedReason: null,
+          updatedAt: T0 + 5,
+        });
         expect(await store.getUserById("usr_1")).toEqual(created);
         expect(await store.getUserByEmailKey("user1@example.jp")).toEqual(created);
         expect(await store.getUserById("usr_2")).toBeNull();
@@ -292,6 +372,8 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           lastLoginAt: T0 + 1,
           showLastLogin: false,
           passwordHash: null,
+          suspendedAt: null,
+          suspendedReason: null,
           updatedAt: T0 + MINUTE,
         });
         expect(await store.getUserById("usr_1")).toEqual(updated);
@@ -1175,7 +1257,13 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         });
         await expect(outcome).rejects.toBe(boom);
         expect(await store.getUserById("usr_2")).toBeNull();
-        expect(await store.getUserById("usr_1")).toEqual({ ...newUser(1), lastLoginAt: null, updatedAt: T0 });
+        expect(await store.getUserById("usr_1")).toEqual({
+          ...newUser(1),
+          lastLoginAt: null,
+          suspendedAt: null,
+          suspendedReason: null,
+          updatedAt: T0,
+        });
         expect(await store.getUserByEmailKey("changed@example.jp")).toBeNull();
         expect(await store.consumeOneTimeToken("ot_1", "password_reset", T0 + 2)).not.toBeNull();
         expect(await store.reserveAttempt("k", { maxAttempts: 5, lockSeconds: 60 }, T0 + 2)).toMatchObject({
@@ -1293,6 +1381,488 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.rotateRefreshToken(token, next, SEEN, T0 + 2)).toEqual({ kind: "invalid" });
         await store.deleteExpired(T0 + 30 * DAY);
         expect(await store.rotateRefreshToken(token, next, SEEN, T0 + 30 * DAY)).toEqual({ kind: "invalid" });
+      });
+    });
+
+    describe("suspension fields", () => {
+      it("a new user is not suspended (both fields null); given values are kept", async () => {
+        const store = await fresh();
+        const plain = await createUser(store, newUser(1));
+        expect(plain).toMatchObject({ suspendedAt: null, suspendedReason: null });
+        const given = await createUser(store, newUser(2, { suspendedAt: T0 - DAY, suspendedReason: "spam" }));
+        expect(given).toEqual({
+          ...newUser(2),
+          lastLoginAt: null,
+          suspendedAt: T0 - DAY,
+          suspendedReason: "spam",
+          updatedAt: T0,
+        });
+        expect(await store.getUserById("usr_2")).toEqual(given);
+        expect(await store.getUserByEmailKey("user2@example.jp")).toEqual(given);
+      });
+
+      it("updateUser sets and clears the suspension; other patches leave it; the record round-trips", async () => {
+        const store = await fresh();
+        const created = await createUser(store, newUser(1));
+        const suspended = await store.updateUser(
+          "usr_1",
+          { suspendedAt: T0 + MINUTE, suspendedReason: "規約違反 (terms)" },
+          T0 + MINUTE,
+        );
+        expect(suspended).toEqual({
+          ...created,
+          suspendedAt: T0 + MINUTE,
+          suspendedReason: "規約違反 (terms)",
+          updatedAt: T0 + MINUTE,
+        });
+        expect(await store.getUserById("usr_1")).toEqual(suspended);
+        expect(await store.getUserByEmailKey("user1@example.jp")).toEqual(suspended);
+
+        // A patch without the fields keeps them, also across a change of the email key.
+        const renamed = await store.updateUser(
+          "usr_1",
+          { name: "Renamed", email: "Moved@Example.jp", emailKey: "moved@example.jp" },
+          T0 + 2 * MINUTE,
+        );
+        expect(renamed).toMatchObject({ suspendedAt: T0 + MINUTE, suspendedReason: "規約違反 (terms)" });
+        expect(await store.getUserByEmailKey("moved@example.jp")).toEqual(renamed);
+
+        const cleared = await store.updateUser(
+          "usr_1",
+          { suspendedAt: null, suspendedReason: null },
+          T0 + 3 * MINUTE,
+        );
+        expect(cleared).toEqual({
+          ...created,
+          name: "Renamed",
+          email: "Moved@Example.jp",
+          emailKey: "moved@example.jp",
+          suspendedAt: null,
+          suspendedReason: null,
+          updatedAt: T0 + 3 * MINUTE,
+        });
+        expect(await store.getUserById("usr_1")).toEqual(cleared);
+      });
+    });
+
+    describe("social identities", () => {
+      it("links, gets, lists (oldest first, the user's only) and touches identities", async () => {
+        const store = await fresh();
+        const google = newIdentity("google", "g-1", "usr_1");
+        const apple = newIdentity("apple", "a-1", "usr_1", { createdAt: T0 - HOUR, email: null });
+        const yahoo = newIdentity("yahoo_japan", "y-1", "usr_1", { createdAt: T0 + HOUR });
+        const other = newIdentity("google", "g-2", "usr_2");
+        for (const identity of [google, yahoo, apple, other]) {
+          expect(await store.linkIdentity(identity)).toBe("linked");
+        }
+        expect(await store.getIdentity("google", "g-1")).toEqual(google);
+        expect(await store.getIdentity("apple", "a-1")).toEqual(apple);
+        expect(await store.getIdentity("google", "a-1")).toBeNull(); // the pair, not the subject
+        expect(await store.getIdentity("github", "g-1")).toBeNull();
+        expect(await store.listIdentities("usr_1")).toEqual([apple, google, yahoo]);
+        expect(await store.listIdentities("usr_2")).toEqual([other]);
+        expect(await store.listIdentities("usr_3")).toEqual([]);
+
+        await store.touchIdentity(
+          "google",
+          "g-1",
+          { email: "new@gmail.example", emailVerified: false },
+          T0 + 5,
+        );
+        const touched = { ...google, email: "new@gmail.example", emailVerified: false, lastUsedAt: T0 + 5 };
+        expect(await store.getIdentity("google", "g-1")).toEqual(touched);
+        await store.touchIdentity("apple", "a-1", { email: null, emailVerified: false }, T0 + 6);
+        expect(await store.getIdentity("apple", "a-1")).toEqual({
+          ...apple,
+          emailVerified: false,
+          lastUsedAt: T0 + 6,
+        });
+        expect(await store.getIdentity("google", "g-2")).toEqual(other); // untouched
+        await store.touchIdentity("google", "g-unknown", { email: null, emailVerified: false }, T0); // no error
+        expect(await store.getIdentity("google", "g-unknown")).toBeNull();
+      });
+
+      it("a provider and subject already linked is taken, even for another user; the link stays", async () => {
+        const store = await fresh();
+        const google = newIdentity("google", "g-1", "usr_1");
+        expect(await store.linkIdentity(google)).toBe("linked");
+        expect(await store.linkIdentity(newIdentity("google", "g-1", "usr_1", { createdAt: T0 + 1 }))).toBe(
+          "taken",
+        );
+        expect(
+          await store.linkIdentity(newIdentity("google", "g-1", "usr_2", { email: "x@example.jp" })),
+        ).toBe("taken");
+        expect(await store.getIdentity("google", "g-1")).toEqual(google);
+        expect(await store.listIdentities("usr_1")).toEqual([google]);
+        expect(await store.listIdentities("usr_2")).toEqual([]);
+        // The same subject at another provider is another identity.
+        expect(await store.linkIdentity(newIdentity("apple", "g-1", "usr_2"))).toBe("linked");
+      });
+
+      it("race: 20 concurrent linkIdentity of one provider and subject: exactly one linked", async () => {
+        const store = await fresh();
+        const results = await concurrently(20, (i) =>
+          store.linkIdentity(newIdentity("google", "g-1", `usr_${i}`, { createdAt: T0 + i })),
+        );
+        expect(countWhere(results, (r) => r === "linked")).toBe(1);
+        expect(countWhere(results, (r) => r === "taken")).toBe(19);
+        const winner = results.indexOf("linked");
+        expect(await store.getIdentity("google", "g-1")).toEqual(
+          newIdentity("google", "g-1", `usr_${winner}`, { createdAt: T0 + winner }),
+        );
+        let listed = 0;
+        for (let i = 0; i < 20; i++) listed += (await store.listIdentities(`usr_${i}`)).length;
+        expect(listed).toBe(1);
+      });
+
+      it("unlinking another user's or an unknown identity is not_found and changes nothing", async () => {
+        const store = await fresh();
+        await createUser(store, newUser(1));
+        await createUser(store, newUser(2));
+        const google = newIdentity("google", "g-1", "usr_1");
+        await store.linkIdentity(google);
+        await store.linkIdentity(newIdentity("apple", "a-1", "usr_1"));
+        expect(await store.unlinkIdentity("usr_2", "google", "g-1")).toBe("not_found");
+        expect(await store.unlinkIdentity("usr_1", "google", "g-9")).toBe("not_found");
+        expect(await store.unlinkIdentity("usr_1", "apple", "g-1")).toBe("not_found");
+        expect(await store.getIdentity("google", "g-1")).toEqual(google);
+        expect(await store.listIdentities("usr_1")).toHaveLength(2);
+      });
+
+      it("the only identity of a user without a password is their last way in: last, nothing removed", async () => {
+        const store = await fresh();
+        await createUser(store, newUser(1, { passwordHash: null }));
+        const google = newIdentity("google", "g-1", "usr_1");
+        await store.linkIdentity(google);
+        expect(await store.unlinkIdentity("usr_1", "google", "g-1")).toBe("last");
+        expect(await store.getIdentity("google", "g-1")).toEqual(google);
+        expect(await store.listIdentities("usr_1")).toEqual([google]);
+        // With a second identity, either can go, and then the other is the last.
+        await store.linkIdentity(newIdentity("apple", "a-1", "usr_1", { createdAt: T0 + 1 }));
+        expect(await store.unlinkIdentity("usr_1", "google", "g-1")).toBe("unlinked");
+        expect(await store.unlinkIdentity("usr_1", "apple", "a-1")).toBe("last");
+        expect((await store.listIdentities("usr_1")).map((i) => i.subject)).toEqual(["a-1"]);
+      });
+
+      it("a user with a password can unlink their last identity", async () => {
+        const store = await fresh();
+        await createUser(store, newUser(1));
+        await store.linkIdentity(newIdentity("google", "g-1", "usr_1"));
+        expect(await store.unlinkIdentity("usr_1", "google", "g-1")).toBe("unlinked");
+        expect(await store.getIdentity("google", "g-1")).toBeNull();
+        expect(await store.listIdentities("usr_1")).toEqual([]);
+        expect(await store.unlinkIdentity("usr_1", "google", "g-1")).toBe("not_found");
+        // Unlinked, the pair is free to link again.
+        expect(await store.linkIdentity(newIdentity("google", "g-1", "usr_2"))).toBe("linked");
+      });
+
+      it("race: concurrent unlink of both identities of a user without a password: one unlinked, one last", async () => {
+        const store = await fresh();
+        await createUser(store, newUser(1, { passwordHash: null }));
+        const pairs = [
+          ["google", "g-1"],
+          ["apple", "a-1"],
+        ] as const;
+        for (const [provider, subject] of pairs)
+          await store.linkIdentity(newIdentity(provider, subject, "usr_1"));
+        const results = await concurrently(2, (i) => {
+          const [provider, subject] = pairs[i] ?? pairs[0];
+          return store.unlinkIdentity("usr_1", provider, subject);
+        });
+        expect([...results].sort()).toEqual(["last", "unlinked"]);
+        const left = await store.listIdentities("usr_1");
+        expect(left).toHaveLength(1);
+        expect(left[0]?.subject).toBe(pairs[results.indexOf("last")]?.[1]);
+      });
+    });
+
+    describe("claimOnce", () => {
+      it("claims a key once while the claim is live; keys are independent", async () => {
+        const store = await fresh();
+        expect(await store.claimOnce("nonce:a", T0 + 10 * MINUTE, T0)).toBe(true);
+        expect(await store.claimOnce("nonce:a", T0 + 10 * MINUTE, T0)).toBe(false);
+        expect(await store.claimOnce("nonce:a", T0 + HOUR, T0 + 10 * MINUTE - 1)).toBe(false);
+        expect(await store.claimOnce("nonce:b", T0 + 10 * MINUTE, T0 + 1)).toBe(true);
+      });
+
+      it("is claimable again once the claim has expired (at expiresAt)", async () => {
+        const store = await fresh();
+        expect(await store.claimOnce("k", T0 + MINUTE, T0)).toBe(true);
+        expect(await store.claimOnce("k", T0 + 2 * MINUTE, T0 + MINUTE)).toBe(true);
+        expect(await store.claimOnce("k", T0 + 3 * MINUTE, T0 + MINUTE + 1)).toBe(false); // the new claim holds
+        expect(await store.claimOnce("k", T0 + 3 * MINUTE, T0 + 2 * MINUTE)).toBe(true);
+      });
+
+      it("race: 20 concurrent claims of one key: exactly one true, also after it expired", async () => {
+        const store = await fresh();
+        const first = await concurrently(20, () => store.claimOnce("nonce", T0 + MINUTE, T0));
+        expect(countWhere(first, (r) => r)).toBe(1);
+        const again = await concurrently(20, () => store.claimOnce("nonce", T0 + 2 * MINUTE, T0 + MINUTE));
+        expect(countWhere(again, (r) => r)).toBe(1);
+      });
+
+      it("deleteExpired removes expired claims and keeps live ones", async () => {
+        const store = await fresh();
+        await store.claimOnce("old", T0 + MINUTE, T0);
+        await store.claimOnce("live", T0 + HOUR, T0);
+        expect(await store.deleteExpired(T0 + MINUTE)).toBeGreaterThanOrEqual(1);
+        expect(await store.deleteExpired(T0 + MINUTE)).toBe(0);
+        // Asked at a time when the old claim would still hold: it is gone.
+        expect(await store.claimOnce("old", T0 + HOUR, T0)).toBe(true);
+        expect(await store.claimOnce("live", T0 + 2 * HOUR, T0 + MINUTE)).toBe(false);
+      });
+    });
+
+    describe("account deletion", () => {
+      const lock = { maxAttempts: 3, lockSeconds: 900 };
+
+      /**
+       * User `usr_<n>` with something of every kind: a factor, recovery codes, an active and a
+       * revoked session, a one-time token, a challenge, a login event, an identity, an audit event
+       * and a lock on the email key.
+       */
+      async function seedAccount(store: AuthStore, n: number): Promise<{ token: string }> {
+        const userId = `usr_${n}`;
+        const user = await createUser(store, newUser(n));
+        await store.addFactor(newFactor(`fac_${n}`, userId));
+        await store.replaceRecoveryCodes(userId, [`rc_${n}_a`, `rc_${n}_b`]);
+        const { token } = await withSession(store, `ses_${n}`, { userId });
+        await withSession(store, `ses_${n}_old`, { userId, revokedAt: T0 - 1 });
+        await store.issueOneTimeToken(newOneTime(`ot_${n}`, userId, "password_reset"));
+        await store.createChallenge(newChallenge(`ch_${n}`, userId));
+        await store.appendLoginEvent(newEvent(n, userId, { email: user.email }));
+        await store.linkIdentity(newIdentity("google", `g-${n}`, userId));
+        await store.appendAuditEvent(newAuditEvent(n, userId));
+        for (let i = 0; i < lock.maxAttempts; i++) await store.reserveAttempt(user.emailKey, lock, T0);
+        return { token };
+      }
+
+      /** Every read about user `usr_<n>` that changes nothing. */
+      async function reads(store: AuthStore, n: number) {
+        const userId = `usr_${n}`;
+        return {
+          byId: await store.getUserById(userId),
+          byKey: await store.getUserByEmailKey(`user${n}@example.jp`),
+          factors: await store.listFactors(userId),
+          codes: await store.countRecoveryCodes(userId),
+          sessions: await store.listSessions(userId, T0 + 1),
+          session: await store.getSession(`ses_${n}`),
+          revokedSession: await store.getSession(`ses_${n}_old`),
+          events: await store.listLoginEvents(userId, { limit: 100 }),
+          identities: await store.listIdentities(userId),
+          identity: await store.getIdentity("google", `g-${n}`),
+          lockedUntil: await store.lockedUntil(`user${n}@example.jp`, T0 + 1),
+        };
+      }
+
+      it("erases everything of the user; every read about them answers nothing", async () => {
+        const store = await fresh();
+        const { token } = await seedAccount(store, 1);
+        const before = await reads(store, 1);
+        expect(before.byId).not.toBeNull();
+        expect(before.factors).toHaveLength(1);
+        expect(before.codes).toBe(2);
+        expect(before.sessions).toHaveLength(1);
+        expect(before.revokedSession).not.toBeNull();
+        expect(before.events.items).toHaveLength(1);
+        expect(before.identities).toHaveLength(1);
+        expect(before.lockedUntil).toBe(T0 + 900 * SECOND);
+
+        expect(await store.deleteUser("usr_1", newTombstone("usr_1"))).toBe(true);
+        expect(await reads(store, 1)).toEqual({
+          byId: null,
+          byKey: null,
+          factors: [],
+          codes: 0,
+          sessions: [],
+          session: null,
+          revokedSession: null,
+          events: { items: [], next: null },
+          identities: [],
+          identity: null,
+          lockedUntil: null,
+        });
+        const next = { tokenHash: "rt_after", expiresAt: T0 + 2 * DAY };
+        expect(await store.rotateRefreshToken(token, next, SEEN, T0 + 1)).toEqual({ kind: "invalid" });
+        expect(await store.consumeOneTimeToken("ot_1", "password_reset", T0 + 1)).toBeNull();
+        expect(await store.claimChallengeAttempt("ch_1", 5, T0 + 1)).toEqual({ kind: "invalid" });
+        expect(await store.consumeRecoveryCode("usr_1", "rc_1_a", T0 + 1)).toBe(false);
+        expect(await store.advanceTotpStep("fac_1", 1, T0 + 1)).toBe(false);
+        // The lockout counter went with the user: a fresh one starts.
+        expect(await store.reserveAttempt("user1@example.jp", lock, T0 + 1)).toMatchObject({
+          kind: "reserved",
+          remaining: 2,
+        });
+        // The audit trail keeps the account's id.
+        expect((await store.listAuditEvents({ userId: "usr_1", limit: 10 })).items).toEqual([
+          newAuditEvent(1, "usr_1"),
+        ]);
+      });
+
+      it("leaves another user's data untouched", async () => {
+        const store = await fresh();
+        await seedAccount(store, 1);
+        const { token } = await seedAccount(store, 2);
+        const before = await reads(store, 2);
+        expect(await store.deleteUser("usr_1", newTombstone("usr_1"))).toBe(true);
+        expect(await reads(store, 2)).toEqual(before);
+        expect(
+          await store.rotateRefreshToken(token, { tokenHash: "rt_2_1", expiresAt: T0 + DAY }, SEEN, T0 + 1),
+        ).toMatchObject({ kind: "rotated" });
+        expect(await store.consumeOneTimeToken("ot_2", "password_reset", T0 + 1)).not.toBeNull();
+        expect(await store.claimChallengeAttempt("ch_2", 5, T0 + 1)).toMatchObject({
+          kind: "ok",
+          attempt: 1,
+        });
+        expect(await store.consumeRecoveryCode("usr_2", "rc_2_a", T0 + 1)).toBe(true);
+        expect(await store.advanceTotpStep("fac_2", 1, T0 + 1)).toBe(true);
+      });
+
+      it("the email key can register again: the block is the caller's, through findTombstone", async () => {
+        const store = await fresh();
+        await seedAccount(store, 1);
+        const tombstone = newTombstone("usr_1", { deletedBy: "operator" });
+        await store.deleteUser("usr_1", tombstone);
+        const again = await store.createUser(newUser("1b", { emailKey: "user1@example.jp" }), T0 + 1);
+        expect(again).toMatchObject({ id: "usr_1b", emailKey: "user1@example.jp" });
+        expect((await store.getUserByEmailKey("user1@example.jp"))?.id).toBe("usr_1b");
+        expect(await store.listIdentities("usr_1b")).toEqual([]);
+
+        expect(await store.findTombstone("hash:usr_1", T0 + 1)).toEqual(tombstone);
+        expect(await store.findTombstone("hash:usr_1", tombstone.blockedUntil - 1)).toEqual(tombstone);
+        expect(await store.findTombstone("hash:usr_1", tombstone.blockedUntil)).toBeNull();
+        expect(await store.findTombstone("hash:usr_9", T0 + 1)).toBeNull();
+      });
+
+      it("deleteExpired removes a tombstone once its block is over, not before", async () => {
+        const store = await fresh();
+        await createUser(store, newUser(1));
+        const tombstone = newTombstone("usr_1");
+        await store.deleteUser("usr_1", tombstone);
+        await store.deleteExpired(tombstone.blockedUntil - 1);
+        expect(await store.findTombstone("hash:usr_1", T0 + 1)).toEqual(tombstone);
+        expect(await store.deleteExpired(tombstone.blockedUntil)).toBeGreaterThanOrEqual(1);
+        expect(await store.deleteExpired(tombstone.blockedUntil)).toBe(0);
+        // Asked at a time within the old block: it is gone.
+        expect(await store.findTombstone("hash:usr_1", T0 + 1)).toBeNull();
+      });
+
+      it("an unknown user is not deleted, and no tombstone is kept", async () => {
+        const store = await fresh();
+        await createUser(store, newUser(1));
+        expect(await store.deleteUser("usr_9", newTombstone("usr_9"))).toBe(false);
+        expect(await store.findTombstone("hash:usr_9", T0)).toBeNull();
+        expect(await store.getUserById("usr_1")).not.toBeNull();
+        await store.deleteUser("usr_1", newTombstone("usr_1"));
+        expect(await store.deleteUser("usr_1", newTombstone("usr_1", { deletedAt: T0 + 1 }))).toBe(false);
+        expect((await store.findTombstone("hash:usr_1", T0 + 1))?.deletedAt).toBe(T0);
+      });
+
+      it("race: 5 concurrent deleteUser of one user: exactly one true, its tombstone kept", async () => {
+        const store = await fresh();
+        await seedAccount(store, 1);
+        const results = await concurrently(5, (i) =>
+          store.deleteUser("usr_1", newTombstone("usr_1", { deletedAt: T0 + i })),
+        );
+        expect(countWhere(results, (r) => r)).toBe(1);
+        const winner = results.indexOf(true);
+        expect(await store.findTombstone("hash:usr_1", T0 + 10)).toEqual(
+          newTombstone("usr_1", { deletedAt: T0 + winner }),
+        );
+        expect(await store.getUserById("usr_1")).toBeNull();
+        expect(await store.listSessions("usr_1", T0 + 1)).toEqual([]);
+      });
+    });
+
+    describe("audit trail", () => {
+      /** Event `n` belongs to usr_1, usr_2 or nobody, by `n % 3`. */
+      const owner = (n: number) => [`usr_1`, `usr_2`, null][n % 3] ?? null;
+
+      /** Events 0..count-1, appended in a scrambled order (7919 is prime, so `n * 7919 % count` permutes). */
+      async function seedAudit(store: AuthStore, count: number): Promise<void> {
+        for (let i = 0; i < count; i++) {
+          const n = (i * 7919) % count;
+          await store.appendAuditEvent(newAuditEvent(n, owner(n)));
+        }
+      }
+
+      const newest = (count: number, keep: (n: number) => boolean = () => true) =>
+        Array.from({ length: count }, (_, i) => count - 1 - i)
+          .filter(keep)
+          .map(auditId);
+
+      it("lists newest first with a cursor; the last page has next null and is never empty", async () => {
+        const store = await fresh();
+        expect(await store.listAuditEvents({ limit: 10 })).toEqual({ items: [], next: null });
+        await seedAudit(store, 250);
+        const first = await store.listAuditEvents({ limit: 3 });
+        expect(first).toEqual({
+          items: [249, 248, 247].map((n) => newAuditEvent(n, owner(n))),
+          next: auditId(247),
+        });
+        const second = await store.listAuditEvents({ limit: 3, before: first.next ?? "" });
+        expect(second.items.map((e) => e.id)).toEqual([246, 245, 244].map(auditId));
+
+        const all = await walkAuditPages(store, { limit: 100 });
+        expect(all).toEqual({ ids: newest(250), pages: 3, sizes: [100, 100, 50] });
+        // 250 in pages of 10: the 25th page is full and the last.
+        expect(await walkAuditPages(store, { limit: 10 })).toMatchObject({ pages: 25 });
+        const odd = await walkAuditPages(store, { limit: 7 });
+        expect(odd.ids).toEqual(newest(250));
+        expect(odd.sizes).toEqual([...Array(35).fill(7), 5]);
+        const last = await store.listAuditEvents({ limit: 5, before: auditId(3) });
+        expect(last).toEqual({ items: [2, 1, 0].map((n) => newAuditEvent(n, owner(n))), next: null });
+      });
+
+      it("filters by user; next is null as soon as no older event of theirs is left", async () => {
+        const store = await fresh();
+        await seedAudit(store, 250);
+        const usr1 = await walkAuditPages(store, { userId: "usr_1", limit: 7 });
+        expect(usr1.ids).toEqual(newest(250, (n) => n % 3 === 0));
+        expect(usr1.sizes.slice(0, -1).every((size) => size === 7)).toBe(true);
+        expect(usr1.sizes.at(-1)).toBe(((84 - 1) % 7) + 1);
+        const usr2 = await walkAuditPages(store, { userId: "usr_2", limit: 100 });
+        expect(usr2.ids).toEqual(newest(250, (n) => n % 3 === 1));
+        expect(await store.listAuditEvents({ userId: "usr_1", limit: 1, before: auditId(3) })).toEqual({
+          items: [newAuditEvent(0, "usr_1")],
+          next: null,
+        });
+        expect(await store.listAuditEvents({ userId: "usr_2", limit: 1, before: auditId(4) })).toEqual({
+          items: [newAuditEvent(1, "usr_2")],
+          next: null,
+        });
+        expect(await store.listAuditEvents({ userId: "usr_9", limit: 10 })).toEqual({
+          items: [],
+          next: null,
+        });
+      });
+
+      it("a cursor is strictly older, and need not be the id of a stored event", async () => {
+        const store = await fresh();
+        for (let n = 10; n <= 50; n += 10) await store.appendAuditEvent(newAuditEvent(n, "usr_1"));
+        const ids = async (before: string) =>
+          (await store.listAuditEvents({ limit: 100, before })).items.map((e) => e.id);
+        expect(await ids(auditId(30))).toEqual([20, 10].map(auditId));
+        expect(await ids(auditId(31))).toEqual([30, 20, 10].map(auditId));
+        expect(await ids(auditId(10))).toEqual([]);
+        expect(await ids("aud_")).toEqual([]);
+        expect(await ids("aud_~")).toEqual([50, 40, 30, 20, 10].map(auditId));
+      });
+
+      it("bounds the page size to 1..100, as listLoginEvents does", async () => {
+        const store = await fresh();
+        await seedAudit(store, 250);
+        for (let n = 0; n < 250; n++) await store.appendLoginEvent(newEvent(n, "usr_1"));
+        for (const limit of [1000, 101, 100, 0, -5, Number.NaN, 2.5]) {
+          const audit = await store.listAuditEvents({ limit });
+          const login = await store.listLoginEvents("usr_1", { limit });
+          expect(audit.items).toHaveLength(login.items.length);
+          expect(audit.next).toBe(audit.items.at(-1)?.id);
+        }
+        expect((await store.listAuditEvents({ limit: 1000 })).items).toHaveLength(100);
+        expect((await store.listAuditEvents({ limit: 0 })).items).toHaveLength(1);
+        expect((await store.listAuditEvents({ limit: Number.NaN })).items).toHaveLength(1);
+        expect((await store.listAuditEvents({ userId: "usr_2", limit: 1000 })).items).toHaveLength(83);
       });
     });
   });
