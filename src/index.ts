@@ -31,10 +31,13 @@ export type {
 export {
   AbortedError,
   AccountLockedError,
+  AccountSuspendedError,
   DiscoveryError,
+  EmailBlockedError,
   EmailTakenError,
   FactorExistsError,
   HttpError,
+  IdentityConflictError,
   IdTokenValidationError,
   InvalidAccessTokenError,
   InvalidCallbackError,
@@ -45,6 +48,7 @@ export {
   InvalidTokenError,
   IssuerMismatchError,
   isTegataError,
+  LastSignInMethodError,
   MfaChallengeExpiredError,
   MfaNotEnabledError,
   MfaRequiredError,
@@ -60,6 +64,7 @@ export {
   TimeoutError,
   UnauthorizedError,
   UnknownProviderError,
+  UserNotFoundError,
 } from "./core/errors";
 export type { AuthEvent, AuthStateListener } from "./core/events";
 export type { RetryOptions } from "./core/http";

@@ -40,6 +40,11 @@ export type TegataErrorCode =
   | "factor_exists"
   | "mfa_not_enabled"
   | "invalid_return_to"
+  | "account_suspended"
+  | "email_blocked"
+  | "user_not_found"
+  | "identity_conflict"
+  | "last_sign_in_method"
   | "tegata_error"
   | (string & {});
 
@@ -170,6 +175,11 @@ export interface TegataErrorByCode {
   factor_exists: FactorExistsError;
   mfa_not_enabled: MfaNotEnabledError;
   invalid_return_to: InvalidReturnToError;
+  account_suspended: AccountSuspendedError;
+  email_blocked: EmailBlockedError;
+  user_not_found: UserNotFoundError;
+  identity_conflict: IdentityConflictError;
+  last_sign_in_method: LastSignInMethodError;
 }
 
 /**
@@ -409,7 +419,9 @@ export type IdTokenFailure =
   | "azp"
   | "expired"
   | "iat"
-  | "nonce";
+  | "nonce"
+  /** The tegata server refused the token (`signInWithIdToken`): its issuer, audience, nonce, expiry or signature. */
+  | "rejected";
 
 /** The ID token is missing, malformed, wrongly signed or carries claims that do not match. */
 export class IdTokenValidationError extends TegataError {
@@ -478,4 +490,46 @@ export class MfaNotEnabledError extends TegataError {
 export class InvalidReturnToError extends TegataError {
   static override readonly code = "invalid_return_to";
   declare readonly code: "invalid_return_to";
+}
+
+/** The operator suspended the account: it cannot sign in, and its sessions have ended. */
+export class AccountSuspendedError extends TegataError {
+  static override readonly code = "account_suspended";
+  declare readonly code: "account_suspended";
+}
+
+/**
+ * The address belonged to an account deleted recently: it cannot register again until the
+ * server's block ends (`retryAfter`, in seconds, when the server says).
+ */
+export class EmailBlockedError extends TegataError {
+  static override readonly code = "email_blocked";
+  declare readonly code: "email_blocked";
+  /** Seconds until the address can register again, when the server says. */
+  readonly retryAfter: number | undefined;
+  constructor(message: string, options: TegataErrorOptions & { retryAfter?: number } = {}) {
+    super(message, options);
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+/** No such user (unknown or deleted). */
+export class UserNotFoundError extends TegataError {
+  static override readonly code = "user_not_found";
+  declare readonly code: "user_not_found";
+}
+
+/**
+ * A social identity cannot be used as asked: it is linked to another account, or its address
+ * belongs to an existing account that must sign in first and link it.
+ */
+export class IdentityConflictError extends TegataError {
+  static override readonly code = "identity_conflict";
+  declare readonly code: "identity_conflict";
+}
+
+/** Removing this sign-in method would leave the account with no way to sign in. */
+export class LastSignInMethodError extends TegataError {
+  static override readonly code = "last_sign_in_method";
+  declare readonly code: "last_sign_in_method";
 }

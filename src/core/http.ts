@@ -12,14 +12,19 @@ import { OAuthErrorSchema, type ProblemCode, ProblemSchema, type WireProblem } f
 import {
   AbortedError,
   AccountLockedError,
+  AccountSuspendedError,
+  EmailBlockedError,
   EmailTakenError,
   FactorExistsError,
   HttpError,
+  IdentityConflictError,
+  IdTokenValidationError,
   InvalidCredentialsError,
   InvalidMfaCodeError,
   InvalidRequestError,
   InvalidTokenError,
   isTegataError,
+  LastSignInMethodError,
   MfaChallengeExpiredError,
   MfaNotEnabledError,
   MfaRequiredError,
@@ -33,6 +38,8 @@ import {
   type TegataErrorOptions,
   TimeoutError,
   UnauthorizedError,
+  UnknownProviderError,
+  UserNotFoundError,
 } from "./errors";
 
 /** Retry policy of idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS). */
@@ -249,6 +256,17 @@ const PROBLEM_ERRORS: Record<ProblemCode, ((o: ProblemOptions) => TegataError) |
     new FactorExistsError("The account already has this second factor: remove it first", o),
   factor_not_found: null,
   session_not_found: null,
+  account_suspended: (o) => new AccountSuspendedError("The account is suspended", o),
+  email_blocked: (o) =>
+    new EmailBlockedError("The address belonged to an account deleted recently: it cannot register yet", o),
+  user_not_found: (o) => new UserNotFoundError("No such user", o),
+  invalid_id_token: (o) =>
+    new IdTokenValidationError("The server refused the ID token", { ...o, reason: "rejected" }),
+  unknown_provider: (o) => new UnknownProviderError("The server does not accept this provider", o),
+  identity_conflict: (o) =>
+    new IdentityConflictError("The social identity conflicts with another account", o),
+  last_sign_in_method: (o) =>
+    new LastSignInMethodError("That would leave the account with no way to sign in", o),
   not_found: null,
   method_not_allowed: null,
   internal_error: null,

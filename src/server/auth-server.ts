@@ -11,11 +11,13 @@ import { defaultPasswordHasher, type PasswordHasher } from "./crypto/password";
 import { createSealer } from "./crypto/seal";
 import type { DomainConfig, DomainContext, LoginLocation, TokenLifetimes } from "./domain/context";
 import { createCredentials } from "./domain/credentials";
+import type { IdTokenProvider } from "./domain/identities";
 import type { AuthServerEvent, Mailer, MailMessage, Route, RouteEnv } from "./http/env";
 import { clientIp } from "./http/request";
 import { errorResponse, problem } from "./http/responses";
 import { accountRoutes } from "./http/routes/account";
 import { historyRoutes } from "./http/routes/history";
+import { identityRoutes } from "./http/routes/identities";
 import { mfaRoutes } from "./http/routes/mfa";
 import { sessionRoutes } from "./http/routes/session";
 import { memoryStore } from "./store/memory";
@@ -62,6 +64,11 @@ export interface AuthServerOptions {
    * attempt; `null` for unknown. A throw records no location. Default: no location.
    */
   locate?: (ip: string) => LoginLocation | null;
+  /**
+   * OpenID Connect providers whose ID tokens sign users in (`POST /auth/identities/sign-in`), by
+   * the id clients name them with (`google`, `apple`, `yahoo_japan`, or your own). Default: none.
+   */
+  providers?: Record<string, IdTokenProvider>;
   /** The clock, in ms since the epoch (tests). Default `Date.now`. */
   now?: () => number;
   /** Receives audit events (sign-ins, sign-outs, lockouts…). Never given a secret. */
@@ -191,7 +198,13 @@ export function assembleAuthServer(options: AuthServerOptions): AssembledAuthSer
   };
   const report = options.onError ?? ((error: unknown) => console.error("tegata: request failed", error));
   const routes = new Map<string, Route>();
-  for (const route of [...sessionRoutes, ...accountRoutes, ...mfaRoutes, ...historyRoutes]) {
+  for (const route of [
+    ...sessionRoutes,
+    ...accountRoutes,
+    ...mfaRoutes,
+    ...historyRoutes,
+    ...identityRoutes,
+  ]) {
     routes.set(`${route.method} ${route.path}`, route);
   }
   const basePath = issuer.pathname.replace(/\/+$/, "");
@@ -250,6 +263,7 @@ export function assembleAuthServer(options: AuthServerOptions): AssembledAuthSer
       policy,
       mailer,
       appOrigins: options.appOrigins ?? [],
+      providers: options.providers ?? {},
       emit(event) {
         options.onEvent?.({ ...event, at: now() });
       },

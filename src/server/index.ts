@@ -17,6 +17,7 @@ export { createAuthServer, DEFAULT_RATE_LIMITS } from "./auth-server";
 export type { PasswordHasher, PasswordHasherOptions } from "./crypto/password";
 export { createTestPasswordHasher, defaultPasswordHasher } from "./crypto/password";
 export type { LoginLocation, TokenLifetimes } from "./domain/context";
+export type { IdTokenProvider } from "./domain/identities";
 export type { AuthServerEvent, Mailer, MailMessage } from "./http/env";
 export * from "./store/index";
 

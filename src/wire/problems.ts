@@ -26,6 +26,13 @@ export type ProblemCode =
   | "factor_exists"
   | "factor_not_found"
   | "session_not_found"
+  | "account_suspended"
+  | "email_blocked"
+  | "user_not_found"
+  | "invalid_id_token"
+  | "unknown_provider"
+  | "identity_conflict"
+  | "last_sign_in_method"
   | "not_found"
   | "method_not_allowed"
   | "internal_error";

@@ -6,6 +6,7 @@
 import type { PasswordChecker } from "../../core/password-checker";
 import type { DomainContext, RequestMeta } from "../domain/context";
 import type { Credentials } from "../domain/credentials";
+import type { IdTokenProvider } from "../domain/identities";
 import { activeTotpFactor } from "../domain/mfa";
 import type { StoredUser } from "../store/types";
 
@@ -45,6 +46,8 @@ export interface RouteEnv {
   mailer: Mailer;
   /** Origins that links in mails and `redirect_to` may point to. */
   appOrigins: readonly string[];
+  /** The OpenID Connect providers whose ID tokens sign users in, by id. */
+  providers: Readonly<Record<string, IdTokenProvider>>;
   emit(event: Omit<AuthServerEvent, "at">): void;
 }
 

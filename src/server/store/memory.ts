@@ -10,6 +10,7 @@
  * @module
  */
 
+import { emailKey } from "./email-key";
 import type {
   AttemptReservation,
   AuthStore,
@@ -18,15 +19,19 @@ import type {
   OneTimePurpose,
   RateLimitResult,
   RotateResult,
+  StoredAuditEvent,
   StoredChallenge,
   StoredFactor,
+  StoredIdentity,
   StoredLoginEvent,
   StoredMail,
   StoredOneTimeToken,
   StoredRefreshToken,
   StoredSession,
   StoredSigningKey,
+  StoredTombstone,
   StoredUser,
+  UnlinkResult,
 } from "./types";
 
 /**
@@ -84,6 +89,15 @@ interface State {
   anonymousLoginEvents: StoredLoginEvent[];
   signingKeys: Map<string, StoredSigningKey>;
   mails: Map<string, StoredMail>;
+  /** `provider \0 subject` → the identity. */
+  identities: Map<string, StoredIdentity>;
+  identityKeysByUser: Map<string, Set<string>>;
+  /** `claimOnce` keys → when the claim ends. */
+  onceClaims: Map<string, number>;
+  /** emailKeyHash → the tombstone blocking it. */
+  tombstones: Map<string, StoredTombstone>;
+  /** Sorted by `id`, oldest first. */
+  auditEvents: StoredAuditEvent[];
 }
 
 function emptyState(): State {
@@ -106,6 +120,11 @@ function emptyState(): State {
     anonymousLoginEvents: [],
     signingKeys: new Map(),
     mails: new Map(),
+    identities: new Map(),
+    identityKeysByUser: new Map(),
+    onceClaims: new Map(),
+    tombstones: new Map(),
+    auditEvents: [],
   };
 }
 
@@ -121,9 +140,27 @@ function copyUser(u: StoredUser): StoredUser {
     emailVerified: u.emailVerified,
     showLastLogin: u.showLastLogin,
     lastLoginAt: u.lastLoginAt,
+    suspendedAt: u.suspendedAt,
+    suspendedReason: u.suspendedReason,
     createdAt: u.createdAt,
     updatedAt: u.updatedAt,
   };
+}
+
+function copyIdentity(i: StoredIdentity): StoredIdentity {
+  return {
+    provider: i.provider,
+    subject: i.subject,
+    userId: i.userId,
+    email: i.email,
+    emailVerified: i.emailVerified,
+    createdAt: i.createdAt,
+    lastUsedAt: i.lastUsedAt,
+  };
+}
+
+function identityKey(provider: string, subject: string): string {
+  return `${provider}\0${subject}`;
 }
 
 function copyFactor(f: StoredFactor): StoredFactor {
@@ -244,7 +281,7 @@ function oneTimeKey(userId: string, purpose: OneTimePurpose): string {
 }
 
 /** Index of the first event whose `id` is `>= id` (code-unit order), by binary search. */
-function lowerBound(list: readonly StoredLoginEvent[], id: string): number {
+function lowerBound(list: readonly { id: string }[], id: string): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -370,7 +407,13 @@ export function memoryStore(): AuthStore {
         exec((s) => {
           if (s.userIdByEmailKey.has(user.emailKey)) return "email_taken" as const;
           if (s.users.has(user.id)) throw duplicate("user", user.id);
-          const record = copyUser({ ...user, lastLoginAt: user.lastLoginAt ?? null, updatedAt: now });
+          const record = copyUser({
+            ...user,
+            lastLoginAt: user.lastLoginAt ?? null,
+            suspendedAt: user.suspendedAt ?? null,
+            suspendedReason: user.suspendedReason ?? null,
+            updatedAt: now,
+          });
           s.users.set(record.id, record);
           s.userIdByEmailKey.set(record.emailKey, record.id);
           return copyUser(record);
@@ -406,6 +449,8 @@ export function memoryStore(): AuthStore {
             emailVerified: take("emailVerified"),
             showLastLogin: take("showLastLogin"),
             lastLoginAt: take("lastLoginAt"),
+            suspendedAt: take("suspendedAt"),
+            suspendedReason: take("suspendedReason"),
             updatedAt: now,
           };
           s.userIdByEmailKey.delete(user.emailKey);
@@ -831,6 +876,136 @@ export function memoryStore(): AuthStore {
         })();
       },
 
+      // Social identities
+
+      linkIdentity: (identity) =>
+        exec((s) => {
+          const key = identityKey(identity.provider, identity.subject);
+          if (s.identities.has(key)) return "taken" as const;
+          s.identities.set(key, copyIdentity(identity));
+          addToIndex(s.identityKeysByUser, identity.userId, key);
+          return "linked" as const;
+        }),
+
+      getIdentity: (provider, subject) =>
+        exec((s) => {
+          const identity = s.identities.get(identityKey(provider, subject));
+          return identity === undefined ? null : copyIdentity(identity);
+        }),
+
+      listIdentities: (userId) =>
+        exec((s) =>
+          [...(s.identityKeysByUser.get(userId) ?? [])]
+            .map((key) => s.identities.get(key))
+            .filter((i): i is StoredIdentity => i !== undefined)
+            .sort((a, b) => a.createdAt - b.createdAt)
+            .map(copyIdentity),
+        ),
+
+      touchIdentity: (provider, subject, seen, now) =>
+        exec((s) => {
+          const identity = s.identities.get(identityKey(provider, subject));
+          if (identity === undefined) return;
+          identity.email = seen.email;
+          identity.emailVerified = seen.emailVerified;
+          identity.lastUsedAt = now;
+        }),
+
+      unlinkIdentity: (userId, provider, subject) =>
+        exec((s): UnlinkResult => {
+          const key = identityKey(provider, subject);
+          const identity = s.identities.get(key);
+          if (identity === undefined || identity.userId !== userId) return "not_found";
+          const user = s.users.get(userId);
+          const others = (s.identityKeysByUser.get(userId)?.size ?? 1) - 1;
+          if ((user?.passwordHash ?? null) === null && others === 0) return "last";
+          s.identities.delete(key);
+          removeFromIndex(s.identityKeysByUser, userId, key);
+          return "unlinked";
+        }),
+
+      // Single use
+
+      claimOnce: (key, expiresAt, now) =>
+        exec((s) => {
+          const until = s.onceClaims.get(key);
+          if (until !== undefined && until > now) return false;
+          s.onceClaims.set(key, expiresAt);
+          return true;
+        }),
+
+      // Account deletion and the audit trail
+
+      deleteUser: (userId, tombstone) =>
+        exec((s) => {
+          const user = s.users.get(userId);
+          if (user === undefined) return false;
+          s.users.delete(userId);
+          s.userIdByEmailKey.delete(user.emailKey);
+          for (const id of s.factorIdsByUser.get(userId) ?? []) s.factors.delete(id);
+          s.factorIdsByUser.delete(userId);
+          s.recoveryCodes.delete(userId);
+          s.attempts.delete(user.emailKey);
+          for (const id of s.sessionIdsByUser.get(userId) ?? []) {
+            s.sessions.delete(id);
+            for (const hash of s.tokenHashesBySession.get(id) ?? []) s.refreshTokens.delete(hash);
+            s.tokenHashesBySession.delete(id);
+          }
+          s.sessionIdsByUser.delete(userId);
+          for (const [hash, token] of s.oneTimeTokens) {
+            if (token.userId !== userId) continue;
+            s.oneTimeTokens.delete(hash);
+            s.oneTimeByUserPurpose.delete(oneTimeKey(userId, token.purpose));
+          }
+          for (const [idHash, challenge] of s.challenges) {
+            if (challenge.userId === userId) s.challenges.delete(idHash);
+          }
+          s.loginEvents.delete(userId);
+          // Attempts on the address before it was registered name it too.
+          s.anonymousLoginEvents = s.anonymousLoginEvents.filter((e) => emailKey(e.email) !== user.emailKey);
+          for (const key of s.identityKeysByUser.get(userId) ?? []) s.identities.delete(key);
+          s.identityKeysByUser.delete(userId);
+          s.tombstones.set(tombstone.emailKeyHash, { ...tombstone });
+          return true;
+        }),
+
+      findTombstone: (emailKeyHash, now) =>
+        exec((s) => {
+          const tombstone = s.tombstones.get(emailKeyHash);
+          return tombstone === undefined || tombstone.blockedUntil <= now ? null : { ...tombstone };
+        }),
+
+      appendAuditEvent: (event) =>
+        exec((s) => {
+          const list = s.auditEvents;
+          const record = { ...event };
+          const last = list[list.length - 1];
+          if (last === undefined || last.id < record.id) {
+            list.push(record);
+            return;
+          }
+          const at = lowerBound(list, record.id);
+          if (list[at]?.id === record.id) throw duplicate("audit event", record.id);
+          list.splice(at, 0, record);
+        }),
+
+      listAuditEvents: (query) =>
+        exec((s) => {
+          const limit = Math.min(MAX_PAGE, Math.max(MIN_PAGE, Math.floor(query.limit) || MIN_PAGE));
+          const list = s.auditEvents;
+          let i = (query.before === undefined ? list.length : lowerBound(list, query.before)) - 1;
+          const matches = (e: StoredAuditEvent) => query.userId === undefined || e.userId === query.userId;
+          const items: StoredAuditEvent[] = [];
+          for (; i >= 0 && items.length < limit; i--) {
+            const event = list[i] as StoredAuditEvent;
+            if (matches(event)) items.push({ ...event });
+          }
+          let more = false;
+          for (; i >= 0 && !more; i--) more = matches(list[i] as StoredAuditEvent);
+          const last = items[items.length - 1];
+          return { items, next: more && last !== undefined ? last.id : null };
+        }),
+
       deleteExpired: (now) => exec((s) => deleteExpiredIn(s, now)),
 
       close: () => {
@@ -937,6 +1112,16 @@ function deleteExpiredIn(s: State, now: number): number {
   for (const [id, mail] of s.mails) {
     if (mail.status !== "sent" && mail.status !== "failed") continue;
     s.mails.delete(id);
+    removed++;
+  }
+  for (const [key, until] of s.onceClaims) {
+    if (until > now) continue;
+    s.onceClaims.delete(key);
+    removed++;
+  }
+  for (const [hash, tombstone] of s.tombstones) {
+    if (tombstone.blockedUntil > now) continue;
+    s.tombstones.delete(hash);
     removed++;
   }
   return removed;

@@ -35,20 +35,89 @@ export interface StoredUser {
   showLastLogin: boolean;
   /** Time of the last successful sign-in, `null` before the first. */
   lastLoginAt: number | null;
+  /** When the operator suspended the account (アカウント停止), `null` while it is not suspended. */
+  suspendedAt: number | null;
+  /** The operator's reason for the suspension (for operators; never shown to other users). */
+  suspendedReason: string | null;
   createdAt: number;
   updatedAt: number;
 }
 
 /** What `createUser` needs. */
-export type NewUser = Omit<StoredUser, "lastLoginAt" | "updatedAt"> & { lastLoginAt?: number | null };
+export type NewUser = Omit<StoredUser, "lastLoginAt" | "updatedAt" | "suspendedAt" | "suspendedReason"> & {
+  lastLoginAt?: number | null;
+  suspendedAt?: number | null;
+  suspendedReason?: string | null;
+};
 
 /** The fields `updateUser` may change. */
 export type UserPatch = Partial<
   Pick<
     StoredUser,
-    "email" | "emailKey" | "name" | "passwordHash" | "emailVerified" | "showLastLogin" | "lastLoginAt"
+    | "email"
+    | "emailKey"
+    | "name"
+    | "passwordHash"
+    | "emailVerified"
+    | "showLastLogin"
+    | "lastLoginAt"
+    | "suspendedAt"
+    | "suspendedReason"
   >
 >;
+
+/** A social identity (an OpenID Connect provider's account) linked to a user. */
+export interface StoredIdentity {
+  /** The provider's id in the server's configuration: `google`, `apple`, `yahoo_japan`, … */
+  provider: string;
+  /** The provider's `sub`: unique per provider. */
+  subject: string;
+  userId: string;
+  /** The address the provider gave at the last sign-in, if any. */
+  email: string | null;
+  /** Whether the provider said it verified that address. */
+  emailVerified: boolean;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+/** The outcome of {@link AuthStore.unlinkIdentity}, decided in one atomic step. */
+export type UnlinkResult =
+  | "unlinked"
+  /** The user has no password and no other identity: it is their last way to sign in. Nothing changed. */
+  | "last"
+  | "not_found";
+
+/**
+ * What is kept of a deleted account (退会): no name, no address in clear, no history. The hash of
+ * the email key blocks the address from registering again until `blockedUntil`; `deleteExpired`
+ * then removes the tombstone. The audit trail keeps who deleted it and why, by user id.
+ */
+export interface StoredTombstone {
+  userId: string;
+  /** SHA-256 of the account's email key (base64url): the re-registration block. */
+  emailKeyHash: string;
+  deletedAt: number;
+  /** Until then the address cannot register again. */
+  blockedUntil: number;
+  /** `user` (退会) or `operator`. */
+  deletedBy: "user" | "operator";
+}
+
+/** One operator or security action, for the audit trail. */
+export interface StoredAuditEvent {
+  /** Sorts by time, then arrival (the login-event id shape, `aud_` prefix): the paging key. */
+  id: string;
+  at: number;
+  /** Who acted: `operator:<name>`, `user`, `system`. */
+  actor: string;
+  /** `suspend`, `unsuspend`, `unlock`, `sign_out_everywhere`, `delete`, `lookup`, … */
+  action: string;
+  /** The account acted on, if any (kept after deletion: an id, no personal data). */
+  userId: string | null;
+  /** Why, as the actor said. */
+  reason: string | null;
+}
 
 /** A second factor. Only TOTP for now (passkeys come with their issue). */
 export interface StoredFactor {
@@ -364,6 +433,49 @@ export interface AuthStore {
   markMailSent(id: string, now: number): Promise<void>;
   /** Puts a claimed mail back in the queue for `nextAttemptAt`, or marks it `failed` when `giveUp`. */
   markMailFailed(id: string, nextAttemptAt: number, giveUp: boolean): Promise<void>;
+
+  // Social identities
+  /** Links an identity; `"taken"` when (provider, subject) is linked already (to anyone), atomically. */
+  linkIdentity(identity: StoredIdentity): Promise<"linked" | "taken">;
+  getIdentity(provider: string, subject: string): Promise<StoredIdentity | null>;
+  /** The user's identities, oldest first. */
+  listIdentities(userId: string): Promise<StoredIdentity[]>;
+  /** Records a sign-in with the identity (`lastUsedAt`, and the address the provider gave now). */
+  touchIdentity(
+    provider: string,
+    subject: string,
+    seen: { email: string | null; emailVerified: boolean },
+    now: number,
+  ): Promise<void>;
+  /**
+   * Unlinks an identity of the user unless it is their last way to sign in (no password, no other
+   * identity), in one step.
+   */
+  unlinkIdentity(userId: string, provider: string, subject: string): Promise<UnlinkResult>;
+
+  // Single use
+  /**
+   * Claims `key` once until `expiresAt` (an ID token's nonce, say): true for the one caller that
+   * claimed it; false while a live claim exists.
+   */
+  claimOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
+
+  // Account deletion and the audit trail
+  /**
+   * Erases the user and everything of theirs (factors, recovery codes, sessions and refresh
+   * tokens, one-time tokens, challenges, login events, identities, the lockout counter of their
+   * email key) and keeps `tombstone`, in one step: false when there is no such user.
+   */
+  deleteUser(userId: string, tombstone: StoredTombstone): Promise<boolean>;
+  /** The tombstone whose block covers `emailKeyHash` at `now`, or `null`. */
+  findTombstone(emailKeyHash: string, now: number): Promise<StoredTombstone | null>;
+  appendAuditEvent(event: StoredAuditEvent): Promise<void>;
+  /** Newest first, optionally of one user, strictly older than `before`. */
+  listAuditEvents(query: {
+    userId?: string;
+    limit: number;
+    before?: string;
+  }): Promise<{ items: StoredAuditEvent[]; next: string | null }>;
 
   // Housekeeping
   /**
