@@ -42,6 +42,10 @@ export interface Endpoints {
   sessionsRevokeOthers: string;
   /** `GET` reads and `PATCH` updates the privacy settings. */
   privacy: string;
+  /** `GET` another user's last sign-in, as others see it. */
+  lastLogin: string;
+  /** `POST` deletes the signed-in user's account (退会). */
+  accountDelete: string;
   token: string;
   revoke: string;
   jwks: string;
@@ -69,6 +73,8 @@ export const defaultEndpoints: Readonly<Endpoints> = {
   sessionRevoke: "/auth/sessions/revoke",
   sessionsRevokeOthers: "/auth/sessions/revoke-others",
   privacy: "/auth/privacy",
+  lastLogin: "/auth/last-login",
+  accountDelete: "/auth/account/delete",
   token: "/oauth/token",
   revoke: "/oauth/revoke",
   jwks: "/.well-known/jwks.json",
