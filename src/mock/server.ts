@@ -123,6 +123,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     now: () => clock.now(),
     ...(options.locate ? { locate: options.locate } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.providers ? { providers: options.providers } : {}),
     onError: (error) => console.error("tegata mock: handler error", error),
   });
 

@@ -87,6 +87,12 @@ export interface MockAuthOptions {
   rateLimits?: AuthServerOptions["rateLimits"];
   /** Receives the server's audit events. */
   onEvent?: AuthServerOptions["onEvent"];
+  /**
+   * OpenID Connect providers whose ID tokens sign users in (`POST /auth/identities/sign-in`), as
+   * the server's option: pair it with `createMockOidcProvider` (`{ google: { issuer: op.issuer,
+   * clientId } }`), whose JWKS the server then fetches through msw. Default: none.
+   */
+  providers?: AuthServerOptions["providers"];
 }
 
 /** The mock's clock. Tokens, lockouts, challenges and TOTP codes all follow it. */
