@@ -46,6 +46,14 @@ export interface Endpoints {
   lastLogin: string;
   /** `POST` deletes the signed-in user's account (退会). */
   accountDelete: string;
+  /** `POST` signs in with an OpenID Connect provider's ID token (tegata/oauth). */
+  identitySignIn: string;
+  /** `GET` lists the signed-in user's linked social identities. */
+  identities: string;
+  /** `POST` links a provider's identity to the signed-in user. */
+  identityLink: string;
+  /** `POST` unlinks one of the user's social identities. */
+  identityUnlink: string;
   token: string;
   revoke: string;
   jwks: string;
@@ -75,6 +83,10 @@ export const defaultEndpoints: Readonly<Endpoints> = {
   privacy: "/auth/privacy",
   lastLogin: "/auth/last-login",
   accountDelete: "/auth/account/delete",
+  identitySignIn: "/auth/identities/sign-in",
+  identities: "/auth/identities",
+  identityLink: "/auth/identities/link",
+  identityUnlink: "/auth/identities/unlink",
   token: "/oauth/token",
   revoke: "/oauth/revoke",
   jwks: "/.well-known/jwks.json",
