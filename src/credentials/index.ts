@@ -1,6 +1,6 @@
 /**
  * Email and password sign-in with a second-factor step, sign-up, password reset and change, email
- * change and sign-out.
+ * change, sign-out and account deletion (退会).
  *
  * @example
  * ```ts
@@ -11,6 +11,8 @@
  * @module
  */
 
+export type { DeleteAccountProof } from "./delete-account";
+export { deleteAccount } from "./delete-account";
 export { confirmEmailChange, requestEmailChange } from "./email";
 export { changePassword, requestPasswordReset, resetPassword } from "./password";
 export type { CompleteMfaParams, MfaChallenge, MfaMethod, SignInParams, SignInResult } from "./sign-in";

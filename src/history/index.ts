@@ -20,6 +20,7 @@ export type {
 export { assessLogin } from "./assess";
 export type { Device, DeviceType } from "./device";
 export { parseUserAgent } from "./device";
+export { getLastLogin } from "./last-login";
 export type { LoginHistoryItem, LoginHistoryPage, LoginHistoryQuery, LoginMethod } from "./login-history";
 export { listLoginHistory, loginHistory } from "./login-history";
 export type { PrivacySettings } from "./privacy";

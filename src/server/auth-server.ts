@@ -6,9 +6,11 @@
  */
 import type { PasswordChecker } from "../core/password-checker";
 import { definePasswordPolicy } from "../password/policy";
+import { type AuthServerAdmin, createAdmin } from "./admin";
 import { createKeyRing } from "./crypto/keys";
 import { defaultPasswordHasher, type PasswordHasher } from "./crypto/password";
 import { createSealer } from "./crypto/seal";
+import { DEFAULT_DELETED_EMAIL_BLOCK_SECONDS } from "./domain/account-life";
 import type { DomainConfig, DomainContext, LoginLocation, TokenLifetimes } from "./domain/context";
 import { createCredentials } from "./domain/credentials";
 import type { IdTokenProvider } from "./domain/identities";
@@ -69,6 +71,11 @@ export interface AuthServerOptions {
    * the id clients name them with (`google`, `apple`, `yahoo_japan`, or your own). Default: none.
    */
   providers?: Record<string, IdTokenProvider>;
+  /**
+   * How long the address of a deleted account (退会, or deleted by an operator) cannot register
+   * again, in seconds. Default 30 days.
+   */
+  deletedEmailBlockSeconds?: number;
   /** The clock, in ms since the epoch (tests). Default `Date.now`. */
   now?: () => number;
   /** Receives audit events (sign-ins, sign-outs, lockouts…). Never given a secret. */
@@ -97,6 +104,8 @@ export interface AuthServer {
   close(): Promise<void>;
   /** Mails sent by the default mailer (empty with a custom one), oldest first. */
   readonly outbox: readonly MailMessage[];
+  /** What operators do to accounts (suspend, unlock, delete, look up…), recorded in the audit trail. */
+  readonly admin: AuthServerAdmin;
 }
 
 /**
@@ -187,6 +196,11 @@ export function assembleAuthServer(options: AuthServerOptions): AssembledAuthSer
     config,
     ...(options.locate ? { locate: options.locate } : {}),
   };
+  const deletedEmailBlockSeconds = options.deletedEmailBlockSeconds ?? DEFAULT_DELETED_EMAIL_BLOCK_SECONDS;
+  if (!Number.isFinite(deletedEmailBlockSeconds) || deletedEmailBlockSeconds < 0) {
+    throw new TypeError("tegata: deletedEmailBlockSeconds must be a number of seconds, 0 or more");
+  }
+  const emit = (event: Omit<AuthServerEvent, "at">) => options.onEvent?.({ ...event, at: now() });
   const policy = options.passwordPolicy ?? definePasswordPolicy();
   const credentials = createCredentials(ctx, { policy });
   const outbox: MailMessage[] = [];
@@ -264,9 +278,8 @@ export function assembleAuthServer(options: AuthServerOptions): AssembledAuthSer
       mailer,
       appOrigins: options.appOrigins ?? [],
       providers: options.providers ?? {},
-      emit(event) {
-        options.onEvent?.({ ...event, at: now() });
-      },
+      deletedEmailBlockSeconds,
+      emit,
     };
     try {
       const limit = request.method === "POST" ? rateLimits[path] : undefined;
@@ -293,6 +306,7 @@ export function assembleAuthServer(options: AuthServerOptions): AssembledAuthSer
       fetch: async (request, info) => cors(request, await handle(request, info)),
       close: () => store.close(),
       outbox,
+      admin: createAdmin({ ctx, deletedEmailBlockSeconds, emit }),
     },
     ctx,
   };

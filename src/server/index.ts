@@ -12,6 +12,7 @@
  * @module
  */
 
+export type { AdminActor, AdminUserView, AuditEntry, AuthServerAdmin } from "./admin";
 export type { AuthServer, AuthServerOptions, AuthServerRequestInfo } from "./auth-server";
 export { createAuthServer, DEFAULT_RATE_LIMITS } from "./auth-server";
 export type { PasswordHasher, PasswordHasherOptions } from "./crypto/password";

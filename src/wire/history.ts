@@ -57,5 +57,11 @@ export const PrivacySchema = z.looseObject({
   last_login_at: z.optional(z.nullable(z.string())),
 });
 
+/** `GET /auth/last-login?user_id=…` response: another user's last sign-in as others see it. */
+export const LastLoginSchema = z.looseObject({
+  user_id: z.string(),
+  last_login_at: z.nullable(z.string()),
+});
+
 /** `PATCH /auth/privacy` request body. */
 export const PrivacyUpdateSchema = z.object({ show_last_login: z.boolean() });

@@ -96,6 +96,15 @@ export const PasswordChangeSchema = z.object({
   new_password: nonEmpty(),
 });
 
+/**
+ * `POST /auth/account/delete` request body: the password or a second-factor code (TOTP or
+ * recovery code), one of them; neither only for an account with neither, signed in recently.
+ */
+export const AccountDeleteSchema = z.object({
+  password: z.optional(nonEmpty()),
+  code: z.optional(nonEmpty()),
+});
+
 /** `POST /auth/email/change-request` request body. */
 export const EmailChangeRequestSchema = z.object({
   new_email: nonEmpty(),

@@ -413,6 +413,8 @@ const authTargets: Target[] = [
   json("/auth/sessions/revoke-others", [], () => ({})),
   get("/auth/privacy"),
   json("/auth/privacy", ["show_last_login"], () => ({ show_last_login: false }), { method: "PATCH" }),
+  get("/auth/last-login", ["user_id"], () => ({ user_id: "usr_unknown" })),
+  json("/auth/account/delete", ["password", "code"], () => ({ password: alice.password })),
   {
     method: "POST",
     path: "/oauth/token",

@@ -21,8 +21,9 @@ import { definePasswordPolicy } from "../../password/policy";
 import { hashToken, randomToken } from "../crypto/tokens";
 import { emailKey } from "../store/email-key";
 import type { StoredUser } from "../store/types";
+import { assertEmailNotBlocked } from "./account-life";
 import type { DomainContext, RequestMeta } from "./context";
-import { DomainError } from "./errors";
+import { accountSuspended, DomainError } from "./errors";
 import {
   type AuthenticatedResult,
   accountLocked,
@@ -31,6 +32,7 @@ import {
   createChallenge,
   type MfaChallenge,
   recordLoginAttempt,
+  verifySecondFactor,
 } from "./mfa";
 
 /** What {@link Credentials.signUp} takes. */
@@ -137,6 +139,16 @@ export interface Credentials {
    * @throws DomainError `invalid_token`, `email_taken`.
    */
   confirmEmailChange(token: string): Promise<StoredUser>;
+  /**
+   * Re-checks a signed-in user before a sensitive action (deleting the account, linking an
+   * identity): their password, or, with `code`, their second factor (TOTP or recovery code), each
+   * counted on the lockout. An account without a password must give a code; one without a
+   * second factor, its password.
+   *
+   * @throws DomainError `invalid_request` (neither or both given), `invalid_credentials`,
+   *   `invalid_mfa_code`, `mfa_not_enabled`, `account_locked`.
+   */
+  reauthenticate(user: StoredUser, proof: { password?: string; code?: string }): Promise<void>;
 }
 
 /** What the mock takes for an address: `local@domain.tld`, no spaces (checked on the email key). */
@@ -239,12 +251,21 @@ export function createCredentials(
   }
 
   return {
+    async reauthenticate(user, proof) {
+      if ((proof.password === undefined) === (proof.code === undefined)) {
+        throw new DomainError("invalid_request", "Send exactly one of password and code");
+      }
+      if (proof.code !== undefined) await verifySecondFactor(ctx, user, proof.code);
+      else await checkOwnPassword(user, proof.password as string);
+    },
+
     async signUp(input, policy = defaultPolicy) {
       const email = input.email.trim();
       const key = emailKey(email);
       // Checked on the key, so that a full-width address (an IME left in full-width mode) passes.
       if (!EMAIL_SHAPE.test(key)) throw new DomainError("invalid_request", "The email address is malformed");
       if ((await ctx.store.getUserByEmailKey(key)) !== null) throw emailTaken();
+      await assertEmailNotBlocked(ctx, key);
       await checkPolicy(policy, input.password, { email, name: input.name });
       const passwordHash = await ctx.hasher.hash(input.password);
       const now = ctx.now();
@@ -282,6 +303,12 @@ export function createCredentials(
       if (user === null || !valid) {
         await record(reservation.lockedNow ? "locked" : "failure");
         throw countedFailure(ctx, reservation, "invalid_credentials");
+      }
+      if (user.suspendedAt !== null) {
+        // Said only to someone who knows the password: a guesser learns nothing of the suspension.
+        await settleCorrectPassword(user, false);
+        await record("failure");
+        throw accountSuspended();
       }
       const remember = input.remember ?? true;
       const factor = await activeTotpFactor(ctx, user.id);

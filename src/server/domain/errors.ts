@@ -39,3 +39,8 @@ export class DomainError extends Error {
     this.details = details;
   }
 }
+
+/** The refusal of a suspended account (sign-in with the right password, second factor, social sign-in). */
+export function accountSuspended(): DomainError {
+  return new DomainError("account_suspended", "The account is suspended");
+}

@@ -1,13 +1,14 @@
 /**
  * Login history and privacy settings of the auth server: a page of the caller's own sign-in
- * attempts, newest first, and the "show my last login" setting. The behaviour is docs/api.md's
- * and the mock's (`src/mock/server.ts`), except where the TSDoc below says otherwise.
+ * attempts, newest first, the "show my last login" setting, and the assessment of a new sign-in
+ * against the history (the "was this you?" notice).
  *
  * @module
  */
+import { assessLogin, type LoginAssessment } from "../../history/assess";
 import type { WireHistoryItem } from "../../wire/history";
 import type { StoredLoginEvent, StoredSession, StoredUser } from "../store/types";
-import type { DomainContext } from "./context";
+import type { DomainContext, RequestMeta } from "./context";
 import { DomainError } from "./errors";
 
 /** The page size of the history when the query names none (docs/api.md). */
@@ -139,4 +140,31 @@ export async function updatePrivacy(
     throw new DomainError("unauthorized", "The account no longer exists");
   }
   return privacySettings(updated);
+}
+
+/** How many of the newest history events the sign-in assessment compares with. */
+const ASSESSED_EVENTS = 100;
+
+/**
+ * Assesses a successful sign-in against the user's recent history (the same rules as
+ * `assessLogin` of `tegata/history`: new device, new network, another country, a burst of
+ * failures before it). The sign-in's own event (`eventId`) is left out of the comparison.
+ */
+export async function assessSignIn(
+  ctx: DomainContext,
+  userId: string,
+  eventId: string,
+  meta: RequestMeta,
+): Promise<LoginAssessment> {
+  const page = await ctx.store.listLoginEvents(userId, { limit: ASSESSED_EVENTS });
+  const own = page.items.find((e) => e.id === eventId);
+  const history = page.items
+    .filter((e) => e.id !== eventId)
+    .map((e) => ({ at: e.at, ip: e.ip, userAgent: e.userAgent, result: e.result, location: e.location }));
+  return assessLogin(history, {
+    at: own?.at ?? ctx.now(),
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+    location: own?.location ?? null,
+  });
 }

@@ -16,7 +16,7 @@ import { generateRecoveryCodes, hashRecoveryCode, normalizeRecoveryCode } from "
 import { hashToken, randomToken } from "../crypto/tokens";
 import type { AttemptReservation, StoredFactor, StoredLoginEvent, StoredUser } from "../store/types";
 import type { DomainContext, RequestMeta } from "./context";
-import { DomainError } from "./errors";
+import { accountSuspended, DomainError } from "./errors";
 
 /** The purpose under which TOTP secrets are sealed. */
 const TOTP_SEAL_PURPOSE = "totp-secret";
@@ -370,6 +370,14 @@ export async function completeMfa(
     await record("failure");
     throw challengeExpired();
   }
+  // Suspended while the challenge was open: the code was right, the account may not sign in.
+  const current = await ctx.store.getUserById(user.id);
+  if (current === null) throw challengeExpired();
+  if (current.suspendedAt !== null) {
+    await ctx.store.clearAttempts(user.emailKey);
+    await record("failure");
+    throw accountSuspended();
+  }
   await ctx.store.clearAttempts(user.emailKey);
   const attemptId = await record("success");
   return {
@@ -598,4 +606,23 @@ export async function seedSecondFactor(
 export async function activeTotpSecret(ctx: DomainContext, userId: string): Promise<string | null> {
   const factor = await activeTotpFactor(ctx, userId);
   return factor === null ? null : ctx.sealer.open(factor.secretSealed, TOTP_SEAL_PURPOSE);
+}
+
+/**
+ * Re-checks a signed-in user's second factor (a TOTP code, or a recovery code: told apart as the
+ * factor removal does), counted on the lockout, before a sensitive action such as deleting the
+ * account.
+ *
+ * @throws DomainError `mfa_not_enabled` (no active factor), `invalid_mfa_code`, `account_locked`.
+ */
+export async function verifySecondFactor(ctx: DomainContext, user: StoredUser, code: string): Promise<void> {
+  const factor = await activeTotpFactor(ctx, user.id);
+  if (factor === null) throw new DomainError("mfa_not_enabled", "The account has no active second factor");
+  const now = ctx.now();
+  const reservation = await reserveForCode(ctx, user, now);
+  const second = /^[\d\s]+$/.test(code) ? { code } : { recoveryCode: code };
+  if (!(await acceptSecondFactor(ctx, user.id, factor, second, now))) {
+    throw countedFailure(ctx, reservation, "invalid_mfa_code");
+  }
+  await ctx.store.clearAttempts(user.emailKey);
 }

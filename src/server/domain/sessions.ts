@@ -231,7 +231,9 @@ export async function refreshSession(
   const user = await ctx.store.getUserById(known.userId);
   // Signed before the rotation (the claims do not depend on it): a failing key ring then leaves
   // the presented token unused, so the client's retry is not taken for reuse.
-  const accessToken = user === null ? null : await signAccessToken(ctx, known, user, now);
+  // A suspended user's sessions were ended; should one rotate meanwhile, it ends below all the same.
+  const accessToken =
+    user === null || user.suspendedAt !== null ? null : await signAccessToken(ctx, known, user, now);
   const next = newRefreshToken(sessionId);
   const result = await ctx.store.rotateRefreshToken(
     await hashToken(refreshToken),
@@ -245,7 +247,7 @@ export async function refreshSession(
   if (result.kind === "invalid") throw invalid();
   const { session } = result;
   if (accessToken === null || session.id !== known.id || session.userId !== known.userId) {
-    // The token was proven (it rotated), but its user is gone: the session ends with it.
+    // The token was proven (it rotated), but its user is gone or suspended: the session ends with it.
     await ctx.store.revokeSession(session.userId, session.id, now);
     throw invalid();
   }
@@ -335,7 +337,8 @@ export async function authenticate(
     throw new DomainError("unauthorized", "The session has ended");
   }
   const user = await ctx.store.getUserById(session.userId);
-  if (user === null) throw new DomainError("unauthorized", "The session has ended");
+  if (user === null || user.suspendedAt !== null)
+    throw new DomainError("unauthorized", "The session has ended");
   if (options.seen) {
     // "Last seen" moves on bearer requests too, written at most once a minute per session.
     await ctx.store.touchSession(session.id, options.seen, ctx.now(), 60_000);

@@ -46,6 +46,8 @@ export interface RouteEnv {
   mailer: Mailer;
   /** Origins that links in mails and `redirect_to` may point to. */
   appOrigins: readonly string[];
+  /** Seconds the address of a deleted account stays blocked from registering again. */
+  deletedEmailBlockSeconds: number;
   /** The OpenID Connect providers whose ID tokens sign users in, by id. */
   providers: Readonly<Record<string, IdTokenProvider>>;
   emit(event: Omit<AuthServerEvent, "at">): void;

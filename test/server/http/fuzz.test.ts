@@ -430,6 +430,7 @@ function newRun(): Run {
   const makers: Record<string, (get: Get) => Promise<string>> = {
     email: async () => email,
     password: async () => password,
+    userId: async () => userId(),
     newEmail: async () => `fuzz-new-${n}@fuzz.example`,
     signUpEmail: async () => `fuzz-signup-${n}@fuzz.example`,
     newPassword: async () => `Np-fuzz-${tag}`,
@@ -712,6 +713,9 @@ const targets: Target[] = [
   json("/auth/sessions/revoke-others", [], () => ({})),
   get("/auth/privacy"),
   json("/auth/privacy", ["show_last_login"], () => ({ show_last_login: false }), { method: "PATCH" }),
+  get("/auth/last-login", ["user_id"], (p) => ({ user_id: p.userId })),
+  // account.ts: deletion (a valid request deletes the run's user: later ones get 401s, still 4xx)
+  json("/auth/account/delete", ["password", "code"], (p) => ({ password: p.password })),
 ];
 
 /** Endpoints where a refused request must store nothing (sign-up and the account endpoints). */

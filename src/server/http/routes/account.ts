@@ -18,6 +18,7 @@
  * @module
  */
 import {
+  AccountDeleteSchema,
   EmailChangeConfirmSchema,
   EmailChangeRequestSchema,
   PasswordChangeSchema,
@@ -25,8 +26,10 @@ import {
   PasswordResetSchema,
   SignUpRequestSchema,
 } from "../../../wire";
+import { audit } from "../../admin";
+import { deleteAccount } from "../../domain/account-life";
 import { DomainError } from "../../domain/errors";
-import { recordLoginAttempt } from "../../domain/mfa";
+import { activeTotpFactor, recordLoginAttempt } from "../../domain/mfa";
 import { startSession } from "../../domain/sessions";
 import type { MailMessage, Route, RouteEnv } from "../env";
 import { wireUser } from "../env";
@@ -38,6 +41,9 @@ import { requireUser } from "./session";
 /** Success statuses of the contract that `responses.ts` has no helper for. */
 const CREATED = 201;
 const ACCEPTED = 202;
+
+/** How recent a session must be to delete an account that has no password nor second factor. */
+const RECENT_SIGN_IN_MS = 5 * 60_000;
 
 /** The page a link leads to when the request names none. */
 type DefaultPage = "reset-password" | "confirm-email";
@@ -235,6 +241,37 @@ export const accountRoutes: Route[] = [
       const user = await env.credentials.confirmEmailChange(body.token);
       env.emit({ type: "email_changed", userId: user.id, ip: env.meta.ip });
       return json({ user: await wireUser(env.ctx, user) });
+    },
+  },
+  {
+    method: "POST",
+    path: "/auth/account/delete",
+    async handle(request, env) {
+      const auth = await requireUser(request, env);
+      const body = await readJson(request, AccountDeleteSchema);
+      const { user, session } = auth;
+      if (body.password === undefined && body.code === undefined) {
+        // An account with neither a password nor a second factor (social sign-in only) proves
+        // itself by a session begun in the last few minutes, as other providers ask for.
+        const proofless = user.passwordHash === null && (await activeTotpFactor(env.ctx, user.id)) === null;
+        if (!proofless || env.ctx.now() - session.createdAt > RECENT_SIGN_IN_MS) {
+          throw new DomainError(
+            "invalid_request",
+            proofless
+              ? "Sign in again, then delete the account"
+              : "Send the password or a second-factor code",
+          );
+        }
+      } else {
+        await env.credentials.reauthenticate(user, {
+          ...(body.password === undefined ? {} : { password: body.password }),
+          ...(body.code === undefined ? {} : { code: body.code }),
+        });
+      }
+      await deleteAccount(env.ctx, user, "user", env.deletedEmailBlockSeconds);
+      await audit(env.ctx, { actor: "user", action: "delete", userId: user.id, reason: null });
+      env.emit({ type: "account_deleted", userId: user.id, ip: env.meta.ip, detail: { by: "user" } });
+      return noContent();
     },
   },
 ];

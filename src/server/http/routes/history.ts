@@ -1,11 +1,13 @@
 /**
  * Login history, active sessions and privacy settings (`tegata/history`): `GET /auth/history`,
  * `GET /auth/sessions`, `POST /auth/sessions/revoke`, `POST /auth/sessions/revoke-others` and
- * `GET`/`PATCH /auth/privacy`. All need the bearer token, checked before anything else is read.
+ * `GET`/`PATCH /auth/privacy` and `GET /auth/last-login` (another user's, as others see it). All
+ * need the bearer token, checked before anything else is read.
  *
  * @module
  */
 import { PrivacyUpdateSchema, SessionRevokeSchema } from "../../../wire/history";
+import { lastLoginSeenByOthers } from "../../domain/account-life";
 import { DomainError } from "../../domain/errors";
 import {
   DEFAULT_HISTORY_LIMIT,
@@ -33,6 +35,8 @@ const ISO_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d))?$/;
 
 const badQuery = (title: string) => new DomainError("invalid_request", title);
+/** A user id as the server makes them (`usr_…`) or a store keeps them: 1 to 128 URL-safe characters. */
+const USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** An ISO 8601 time of the query as ms, refused unless it names a real calendar day. */
 function isoTime(name: string, raw: string): number {
@@ -149,6 +153,23 @@ export const historyRoutes: Route[] = [
       const { user } = await requireUser(request, env);
       const body = await readJson(request, PrivacyUpdateSchema);
       return json(await updatePrivacy(env.ctx, user, body.show_last_login));
+    },
+  },
+  {
+    method: "GET",
+    path: "/auth/last-login",
+    async handle(request, env) {
+      await requireUser(request, env);
+      const ids = new URL(request.url).searchParams.getAll("user_id");
+      const userId = ids[0];
+      if (ids.length !== 1 || userId === undefined || !USER_ID.test(userId)) {
+        throw badQuery("user_id must be given once: a user id");
+      }
+      const seen = await lastLoginSeenByOthers(env.ctx, userId);
+      return json({
+        user_id: seen.userId,
+        last_login_at: seen.lastLoginAt === null ? null : new Date(seen.lastLoginAt).toISOString(),
+      });
     },
   },
 ];

@@ -5,6 +5,7 @@
  */
 import { MfaVerifyRequestSchema, SignInRequestSchema, SignOutRequestSchema } from "../../../wire";
 import { DomainError } from "../../domain/errors";
+import { assessSignIn } from "../../domain/history";
 import type { AuthenticatedResult } from "../../domain/mfa";
 import { completeMfa } from "../../domain/mfa";
 import { authenticate, refreshSession, revokeToken, signOut, startSession } from "../../domain/sessions";
@@ -23,7 +24,29 @@ async function signedIn(env: RouteEnv, result: AuthenticatedResult) {
   // The login-history event of this sign-in now names its session ("this device" in the history).
   await env.ctx.store.linkLoginEvent(result.user.id, result.attemptId, session.id);
   env.emit({ type: "sign_in", userId: result.user.id, ip: env.meta.ip, detail: { amr: result.amr } });
+  await noticeIfSuspicious(env, result.user.id, result.attemptId);
   return { status: "signed_in", ...tokens, user: await wireUser(env.ctx, result.user) };
+}
+
+/**
+ * @internal Assesses a successful sign-in against the user's history and emits a
+ * `suspicious_sign_in` event (reasons: `new_device`, `new_network`, `country_change`,
+ * `failure_burst`) when it looks unusual: what the "was this you?" mail is sent from. Never fails
+ * the sign-in: an assessment that cannot run is reported as `assessment_failed`.
+ */
+export async function noticeIfSuspicious(env: RouteEnv, userId: string, attemptId: string): Promise<void> {
+  try {
+    const assessment = await assessSignIn(env.ctx, userId, attemptId, env.meta);
+    if (!assessment.suspicious) return;
+    env.emit({
+      type: "suspicious_sign_in",
+      userId,
+      ip: env.meta.ip,
+      detail: { reasons: assessment.reasons, recentFailures: assessment.recentFailures },
+    });
+  } catch {
+    env.emit({ type: "assessment_failed", userId });
+  }
 }
 
 /** @internal the user behind the request's bearer token, or `unauthorized`. */
