@@ -10,10 +10,12 @@ import {
 import { processJson, send } from "../core/http";
 import { type Session, sessionFromTokens, type User } from "../core/session";
 import { context, setSession } from "../core/state";
+import type { SignInResult } from "../credentials/sign-in";
 import { TokenResponseSchema } from "../wire";
 import { UserInfoSchema } from "../wire/oauth";
 import { discover } from "./discovery";
 import { validateIdToken } from "./id-token";
+import { appleUserName, signInWithIdToken } from "./identities";
 import type { OAuthProvider } from "./providers";
 import { storedReturnTo } from "./return-to";
 import { takeTransaction } from "./transaction";
@@ -30,6 +32,32 @@ export interface RedirectCallbackOptions {
   /** Aborts the code exchange and the JWKS fetch (`AbortedError`). */
   signal?: AbortSignal;
 }
+
+/**
+ * Options of {@link handleRedirectCallback} that hand the provider's ID token to the tegata
+ * server (`signInWithIdToken`) instead of keeping the provider's tokens as the session.
+ */
+export interface ServerSignInCallbackOptions extends RedirectCallbackOptions {
+  /**
+   * Sign in at the tegata server with the validated ID token and this sign-in's nonce: the session
+   * is then the server's (its `signed_in` or `mfa_required` answer), and the provider's tokens
+   * are dropped. The provider's id (`google`, …) must be the one the server's `providers` option
+   * names. Apple's first-sign-in name (the form_post `user` field) goes along for a new account.
+   */
+  signInAtServer: true;
+  /** "Keep me signed in" at the server. Default: the server's (true). */
+  remember?: boolean;
+}
+
+/** The result of {@link handleRedirectCallback} with `signInAtServer`: the server's answer. */
+export type ServerSignInCallbackResult = SignInResult & {
+  /** As in {@link RedirectCallbackResult}. */
+  returnTo: string | null;
+  /** The provider's id, such as `google`. */
+  providerId: string;
+  /** The ID token's claims as validated here (the server validated them again). */
+  claims: Record<string, unknown>;
+};
 
 /** The result of {@link handleRedirectCallback}. */
 export interface RedirectCallbackResult {
@@ -137,17 +165,33 @@ function userFromClaims(claims: Record<string, unknown>): User {
  * `reason`); DiscoveryError; NetworkError, TimeoutError, HttpError, ResponseValidationError or
  * AbortedError for the token endpoint, the JWKS and discovery. TypeError for arguments of the
  * wrong type.
+ * With `signInAtServer: true`, the validated ID token then goes to the tegata server
+ * (`signInWithIdToken`, with this sign-in's nonce and Apple's first-sign-in name), whose session
+ * is stored instead of the provider's: the result is the server's `signed_in` (or `mfa_required`)
+ * answer, plus `returnTo`, `providerId` and `claims`. It also throws what `signInWithIdToken`
+ * throws.
+ *
  * @example
  * ```ts
  * const { returnTo } = await handleRedirectCallback(auth, location.href);
  * history.replaceState(null, "", returnTo ?? "/");
  * ```
  */
+export function handleRedirectCallback(
+  auth: AuthClient,
+  input: string | URL | URLSearchParams | undefined,
+  options: ServerSignInCallbackOptions,
+): Promise<ServerSignInCallbackResult>;
+export function handleRedirectCallback(
+  auth: AuthClient,
+  input?: string | URL | URLSearchParams,
+  options?: RedirectCallbackOptions,
+): Promise<RedirectCallbackResult>;
 export async function handleRedirectCallback(
   auth: AuthClient,
   input?: string | URL | URLSearchParams,
-  options: RedirectCallbackOptions = {},
-): Promise<RedirectCallbackResult> {
+  options: RedirectCallbackOptions | ServerSignInCallbackOptions = {},
+): Promise<RedirectCallbackResult | ServerSignInCallbackResult> {
   context(auth);
   if (options.providers !== undefined && !Array.isArray(options.providers)) {
     throw new TypeError(
@@ -237,7 +281,8 @@ export async function handleRedirectCallback(
 
   let claims: Record<string, unknown> | null = null;
   const openid = tx.scopes.includes("openid");
-  if (openid && !tokens.id_token) {
+  const atServer = "signInAtServer" in options && options.signInAtServer === true;
+  if ((openid || atServer) && !tokens.id_token) {
     throw new IdTokenValidationError("The token response has no ID token although openid was asked", {
       reason: "missing",
     });
@@ -251,6 +296,24 @@ export async function handleRedirectCallback(
       clockToleranceSeconds: options.clockToleranceSeconds ?? 60,
       signal: options.signal,
     });
+  }
+  if (atServer) {
+    if (!tokens.id_token || !claims) {
+      throw new IdTokenValidationError("signInAtServer needs an ID token: ask for the openid scope", {
+        reason: "missing",
+      });
+    }
+    const name = appleUserName(params);
+    const remember = (options as ServerSignInCallbackOptions).remember;
+    const result = await signInWithIdToken(auth, {
+      provider: tx.providerId,
+      idToken: tokens.id_token,
+      nonce: tx.nonce,
+      ...(name === undefined ? {} : { name }),
+      ...(remember === undefined ? {} : { remember }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return { ...result, returnTo, providerId: tx.providerId, claims };
   }
   if (claims && typeof claims.email !== "string" && metadata.userinfo_endpoint) {
     // Conformant providers may put profile claims only in UserInfo (OpenID Connect Core 5.4).

@@ -15,10 +15,17 @@
 
 export type { AuthorizationUrlOptions } from "./authorize";
 export { createAuthorizationUrl } from "./authorize";
-export type { RedirectCallbackOptions, RedirectCallbackResult } from "./callback";
+export type {
+  RedirectCallbackOptions,
+  RedirectCallbackResult,
+  ServerSignInCallbackOptions,
+  ServerSignInCallbackResult,
+} from "./callback";
 export { handleRedirectCallback } from "./callback";
 export type { ProviderMetadata } from "./discovery";
 export { discover } from "./discovery";
+export type { LinkedIdentity, LinkIdentityParams, SignInWithIdTokenParams } from "./identities";
+export { appleUserName, linkIdentity, listIdentities, signInWithIdToken, unlinkIdentity } from "./identities";
 export { pkceChallenge } from "./pkce";
 export type { OAuthProvider, OidcProviderOptions } from "./providers";
 export { apple, google, oidcProvider, yahooJapan } from "./providers";
