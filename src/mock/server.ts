@@ -124,6 +124,9 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     ...(options.locate ? { locate: options.locate } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.providers ? { providers: options.providers } : {}),
+    ...(options.deletedEmailBlockSeconds === undefined
+      ? {}
+      : { deletedEmailBlockSeconds: options.deletedEmailBlockSeconds }),
     onError: (error) => console.error("tegata mock: handler error", error),
   });
 

@@ -93,6 +93,8 @@ export interface MockAuthOptions {
    * clientId } }`), whose JWKS the server then fetches through msw. Default: none.
    */
   providers?: AuthServerOptions["providers"];
+  /** How long the address of a deleted account cannot register again, in seconds. Default 30 days. */
+  deletedEmailBlockSeconds?: number;
 }
 
 /** The mock's clock. Tokens, lockouts, challenges and TOTP codes all follow it. */
