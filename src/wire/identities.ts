@@ -49,6 +49,7 @@ export const IdentitySchema = z.looseObject({
   created_at: z.string(),
   last_used_at: z.nullable(z.string()),
 });
+/** One linked identity, as the wire carries it. */
 export type WireIdentity = z.infer<typeof IdentitySchema>;
 
 /** `GET /auth/identities` response body. */

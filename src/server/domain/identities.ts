@@ -39,7 +39,7 @@ import { hashToken, randomToken } from "../crypto/tokens";
 import { emailKey } from "../store/email-key";
 import type { AuthStore, StoredIdentity, StoredUser } from "../store/types";
 import type { DomainContext, RequestMeta } from "./context";
-import { DomainError } from "./errors";
+import { accountSuspended, DomainError } from "./errors";
 import {
   type AuthenticatedResult,
   accountLocked,
@@ -224,7 +224,6 @@ const invalidIdToken = (message: string, cause?: unknown) => {
 };
 
 const identityConflict = (message: string) => new DomainError("identity_conflict", message);
-const accountSuspended = () => new DomainError("account_suspended", "The account is suspended");
 
 /** The configuration of provider `id`, or `unknown_provider`. */
 function providerOf(providers: Readonly<Record<string, IdTokenProvider>>, id: string): IdTokenProvider {

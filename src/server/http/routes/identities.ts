@@ -14,7 +14,7 @@ import type { Route } from "../env";
 import { wireUser } from "../env";
 import { readJson } from "../request";
 import { json, noContent } from "../responses";
-import { requireUser } from "./session";
+import { noticeIfSuspicious, requireUser } from "./session";
 
 /** @internal */
 export const identityRoutes: Route[] = [
@@ -45,6 +45,7 @@ export const identityRoutes: Route[] = [
       );
       // The login-history event of this sign-in now names its session, as after a password.
       await env.ctx.store.linkLoginEvent(result.user.id, result.attemptId, session.id);
+      if (!result.created) await noticeIfSuspicious(env, result.user.id, result.attemptId);
       env.emit({
         type: result.created ? "sign_up" : "sign_in",
         userId: result.user.id,
