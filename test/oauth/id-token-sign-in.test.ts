@@ -237,6 +237,18 @@ describe("social sign-in at the server through the mock", () => {
     expect(await getSession(auth)).toBeNull();
     const done = await completeMfa(auth, { challenge: result.challenge, code: await mock.totp(bob.email) });
     expect(done.session.user?.email).toBe(bob.email);
+    // The provider step alone linked nothing; linking takes the password, and the factor stays asked.
+    expect(await listIdentities(auth)).toEqual([]);
+    const again = await providerIdToken(op, { nonce: "n-bob-link", email: bob.email });
+    await linkIdentity(auth, {
+      provider: "google",
+      idToken: again,
+      nonce: "n-bob-link",
+      password: bob.password,
+    });
+    const next = await providerIdToken(op, { nonce: "n-bob-2", email: bob.email });
+    const second = await signInWithIdToken(auth, { provider: "google", idToken: next, nonce: "n-bob-2" });
+    expect(second.status).toBe("mfa_required");
   });
 
   it("links with the password, lists, and unlinks; never the last way to sign in", async () => {

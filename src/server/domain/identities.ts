@@ -22,7 +22,9 @@
  *
  * **Second factor.** An account with an active TOTP factor gets the same `mfa_required`
  * challenge as after a password: a second factor the user turned on is not skipped because the
- * first step happened at a provider.
+ * first step happened at a provider. The provider step alone changes nothing on such an account:
+ * no identity is linked by address and `lastUsedAt` does not move (link it with
+ * {@link linkIdentity}; a verified address keeps leading to the account meanwhile).
  *
  * @module
  */
@@ -401,24 +403,28 @@ export async function signInWithIdToken(
   }
   /** The existing account the attempt concerned, for the history of a refusal. */
   let concerned: StoredUser | null = null;
-  let outcome: { user: StoredUser; created: boolean };
+  let outcome: { user: StoredUser; created: boolean; secondFactor: boolean };
   try {
     outcome = await ctx.store.transaction(async (store) => {
       const now = ctx.now();
       await claimNonce(store, token, now);
+      /** An active TOTP factor: the provider step alone then changes nothing on the account. */
+      const hasSecondFactor = async (userId: string) =>
+        (await store.listFactors(userId)).some((f) => f.kind === "totp" && f.status === "active");
       const linked = await store.getIdentity(token.provider, token.subject);
       if (linked !== null) {
         const user = await store.getUserById(linked.userId);
         if (user === null) throw new Error("tegata: an identity of a user that no longer exists");
         concerned = user;
         if (user.suspendedAt !== null) throw accountSuspended();
+        if (await hasSecondFactor(user.id)) return { user, created: false, secondFactor: true };
         await store.touchIdentity(
           token.provider,
           token.subject,
           { email: token.email, emailVerified: token.emailVerified },
           now,
         );
-        return { user, created: false };
+        return { user, created: false, secondFactor: false };
       }
       if (token.email === null) {
         throw invalidIdToken("The ID token carries no email address: ask the provider for the email scope");
@@ -442,10 +448,11 @@ export async function signInWithIdToken(
           );
         }
         if (existing.suspendedAt !== null) throw accountSuspended();
+        if (await hasSecondFactor(existing.id)) return { user: existing, created: false, secondFactor: true };
         if ((await store.linkIdentity(identity(existing.id))) === "taken") {
           throw identityConflict("The identity was linked meanwhile");
         }
-        return { user: existing, created: false };
+        return { user: existing, created: false, secondFactor: false };
       }
       const tombstone = await store.findTombstone(await hashToken(key), now);
       if (tombstone !== null) {
@@ -471,7 +478,7 @@ export async function signInWithIdToken(
       if ((await store.linkIdentity(identity(created.id))) === "taken") {
         throw identityConflict("The identity was linked meanwhile");
       }
-      return { user: created, created: true };
+      return { user: created, created: true, secondFactor: false };
     });
   } catch (error) {
     if (error instanceof DomainError) {
@@ -479,9 +486,9 @@ export async function signInWithIdToken(
     }
     throw error;
   }
-  const { user, created } = outcome;
+  const { user, created, secondFactor } = outcome;
   const remember = input.remember ?? true;
-  if ((await activeTotpFactor(ctx, user.id)) !== null) {
+  if (secondFactor) {
     // Recorded when the second factor completes (or fails) it, as after a password.
     return { kind: "mfa_required", challenge: await createChallenge(ctx, user, remember) };
   }
