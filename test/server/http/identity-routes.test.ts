@@ -417,6 +417,69 @@ describe("linked identities over real HTTP", () => {
     expect(state().identities.get("google\0g-other")?.userId).not.toBe("usr_test1");
   });
 
+  it("answers junk with a well-formed 4xx problem and stores nothing", async () => {
+    const { h, auth, token, state } = await setup();
+    await signInWithIdToken(auth, await token());
+    const bearer = (await getSession(auth))?.accessToken ?? "";
+    const before = JSON.stringify([state().users.size, state().identities.size, state().sessions.size]);
+    const good = await token({ sub: "g-junk", email: "junk@example.jp" });
+    const bodies: Array<[string, string]> = [
+      ["application/json", "{}"],
+      ["application/json", "null"],
+      ["application/json", "[]"],
+      ["application/json", "{"],
+      ["application/json", JSON.stringify({ provider: "google", id_token: "", nonce: "n" })],
+      [
+        "application/json",
+        JSON.stringify({ provider: ["google"], id_token: good.idToken, nonce: good.nonce }),
+      ],
+      ["application/json", JSON.stringify({ provider: "google", id_token: "x".repeat(20_000), nonce: "n" })],
+      [
+        "application/json",
+        JSON.stringify({ provider: "g".repeat(65), id_token: good.idToken, nonce: good.nonce }),
+      ],
+      [
+        "application/json",
+        JSON.stringify({ provider: "__proto__", id_token: good.idToken, nonce: good.nonce }),
+      ],
+      [
+        "application/json",
+        JSON.stringify({ provider: "toString", subject: "x", id_token: "a.b.c", nonce: "n" }),
+      ],
+      [
+        "application/json",
+        JSON.stringify({
+          provider: "google",
+          id_token: good.idToken,
+          nonce: good.nonce,
+          name: 5,
+          password: 5,
+        }),
+      ],
+      ["application/json", JSON.stringify({ provider: "google", subject: "", password: "" })],
+      ["text/plain", JSON.stringify({ provider: "google", id_token: good.idToken, nonce: good.nonce })],
+    ];
+    for (const path of ["/auth/identities/sign-in", "/auth/identities/link", "/auth/identities/unlink"]) {
+      for (const [type, body] of bodies) {
+        for (const authorization of [undefined, `Bearer ${bearer}`]) {
+          const response = await fetch(`${h.baseUrl}${path}`, {
+            method: "POST",
+            headers: { "content-type": type, ...(authorization ? { authorization } : {}) },
+            body,
+          });
+          const where = `${path} ${type} ${body.slice(0, 60)} ${authorization ? "bearer" : ""}`;
+          expect(response.status, where).toBeGreaterThanOrEqual(400);
+          expect(response.status, where).toBeLessThan(500);
+          expect(response.headers.get("content-type"), where).toBe("application/problem+json");
+          expect(response.headers.get("cache-control"), where).toContain("no-store");
+          const problem = (await response.json()) as { code: string; title: string };
+          expect(problem.title, where).not.toContain(good.idToken);
+        }
+      }
+    }
+    expect(JSON.stringify([state().users.size, state().identities.size, state().sessions.size])).toBe(before);
+  });
+
   it("answers the identity endpoints only with a bearer token", async () => {
     const { h } = await setup();
     const list = await fetch(`${h.baseUrl}/auth/identities`);
