@@ -4,6 +4,7 @@ import {
   concurrently,
   DAY,
   describeStoreConformance,
+  ensureUser,
   eventId,
   HOUR,
   newChallenge,
@@ -33,6 +34,7 @@ const SEEN = { ip: "198.51.100.9", userAgent: null };
 
 async function seedSession(store: AuthStore, id = "ses_1", over: Parameters<typeof newSession>[2] = {}) {
   const session = newSession(id, "usr_1", over);
+  await ensureUser(store, "usr_1");
   await store.createSession(session, newRefresh(`rt_${id}`, id, { expiresAt: session.expiresAt }));
   return session;
 }

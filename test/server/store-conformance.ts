@@ -265,8 +265,17 @@ async function withSession(
 ): Promise<{ session: StoredSession; token: string }> {
   const session = newSession(sessionId, over.userId ?? "usr_1", over);
   const token = `rt_${sessionId}_0`;
-  await store.createSession(session, newRefresh(token, sessionId, { expiresAt: session.expiresAt }));
+  await ensureUser(store, session.userId);
+  expect(
+    await store.createSession(session, newRefresh(token, sessionId, { expiresAt: session.expiresAt })),
+  ).toBe(true);
   return { session, token };
+}
+
+/** Creates the fixture user `usr_<n>` unless it exists (a session needs its user). */
+export async function ensureUser(store: AuthStore, userId: string): Promise<void> {
+  if ((await store.getUserById(userId)) === null)
+    await createUser(store, newUser(userId.replace(/^usr_/, "")));
 }
 
 const SEEN = { ip: "198.51.100.9", userAgent: "Mozilla/5.0 (rotated)" };
@@ -735,6 +744,50 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     });
 
     describe("sessions and refresh tokens", () => {
+      it("refuses a session of an unknown, deleted or suspended user, storing nothing", async () => {
+        const store = await fresh();
+        const refresh = (id: string) => newRefresh(`rt_${id}`, id);
+        expect(await store.createSession(newSession("ses_a", "usr_404"), refresh("ses_a"))).toBe(false);
+        await createUser(store, newUser(1));
+        await store.updateUser("usr_1", { suspendedAt: T0, suspendedReason: "spam" }, T0);
+        expect(await store.createSession(newSession("ses_b", "usr_1"), refresh("ses_b"))).toBe(false);
+        await createUser(store, newUser(2));
+        await store.deleteUser("usr_2", {
+          userId: "usr_2",
+          emailKeyHash: "h2",
+          deletedAt: T0,
+          blockedUntil: T0 + DAY,
+          deletedBy: "user",
+        });
+        expect(await store.createSession(newSession("ses_c", "usr_2"), refresh("ses_c"))).toBe(false);
+        for (const id of ["ses_a", "ses_b", "ses_c"]) expect(await store.getSession(id)).toBeNull();
+        const next = { tokenHash: "rt_next", expiresAt: T0 + DAY };
+        expect(await store.rotateRefreshToken("rt_ses_b", next, SEEN, T0)).toEqual({ kind: "invalid" });
+        // Lifted: sessions again.
+        await store.updateUser("usr_1", { suspendedAt: null, suspendedReason: null }, T0);
+        expect(await store.createSession(newSession("ses_d", "usr_1"), refresh("ses_d"))).toBe(true);
+      });
+
+      it("race: a session created while its user is deleted is either refused or deleted with the user", async () => {
+        const store = await fresh();
+        await createUser(store, newUser(1));
+        const tombstone = {
+          userId: "usr_1",
+          emailKeyHash: "h1",
+          deletedAt: T0,
+          blockedUntil: T0 + DAY,
+          deletedBy: "user" as const,
+        };
+        const results = await Promise.all([
+          store.createSession(newSession("ses_1", "usr_1"), newRefresh("rt_1", "ses_1")),
+          store.deleteUser("usr_1", tombstone),
+          store.createSession(newSession("ses_2", "usr_1"), newRefresh("rt_2", "ses_2")),
+        ]);
+        expect(results[1]).toBe(true);
+        expect(await store.getSession("ses_1")).toBeNull();
+        expect(await store.getSession("ses_2")).toBeNull();
+      });
+
       it("creates and gets a session", async () => {
         const store = await fresh();
         const { session } = await withSession(store, "ses_1", { amr: ["pwd", "otp"], remember: true });
@@ -833,6 +886,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
 
         // A token that expires before its session does.
         const short = newSession("ses_short", "usr_1");
+        await ensureUser(store, "usr_1");
         await store.createSession(short, newRefresh("rt_short", "ses_short", { expiresAt: T0 + HOUR }));
         expect(await store.rotateRefreshToken("rt_short", next, SEEN, T0 + HOUR)).toEqual({
           kind: "invalid",

@@ -13,7 +13,7 @@
  * @module
  */
 import { hashToken } from "../crypto/tokens";
-import type { StoredUser } from "../store/types";
+import type { AuthStore, StoredUser } from "../store/types";
 import type { DomainContext } from "./context";
 import { DomainError } from "./errors";
 
@@ -46,13 +46,19 @@ export async function deleteAccount(
 }
 
 /**
- * Refuses an address whose account was deleted less than the block ago.
+ * Refuses an address whose account was deleted less than the block ago (sign-up, social sign-up,
+ * an email change to it).
  *
+ * @param store - The store to read: inside a transaction, the transaction's.
  * @throws DomainError `email_blocked` with the seconds left (`retryAfterSeconds`).
  */
-export async function assertEmailNotBlocked(ctx: DomainContext, emailKey: string): Promise<void> {
+export async function assertEmailNotBlocked(
+  ctx: DomainContext,
+  emailKey: string,
+  store: Pick<AuthStore, "findTombstone"> = ctx.store,
+): Promise<void> {
   const now = ctx.now();
-  const tombstone = await ctx.store.findTombstone(await hashToken(emailKey), now);
+  const tombstone = await store.findTombstone(await hashToken(emailKey), now);
   if (tombstone === null) return;
   throw new DomainError(
     "email_blocked",

@@ -386,6 +386,7 @@ export function createCredentials(
       const key = emailKey(newEmail);
       if (!EMAIL_SHAPE.test(key)) throw new DomainError("invalid_request", "The email address is malformed");
       if ((await ctx.store.getUserByEmailKey(key)) !== null) throw emailTaken();
+      await assertEmailNotBlocked(ctx, key);
       const token = randomToken(32);
       const now = ctx.now();
       await ctx.store.issueOneTimeToken({
@@ -407,6 +408,8 @@ export function createCredentials(
         const record = await store.consumeOneTimeToken(tokenHash, "email_change", now);
         const newEmail = record?.data.newEmail;
         if (record === null || newEmail === undefined) throw invalidToken();
+        // Blocked meanwhile (its account deleted): the token stays usable once the block ends.
+        await assertEmailNotBlocked(ctx, emailKey(newEmail), store);
         const updated = await store.updateUser(
           record.userId,
           { email: newEmail, emailKey: emailKey(newEmail), emailVerified: true },

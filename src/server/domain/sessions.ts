@@ -18,7 +18,7 @@ import type { WireSessionItem } from "../../wire/history";
 import { hashToken, randomToken } from "../crypto/tokens";
 import type { StoredSession, StoredUser } from "../store/types";
 import type { DomainContext, RequestMeta } from "./context";
-import { DomainError } from "./errors";
+import { accountSuspended, DomainError } from "./errors";
 
 /** The JWS `typ` of access tokens (RFC 9068). */
 const ACCESS_TOKEN_TYP = "at+jwt";
@@ -184,17 +184,20 @@ export async function startSession(
   const refreshToken = newRefreshToken(session.id);
   // Signed before anything is stored: a failing key ring leaves no session behind.
   const tokens = tokenResponse(ctx, await signAccessToken(ctx, session, user, now), refreshToken);
-  await ctx.store.createSession(session, {
+  const created = await ctx.store.createSession(session, {
     tokenHash: await hashToken(refreshToken),
     sessionId: session.id,
     expiresAt,
     usedAt: null,
   });
-  const updated = await ctx.store.updateUser(user.id, { lastLoginAt: now }, now);
-  if (updated === null) {
-    await ctx.store.revokeSession(user.id, session.id, now);
+  if (!created) {
+    // Deleted or suspended since the credentials were checked: the store kept nothing.
+    const current = await ctx.store.getUserById(user.id);
+    if (current !== null && current.suspendedAt !== null) throw accountSuspended();
     throw new DomainError("unauthorized", "The account no longer exists");
   }
+  // A deletion from now on takes the session with it; a suspension ends it.
+  await ctx.store.updateUser(user.id, { lastLoginAt: now }, now);
   return { session, tokens };
 }
 

@@ -634,10 +634,13 @@ export function memoryStore(): AuthStore {
           }
           if (s.sessions.has(session.id)) throw duplicate("session", session.id);
           if (s.refreshTokens.has(refresh.tokenHash)) throw duplicate("refresh token", refresh.tokenHash);
+          const user = s.users.get(session.userId);
+          if (user === undefined || user.suspendedAt !== null) return false;
           s.sessions.set(session.id, copySession(session));
           addToIndex(s.sessionIdsByUser, session.userId, session.id);
           s.refreshTokens.set(refresh.tokenHash, copyRefresh(refresh));
           addToIndex(s.tokenHashesBySession, session.id, refresh.tokenHash);
+          return true;
         }),
 
       getSession: (id) =>

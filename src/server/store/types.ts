@@ -364,8 +364,12 @@ export interface AuthStore {
   completeChallenge(idHash: string, now: number): Promise<boolean>;
 
   // Sessions and refresh-token families
-  /** Creates a session and its first refresh token. */
-  createSession(session: StoredSession, refresh: StoredRefreshToken): Promise<void>;
+  /**
+   * Creates a session and its first refresh token, in one step with a check that its user exists
+   * and is not suspended: `false`, storing nothing, otherwise (a sign-in racing a deletion or a
+   * suspension must not leave a session behind).
+   */
+  createSession(session: StoredSession, refresh: StoredRefreshToken): Promise<boolean>;
   getSession(id: string): Promise<StoredSession | null>;
   /**
    * Records that an active session was just used (`lastSeenAt`, `ip`, `userAgent`), only when its

@@ -1005,15 +1005,10 @@ async function addUserTo(
 }
 
 describe("a sign-in that races with a suspension or a deletion", () => {
-  // BUG (src/server/domain/sessions.ts startSession, ~line 193): the sign-in checks the suspension
-  // (credentials.ts signIn, `user.suspendedAt !== null`) before startSession stores the session.
-  // A suspension that lands in between ends every session *then existing* (revokeUserSessions), and
-  // the session stored right after survives: the sign-in answers 200 signed_in for a suspended
-  // account, and once the account is unsuspended that session's tokens work again, although
-  // "its ended sessions stay ended". startSession only checks `updated === null` (deleted), not
-  // `updated.suspendedAt` (it should end the session and answer account_suspended). Observed:
-  // sign-in 200 signed_in; after unsuspend, GET /auth/user 200 and the refresh token 200.
-  it.fails("a session stored after the suspension began does not come back with the unsuspension", async () => {
+  // Found by this suite (it.fails first): startSession checked the suspension before storing the
+  // session, so a suspension landing in between left a session that came back with the
+  // unsuspension. The store's createSession now refuses a suspended (or deleted) user atomically.
+  it("a session stored after the suspension began does not come back with the unsuspension", async () => {
     const held = heldStore();
     const { h } = await setup({ store: held.store, hasher: createTestPasswordHasher() });
     await addUserTo(held.store, "usr_hanako", HANAKO, h.clock.now());
@@ -1036,16 +1031,10 @@ describe("a sign-in that races with a suspension or a deletion", () => {
     expect((await refresh(h, tokens.refreshToken)).status).toBe(400);
   });
 
-  // BUG (src/server/domain/sessions.ts startSession, ~lines 186-196): when the account is deleted
-  // between the sign-in's checks and createSession, startSession stores the session, then notices
-  // (`updated === null`) and only *revokes* it (revokeSession) before answering 401. The revoked
-  // row (ip, user agent, the deleted user's id) stays in the store, re-creating the user's session
-  // index, until the revoked-session retention of deleteExpired: personal data that deletion
-  // promises to erase ("everything personal goes in one store step", account-life.ts). It should
-  // be removed, not revoked. (The login event of that sign-in was recorded before the deletion
-  // and is erased with it: that part is fine.) Observed: answer 401, listLoginEvents empty,
-  // getSession(id) = { userId: "usr_hanako", revokedAt: …, ip: "127.0.0.1", userAgent: <Safari> }.
-  it.fails("leaves no session row of the deleted account behind", async () => {
+  // Found by this suite (it.fails first): a deletion racing a sign-in left a revoked session row
+  // (IP, user agent) of the deleted user. createSession now refuses a deleted user atomically, and
+  // deleteUser removes any session stored before it.
+  it("leaves no session row of the deleted account behind", async () => {
     const held = heldStore();
     const { h } = await setup({ store: held.store, hasher: createTestPasswordHasher() });
     await addUserTo(held.store, "usr_hanako", HANAKO, h.clock.now());
@@ -1069,5 +1058,60 @@ describe("a sign-in that races with a suspension or a deletion", () => {
     expect(await held.store.getUserById("usr_hanako")).toBeNull();
     expect((await held.store.listLoginEvents("usr_hanako", { limit: 50 })).items).toEqual([]);
     for (const id of held.created) expect(await held.store.getSession(id)).toBeNull();
+  });
+});
+
+describe("the address of a deleted account, during its block", () => {
+  it("cannot be taken by an email change either: request and confirmation answer 409 email_blocked", async () => {
+    const { h } = await setup();
+    await h.addUser(HANAKO.email, HANAKO.password);
+    await h.addUser(TARO.email, TARO.password);
+    const taro = await signedIn(h, TARO);
+    // Taro asks for Hanako's address while she still has it... (refused: taken)
+    const hanako = await signedIn(h, HANAKO);
+    expect(
+      (await post(h, "/auth/account/delete", { password: HANAKO.password }, { bearer: hanako.accessToken }))
+        .status,
+    ).toBe(204);
+    const asked = await post(
+      h,
+      "/auth/email/change-request",
+      { new_email: HANAKO.email, password: TARO.password },
+      { bearer: taro.accessToken },
+    );
+    expect(asked.status).toBe(409);
+    expect(asked.body.code).toBe("email_blocked");
+    expect(Number(asked.body.retry_after)).toBe(30 * 24 * 3600);
+    expect(h.server.outbox.filter((m) => m.to === HANAKO.email && m.kind === "email_change")).toEqual([]);
+  });
+
+  it("a confirmation link issued before the deletion is refused until the block ends, then works", async () => {
+    const { h } = await setup({ deletedEmailBlockSeconds: 600 });
+    await h.addUser(TARO.email, TARO.password);
+    const taro = await signedIn(h, TARO);
+    const target = "hanako.new@example.jp";
+    const asked = await post(
+      h,
+      "/auth/email/change-request",
+      { new_email: target, password: TARO.password },
+      { bearer: taro.accessToken },
+    );
+    expect(asked.status).toBe(202);
+    const link =
+      h.server.outbox.filter((m) => m.to === target && m.kind === "email_change").at(-1)?.link ?? "";
+    const token = new URL(link).searchParams.get("token") ?? "";
+    // Meanwhile an account with that address registers and is deleted.
+    await h.addUser(target, HANAKO.password);
+    const other = await signedIn(h, { email: target, password: HANAKO.password });
+    expect(
+      (await post(h, "/auth/account/delete", { password: HANAKO.password }, { bearer: other.accessToken }))
+        .status,
+    ).toBe(204);
+    const refused = await post(h, "/auth/email/confirm", { token });
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe("email_blocked");
+    h.clock.advance(600_000); // the link itself lives an hour
+    const confirmed = await post(h, "/auth/email/confirm", { token });
+    expect(confirmed.status, confirmed.text).toBe(200);
   });
 });
