@@ -196,6 +196,21 @@ describe("social sign-in at the server through the mock", () => {
     ]);
   });
 
+  it("signInAtServer needs an ID token: without openid it is refused before the server is asked", async () => {
+    const { mock, auth } = await setup();
+    const url = await createAuthorizationUrl(auth, google, {
+      scopes: ["email"],
+      loginHint: "taro@example.jp",
+    });
+    const error = await handleRedirectCallback(auth, await authorize(url), { signInAtServer: true }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(IdTokenValidationError);
+    expect((error as IdTokenValidationError).reason).toBe("missing");
+    expect(mock.count("/auth/identities/sign-in")).toBe(0);
+    expect(await getSession(auth)).toBeNull();
+  });
+
   it("accepts an ID token's nonce once", async () => {
     const { mock, auth, op } = await setup();
     const idToken = await providerIdToken(op, { nonce: "n-once" });

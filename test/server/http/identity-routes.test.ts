@@ -343,6 +343,36 @@ describe("POST /auth/identities/sign-in over real HTTP", () => {
   });
 });
 
+describe("a provider whose keys cannot be had", () => {
+  it("is the server's failure (500, reported), not a refusal of the token, and stores nothing", async () => {
+    op = await startIssuer();
+    const reported: unknown[] = [];
+    harness = await startServer({
+      providers: { google: { issuer: op.issuer, clientId: CLIENT_ID, jwksUri: "http://127.0.0.1:9/jwks" } },
+      onError: (error) => reported.push(error),
+    });
+    const iat = Math.floor(T0 / 1000);
+    const idToken = await op.sign({
+      iss: op.issuer,
+      aud: CLIENT_ID,
+      sub: "s",
+      iat,
+      exp: iat + 600,
+      nonce: "n",
+    });
+    const response = await fetch(`${harness.baseUrl}/auth/identities/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ provider: "google", id_token: idToken, nonce: "n" }),
+    });
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({ code: "internal_error" });
+    expect(reported).toEqual([expect.objectContaining({ name: "ProviderUnavailableError" })]);
+    const state = memoryStoreState(harness.store)!;
+    expect([state.users.size, state.identities.size, state.sessions.size]).toEqual([0, 0, 0]);
+  });
+});
+
 describe("linked identities over real HTTP", () => {
   async function signedInWithPassword(auth: AuthClient, h: Harness) {
     await h.addUser("hanako@example.jp", "correct horse battery", "山田花子");
