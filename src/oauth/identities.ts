@@ -53,10 +53,12 @@ export interface LinkIdentityParams {
   idToken: string;
   nonce: string;
   /**
-   * The account's password (re-authentication), when it has one. An account without a password
-   * may link within 10 minutes of signing in with one of its providers.
+   * Re-authentication: the account's password, or `code`. An account with neither a password
+   * nor a second factor sends neither, within 5 minutes of signing in.
    */
   password?: string;
+  /** A second-factor code (TOTP or recovery code), instead of the password. */
+  code?: string;
   signal?: AbortSignal;
 }
 
@@ -149,13 +151,15 @@ export async function listIdentities(
 
 /**
  * Links a provider's identity (its ID token from a PKCE flow of the signed-in user) to the
- * signed-in account, after re-authentication: the account's `password` when it has one.
- * Linking an identity the account already has answers it again.
+ * signed-in account, after re-authentication: the account's `password` or a second-factor
+ * `code` (an account with neither sends neither, within 5 minutes of signing in). Linking an
+ * identity the account already has answers it again.
  *
  * @returns The linked identity.
- * @throws InvalidCredentialsError for a wrong or missing password (or, for an account without
- * one, a sign-in older than 10 minutes); AccountLockedError; IdTokenValidationError;
- * UnknownProviderError; IdentityConflictError when the identity belongs to another account.
+ * @throws InvalidCredentialsError for a wrong password, InvalidMfaCodeError for a wrong code,
+ * AccountLockedError; InvalidRequestError without a proof the account has (or with a stale
+ * sign-in of an account that has none); IdTokenValidationError; UnknownProviderError;
+ * IdentityConflictError when the identity belongs to another account.
  * @example
  * ```ts
  * await linkIdentity(auth, { provider: "google", idToken, nonce, password });
@@ -173,6 +177,10 @@ export async function linkIdentity(auth: AuthClient, params: LinkIdentityParams)
   if (params.password !== undefined) {
     requireString("password", params.password);
     body.password = params.password;
+  }
+  if (params.code !== undefined) {
+    requireString("code", params.code);
+    body.code = params.code.replace(/\s+/g, "");
   }
   const result = await callJson(auth, "identityLink", body, IdentityLinkResponseSchema, {
     method: "POST",

@@ -31,8 +31,10 @@ export const IdentityLinkRequestSchema = z.object({
   provider: providerId(),
   id_token: idToken(),
   nonce: nonce(),
-  /** The account's password (re-authentication), when it has one. */
+  /** Re-authentication: the account's password… */
   password: z.optional(nonEmpty()),
+  /** …or a second-factor code (TOTP or recovery code). */
+  code: z.optional(nonEmpty()),
 });
 
 /** `POST /auth/identities/unlink` request body. */

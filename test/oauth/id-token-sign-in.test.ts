@@ -252,15 +252,14 @@ describe("social sign-in at the server through the mock", () => {
     expect(await getSession(auth)).toBeNull();
     const done = await completeMfa(auth, { challenge: result.challenge, code: await mock.totp(bob.email) });
     expect(done.session.user?.email).toBe(bob.email);
-    // The provider step alone linked nothing; linking takes the password, and the factor stays asked.
+    // The provider step alone linked nothing; linking takes a proof (here a new TOTP code), and the
+    // second factor stays asked at the next social sign-in.
     expect(await listIdentities(auth)).toEqual([]);
     const again = await providerIdToken(op, { nonce: "n-bob-link", email: bob.email });
-    await linkIdentity(auth, {
-      provider: "google",
-      idToken: again,
-      nonce: "n-bob-link",
-      password: bob.password,
-    });
+    mock.clock.advance(30_000);
+    const code = await mock.totp(bob.email);
+    await linkIdentity(auth, { provider: "google", idToken: again, nonce: "n-bob-link", code });
+    expect((await listIdentities(auth)).map((i) => i.subject)).toEqual(["g-bob"]);
     const next = await providerIdToken(op, { nonce: "n-bob-2", email: bob.email });
     const second = await signInWithIdToken(auth, { provider: "google", idToken: next, nonce: "n-bob-2" });
     expect(second.status).toBe("mfa_required");

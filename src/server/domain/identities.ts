@@ -40,13 +40,13 @@ import * as z from "zod/mini";
 import { hashToken, randomToken } from "../crypto/tokens";
 import { emailKey } from "../store/email-key";
 import type { AuthStore, StoredIdentity, StoredUser } from "../store/types";
+import { assertEmailNotBlocked } from "./account-life";
 import type { DomainContext, RequestMeta } from "./context";
+import type { Credentials } from "./credentials";
 import { accountSuspended, DomainError } from "./errors";
 import {
   type AuthenticatedResult,
-  accountLocked,
   activeTotpFactor,
-  countedFailure,
   createChallenge,
   type MfaChallenge,
   recordLoginAttempt,
@@ -69,10 +69,11 @@ export interface IdTokenProvider {
 export const CLOCK_TOLERANCE_SECONDS = 60;
 
 /**
- * How long after its sign-in a session of an account without a password may link another
- * provider (the re-authentication of such accounts): 10 minutes.
+ * How long after its sign-in a session of an account with neither a password nor a second factor
+ * may link another provider (the re-authentication of such accounts): 5 minutes, as account
+ * deletion asks.
  */
-export const REAUTHENTICATION_WINDOW_MS = 10 * 60_000;
+export const REAUTHENTICATION_WINDOW_MS = 5 * 60_000;
 
 /** Signature algorithms accepted: asymmetric only (never `none`, never a shared-secret HMAC). */
 const ALGORITHMS = [
@@ -130,8 +131,10 @@ export interface LinkIdentityInput {
   provider: string;
   idToken: string;
   nonce: string;
-  /** The account's password: required when the account has one. */
+  /** The account's password (re-authentication). */
   password?: string;
+  /** Or a second-factor code (TOTP or recovery code). */
+  code?: string;
 }
 
 /** An identity as the wire lists it (`IdentitySchema` of `src/wire/identities.ts`). */
@@ -454,12 +457,7 @@ export async function signInWithIdToken(
         }
         return { user: existing, created: false, secondFactor: false };
       }
-      const tombstone = await store.findTombstone(await hashToken(key), now);
-      if (tombstone !== null) {
-        throw new DomainError("email_blocked", "The address belonged to an account deleted recently", {
-          retryAfterSeconds: Math.max(1, Math.ceil((tombstone.blockedUntil - now) / 1000)),
-        });
-      }
+      await assertEmailNotBlocked(ctx, key, store);
       const name = token.name ?? (input.name?.trim() ? input.name.trim().slice(0, 256) : null);
       const created = await store.createUser(
         {
@@ -520,64 +518,61 @@ export async function listIdentities(ctx: DomainContext, user: StoredUser): Prom
 }
 
 /**
- * Re-authenticates the signed-in user before a link: the account's password, checked with the
- * account lockout as a password change checks it; for an account without a password, a session
- * started within {@link REAUTHENTICATION_WINDOW_MS} (a fresh sign-in with a linked provider).
+ * Re-authenticates the signed-in user before a link: the account's password or a second-factor
+ * code (`credentials.reauthenticate`: the account lockout counts wrong ones); an account with
+ * neither a password nor a second factor proves itself by a session started within
+ * {@link REAUTHENTICATION_WINDOW_MS}, as account deletion asks.
  */
 async function reauthenticate(
   ctx: DomainContext,
+  credentials: Pick<Credentials, "reauthenticate">,
   auth: { user: StoredUser; session: { createdAt: number } },
-  password: string | undefined,
+  proof: { password?: string; code?: string },
 ): Promise<void> {
-  const now = ctx.now();
   const { user } = auth;
-  if (user.passwordHash === null) {
-    if (now - auth.session.createdAt > REAUTHENTICATION_WINDOW_MS) {
-      throw new DomainError(
-        "invalid_credentials",
-        "Sign in again with a linked provider, then link within 10 minutes",
-      );
-    }
+  if (proof.password !== undefined || proof.code !== undefined) {
+    await credentials.reauthenticate(user, proof);
     return;
   }
-  if (password === undefined) {
-    throw new DomainError("invalid_credentials", "The account's password is required to link a provider");
+  const proofless = user.passwordHash === null && (await activeTotpFactor(ctx, user.id)) === null;
+  if (!proofless) {
+    throw new DomainError("invalid_request", "Send the password or a second-factor code to link a provider");
   }
-  const reservation = await ctx.store.reserveAttempt(user.emailKey, ctx.config.lockout, now);
-  if (reservation.kind === "locked") throw accountLocked({ until: reservation.until, now });
-  const { valid } = await ctx.hasher.verify(password, user.passwordHash);
-  if (!valid) throw countedFailure(ctx, reservation, "invalid_credentials");
-  // A correct password: as at sign-in, only a second factor clears the counter of an account
-  // that has one; the reservation is given back instead.
-  if ((await activeTotpFactor(ctx, user.id)) === null) await ctx.store.clearAttempts(user.emailKey);
-  else await ctx.store.releaseAttempt(user.emailKey, ctx.config.lockout);
+  if (ctx.now() - auth.session.createdAt > REAUTHENTICATION_WINDOW_MS) {
+    throw new DomainError("invalid_request", "Sign in again, then link the provider");
+  }
 }
 
 /**
- * Links a provider's identity to the signed-in user, after re-authentication (the account's
- * password when it has one, else a session started in the last 10 minutes). The ID token is
- * verified as at sign-in and its nonce claimed. The provider's address does not matter here: the
- * user proved both the account and the identity. Linking an identity the user already has is a
- * no-op that answers it again.
+ * Links a provider's identity to the signed-in user, after re-authentication: the account's
+ * password or a second-factor code; an account with neither proves itself by a session started
+ * in the last 5 minutes. The ID token is verified as at sign-in and its nonce claimed. The
+ * provider's address does not matter here: the user proved both the account and the identity.
+ * Linking an identity the user already has is a no-op that answers it again.
  *
  * @returns The linked identity.
- * @throws DomainError `unknown_provider`, `invalid_id_token`, `invalid_credentials`
- *   (`remainingAttempts`), `account_locked`, `identity_conflict` (linked to another account);
- *   {@link ProviderUnavailableError}.
+ * @throws DomainError `unknown_provider`, `invalid_id_token`, `invalid_request` (no proof from an
+ *   account that has one, or both; a stale session of an account without one),
+ *   `invalid_credentials` (`remainingAttempts`), `invalid_mfa_code`, `account_locked`,
+ *   `identity_conflict` (linked to another account); {@link ProviderUnavailableError}.
  *
  * @example
  * ```ts
- * const identity = await linkIdentity(ctx, env.providers, auth, { provider: "google", idToken, nonce, password });
+ * const identity = await linkIdentity(ctx, env.providers, env.credentials, auth, { provider: "google", idToken, nonce, password });
  * ```
  */
 export async function linkIdentity(
   ctx: DomainContext,
   providers: Readonly<Record<string, IdTokenProvider>>,
+  credentials: Pick<Credentials, "reauthenticate">,
   auth: { user: StoredUser; session: { createdAt: number } },
   input: LinkIdentityInput,
 ): Promise<IdentityItem> {
   const token = await verifyIdToken(ctx, providers, input.provider, input.idToken, input.nonce);
-  await reauthenticate(ctx, auth, input.password);
+  await reauthenticate(ctx, credentials, auth, {
+    ...(input.password === undefined ? {} : { password: input.password }),
+    ...(input.code === undefined ? {} : { code: input.code }),
+  });
   const identity = await ctx.store.transaction(async (store) => {
     const now = ctx.now();
     await claimNonce(store, token, now);

@@ -17,6 +17,7 @@ import {
   IdentityConflictError,
   IdTokenValidationError,
   InvalidCredentialsError,
+  InvalidRequestError,
   LastSignInMethodError,
   UnknownProviderError,
 } from "../../../src/index";
@@ -383,7 +384,8 @@ describe("linked identities over real HTTP", () => {
     const { h, auth, token, state } = await setup();
     await signedInWithPassword(auth, h);
     const claims = { sub: "g-hanako", email: "hanako.g@example.jp" };
-    await expect(linkIdentity(auth, await token(claims))).rejects.toBeInstanceOf(InvalidCredentialsError);
+    // No proof from an account that has a password: refused before anything is checked.
+    await expect(linkIdentity(auth, await token(claims))).rejects.toBeInstanceOf(InvalidRequestError);
     const wrong = await linkIdentity(auth, { ...(await token(claims)), password: "wrong" }).catch(
       (e: unknown) => e,
     );
@@ -424,17 +426,22 @@ describe("linked identities over real HTTP", () => {
     );
     expect(state().identities.size).toBe(1);
 
-    // Within 10 minutes of its sign-in, a second provider identity may be linked without a password.
+    // Within 5 minutes of its sign-in, an account with neither a password nor a second factor links
+    // a second identity without a proof.
     const second = await linkIdentity(auth, await token({ sub: "g-taro-2", aud: "ios" }));
     expect(second.subject).toBe("g-taro-2");
     await unlinkIdentity(auth, { provider: "google", subject: "g-taro" });
     expect((await listIdentities(auth)).map((i) => i.subject)).toEqual(["g-taro-2"]);
 
     // Later, without a password to re-authenticate with, linking needs a fresh sign-in.
-    h.clock.advance(11 * 60_000);
+    h.clock.advance(5 * 60_000 + 1000);
     await expect(linkIdentity(auth, await token({ sub: "g-taro-3" }))).rejects.toBeInstanceOf(
-      InvalidCredentialsError,
+      InvalidRequestError,
     );
+    // A password it does not have proves nothing.
+    await expect(
+      linkIdentity(auth, { ...(await token({ sub: "g-taro-3" })), password: "anything at all" }),
+    ).rejects.toBeInstanceOf(InvalidCredentialsError);
 
     // An identity of another account cannot be linked here.
     const other = createAuthClient({ baseUrl: h.baseUrl, clock: h.clock, retry: 0 });

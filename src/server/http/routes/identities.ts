@@ -69,11 +69,12 @@ export const identityRoutes: Route[] = [
     async handle(request, env) {
       const auth = await requireUser(request, env);
       const body = await readJson(request, IdentityLinkRequestSchema);
-      const identity = await linkIdentity(env.ctx, env.providers, auth, {
+      const identity = await linkIdentity(env.ctx, env.providers, env.credentials, auth, {
         provider: body.provider,
         idToken: body.id_token,
         nonce: body.nonce,
         ...(body.password === undefined ? {} : { password: body.password }),
+        ...(body.code === undefined ? {} : { code: body.code }),
       });
       env.emit({
         type: "identity_linked",
