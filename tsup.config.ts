@@ -10,6 +10,8 @@ export default defineConfig({
     "oauth/index": "src/oauth/index.ts",
     "history/index": "src/history/index.ts",
     "server/index": "src/server/index.ts",
+    "server/sqlite/index": "src/server/sqlite/index.ts",
+    "server/postgres/index": "src/server/postgres/index.ts",
     "mock/index": "src/mock/index.ts",
   },
   format: ["esm", "cjs"],
@@ -21,5 +23,5 @@ export default defineConfig({
   sourcemap: true,
   target: "es2022",
   platform: "neutral",
-  external: ["ky", "jose", "zod", "otplib", "msw", "qrcode"],
+  external: ["ky", "jose", "zod", "otplib", "msw", "qrcode", "kysely", "pg"],
 });
