@@ -109,8 +109,8 @@ export interface AuthServer {
 }
 
 /**
- * The default per-IP limits: sign-in and second-factor attempts 60 a minute, sign-ups 30 and
- * reset or email-change mails 20 per 10 minutes.
+ * The default per-IP limits: sign-in (password or a provider's ID token), identity linking and
+ * second-factor attempts 60 a minute, sign-ups 30 and reset or email-change mails 20 per 10 minutes.
  */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<string, { max: number; windowSeconds: number }>> = {
   "/auth/sign-in": { max: 60, windowSeconds: 60 },
@@ -119,6 +119,8 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, { max: number; windowS
   "/auth/password/reset-request": { max: 20, windowSeconds: 600 },
   "/auth/password/reset": { max: 60, windowSeconds: 600 },
   "/auth/email/change-request": { max: 20, windowSeconds: 600 },
+  "/auth/identities/sign-in": { max: 60, windowSeconds: 60 },
+  "/auth/identities/link": { max: 60, windowSeconds: 60 },
 };
 
 const DEFAULT_LIFETIMES: TokenLifetimes = {
