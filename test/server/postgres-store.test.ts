@@ -57,7 +57,11 @@ if (url === undefined || url === "") {
     await setup.connect();
     await setup.query(`CREATE SCHEMA ${schema}`);
     await setup.end();
-    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 10, options: `-c search_path=${schema}` });
+    const pool = new pg.Pool({
+      connectionString: databaseUrl(),
+      max: 10,
+      options: `-c search_path=${schema}`,
+    });
     pools.push(pool);
     return pool;
   }
