@@ -20,6 +20,8 @@ const check = process.argv.includes("--check");
 const notBrowser = {
   "./mock": "test-only (msw handlers)",
   "./server": "Node-side (design.md: server/ = Node-side helpers)",
+  "./server/sqlite": "Node-side store (node:sqlite, Kysely loaded on first use)",
+  "./server/postgres": "Node-side store (pg, Kysely loaded on first use)",
 };
 const testOnly = new Set(["./mock"]);
 

@@ -483,8 +483,11 @@ export interface AuthStore {
 
   // Housekeeping
   /**
-   * Runs `fn` with a store whose writes are all kept or all undone (in memory: serialised). `fn`
-   * must use the store it receives: calls to the outer store wait until the transaction ends.
+   * Runs `fn` with a store whose writes are all kept or all undone. `fn` must use the store it
+   * receives. What calls to the outer store see meanwhile depends on the store: in memory and on
+   * SQLite they wait until the transaction ends (transactions are serialised); on PostgreSQL they
+   * run beside it and see its writes once it commits. Never call the outer store from `fn`: on
+   * the serialising stores that waits for the transaction itself and never ends.
    */
   transaction<T>(fn: (store: AuthStore) => Promise<T>): Promise<T>;
   /** Removes what expired before `now` (tokens, challenges, ended sessions, rate-limit windows); returns how many rows. */
