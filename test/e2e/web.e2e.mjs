@@ -166,6 +166,23 @@ try {
     await shot("05-privacy-hidden");
   });
 
+  await step(
+    "another user's last login: the seller's shows a time, the own line follows the toggle",
+    async () => {
+      const at = /^最終ログイン：\d{4}\/\d{2}\/\d{2} \d{1,2}:\d{2}$/;
+      await expectText("seller-last-login", at);
+      await expectText("own-last-login", /^非公開$/); // hidden by the step before
+      await page.getByLabel("最終ログイン日時をほかのユーザーに表示する").click();
+      await expectText("own-last-login", at);
+      await page.getByLabel("最終ログイン日時をほかのユーザーに表示する").click();
+      await expectText("own-last-login", /^非公開$/);
+      await expectText("privacy-state", /非表示/);
+      await expectText("seller-last-login", at);
+      await expectLanguage("ja");
+      await shot("05b-last-logins");
+    },
+  );
+
   await step("switching to English redraws the home screen in English only", async () => {
     await tid("lang-en").click();
     await expectText("screen-home", /Welcome, 山田花子/);
@@ -236,6 +253,36 @@ try {
     await shot("12-recovery-codes");
   });
 
+  await step("退会: the password deletes the account after a confirmation, and signs out", async () => {
+    await page.locator("#home").click();
+    await tid("goto-delete").click();
+    await tid("screen-delete").waitFor();
+    await expectLanguage("ja");
+    await expectLabelled();
+    assert(await tid("delete-submit").isDisabled(), "deletion possible before the confirmation");
+    await tid("delete-password").fill("not my password");
+    await tid("delete-confirm").check();
+    await tid("delete-submit").click();
+    await expectText("delete-error", /あと4回/);
+    await tid("delete-password").fill("a calm purple lighthouse");
+    await tid("delete-confirm").check();
+    await shot("12b-delete-confirm");
+    await tid("delete-submit").click();
+    await tid("screen-signin").waitFor();
+    await expectText("signin-notice", /退会しました/);
+    await shot("12c-deleted");
+  });
+
+  await step("signing up again with the deleted account's address shows the blocked message", async () => {
+    await tid("goto-signup").click();
+    await tid("signup-email").fill("new.user@example.jp");
+    await tid("signup-password").fill("a calm purple lighthouse");
+    await tid("signup-submit").click();
+    await expectText("signup-error", /退会済みのため、あと30日間は登録できません/);
+    await expectLanguage("ja");
+    await shot("12d-email-blocked");
+  });
+
   await step("sign in with Google through the mock OAuth server", async () => {
     await page.goto(base, { waitUntil: "load" });
     assert(await tid("screen-signin").isVisible(), "no sign-in screen right after load");
@@ -246,7 +293,31 @@ try {
     await shot("13-google");
   });
 
+  await step(
+    "the Google sign-in reached the server: a new account, Google in its Linked accounts",
+    async () => {
+      // Her Google address is not the one she registered with: a new account, Google only.
+      await expectText("screen-home", /ようこそ/);
+      assert(
+        (await bodyText()).includes("yamada.hanako@gmail.com でログインしています"),
+        "not signed in as the Google address",
+      );
+      await expectText("identities", /Google\s+yamada\.hanako@gmail\.com\s+連携日：/);
+      await expectText("history", /Google/); // recorded by the server, method "google"
+      await expectLanguage("ja");
+      await expectLabelled();
+    },
+  );
+
+  await step("unlinking the only way to sign in (a Google-only account) is refused", async () => {
+    await tid("unlink-google").click();
+    await expectText("identities-error", /ログイン方法はこの連携だけのため、解除できません/);
+    await expectText("identities", /yamada\.hanako@gmail\.com/);
+    await shot("13b-unlink-refused");
+  });
+
   await step("the Google sign-in appears in the login history, in words", async () => {
+    await expectText("history", /Google/);
     await tid("signout").click();
     await tid("screen-signin").waitFor();
     await page.getByLabel("パスワード").fill("sakura-mochi-2026");
@@ -254,7 +325,6 @@ try {
     await tid("screen-mfa").waitFor();
     await page.getByLabel("リカバリーコード").fill("kiri-tanpo-0001");
     await tid("mfa-recovery-submit").click();
-    await expectText("history", /Google/);
     await expectText("history", /リカバリーコード/);
     await shot("14-history");
   });
@@ -265,6 +335,64 @@ try {
     const items = await tid("sessions").locator("li").count();
     assert(items === 1, `${items} sessions left`);
     await shot("15-signed-out-others");
+  });
+
+  await step("linking the Google account another account holds is refused", async () => {
+    await tid("link-google").click();
+    await tid("screen-link").waitFor();
+    await expectText("screen-link", /Google アカウントの連携/);
+    await expectLanguage("ja");
+    await expectLabelled();
+    await shot("16-link-reauth");
+    await tid("link-password").fill("sakura-mochi-2026");
+    await tid("link-submit").click();
+    await expectText("identities-error", /この Google アカウントは、ほかのアカウントと連携しています/);
+  });
+
+  await step("the Google-only account deletes itself without a password, just after signing in", async () => {
+    await tid("signout").click();
+    await tid("oauth-google").click();
+    await expectText("flash", /Google でログインしました/);
+    await tid("goto-delete").click();
+    await tid("screen-delete").waitFor();
+    await tid("delete-confirm").check();
+    await tid("delete-submit").click();
+    await expectText("signin-notice", /退会しました/);
+  });
+
+  await step("Hanako links Google after re-entering her password; the panel lists it", async () => {
+    await page.getByLabel("パスワード").fill("sakura-mochi-2026");
+    await tid("signin-submit").click();
+    await tid("screen-mfa").waitFor();
+    await page.getByLabel("確認コード").fill((await tid("helper-code").textContent()).trim());
+    await tid("mfa-submit").click();
+    await expectText("home-user", /^山田花子$/);
+    await expectText("identities", /連携中のアカウントはありません/);
+    await tid("link-google").click();
+    await tid("link-password").fill("sakura-mochi-2026");
+    await tid("link-submit").click();
+    await expectText("flash", /Google と連携しました/);
+    await expectText("identities", /Google\s+yamada\.hanako@gmail\.com/);
+    await shot("17-linked");
+  });
+
+  await step("Google now signs in Hanako's account, and asks for her second factor", async () => {
+    await tid("signout").click();
+    await tid("oauth-google").click();
+    await tid("screen-mfa").waitFor();
+    await page.getByLabel("リカバリーコード").fill("kiri-tanpo-0002");
+    await tid("mfa-recovery-submit").click();
+    await expectText("home-user", /^山田花子$/);
+    await expectText("flash", /Google でログインしました/);
+    assert((await bodyText()).includes("hanako@example.jp でログインしています"), "not Hanako's account");
+  });
+
+  await step("unlinking Google from an account with a password succeeds", async () => {
+    await tid("unlink-google").click();
+    await expectText("flash", /Google との連携を解除しました/);
+    await expectText("identities", /連携中のアカウントはありません/);
+    await expectLanguage("ja");
+    await shot("18-unlinked");
   });
 
   await step("no uncaught errors in the page", async () => {

@@ -1,7 +1,23 @@
-import { createAuthClient, getSession, isTegataError, onAuthStateChange, type Session } from "tegata";
-import { completeMfa, type MfaChallenge, signIn, signOut, signUp } from "tegata/credentials";
+import {
+  type AuthClient,
+  createAuthClient,
+  getSession,
+  isTegataError,
+  onAuthStateChange,
+  type Session,
+} from "tegata";
+import {
+  completeMfa,
+  deleteAccount,
+  getUser,
+  type MfaChallenge,
+  signIn,
+  signOut,
+  signUp,
+} from "tegata/credentials";
 import {
   type Device,
+  getLastLogin,
   getPrivacySettings,
   type LoginHistoryItem,
   listLoginHistory,
@@ -9,7 +25,17 @@ import {
   revokeOtherSessions,
   updatePrivacySettings,
 } from "tegata/history";
-import { apple, createAuthorizationUrl, google, handleRedirectCallback, yahooJapan } from "tegata/oauth";
+import {
+  apple,
+  createAuthorizationUrl,
+  google,
+  handleRedirectCallback,
+  type LinkedIdentity,
+  linkIdentity,
+  listIdentities,
+  unlinkIdentity,
+  yahooJapan,
+} from "tegata/oauth";
 import {
   definePasswordPolicy,
   describePolicy,
@@ -18,9 +44,10 @@ import {
   presets,
   validatePassword,
 } from "tegata/password";
+import { revokeTokens } from "tegata/session";
 import { activateTotp, enrollTotp, generateTotp, type TotpEnrollment } from "tegata/totp";
 import { currentLang, formatDate, type Lang, setLang, t } from "./i18n";
-import { CALLBACK_PATH, DEMO, mock, startMock } from "./mock-setup";
+import { CALLBACK_PATH, CLIENT_ID, DEMO, mock, startMock } from "./mock-setup";
 
 const header = document.querySelector("#top") as HTMLElement;
 const app = document.querySelector("#app") as HTMLElement;
@@ -29,17 +56,23 @@ const helper = document.querySelector("#helper") as HTMLElement;
 // The service worker starts in the background: the page renders at once, and every request
 // (tegata's through the client's fetch, the OAuth redirect below) waits until the worker answers.
 const ready = startMock();
-const auth = createAuthClient({
+const clientOptions = {
   baseUrl: mock.baseUrl,
   // The mock lives in this page's memory, so the session does too (a reload starts afresh). A real
   // app would pass storage: webStorage(sessionStorage) and transactionStorage for OAuth redirects.
   clock: mock.clock,
-  fetch: async (input, init) => {
+  fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
     await ready;
     return fetch(input, init);
   },
-});
+};
+const auth = createAuthClient(clientOptions);
 onAuthStateChange(auth, (event) => console.info("tegata:", event));
+// Linking a provider to the signed-in account runs the provider's step on a client of its own:
+// handleRedirectCallback there validates the ID token and keeps the provider's tokens as that
+// client's session, so the tegata session of `auth` stays as it is. Only the ID token and its
+// nonce are used (linkIdentity on `auth`); the provider's tokens are revoked at once.
+const linker = createAuthClient(clientOptions);
 
 // presets.nist (the mock enforces the same rules), with its messages in the page's language.
 const policies: Record<Lang, PasswordPolicy> = {
@@ -59,6 +92,27 @@ type Message = () => string;
 
 const PROVIDERS = { google: "Google", apple: "Apple", yahoo_japan: "Yahoo! JAPAN" } as const;
 type ProviderKey = keyof typeof PROVIDERS;
+const providerName = (id: string) => PROVIDERS[id as ProviderKey] ?? id;
+const testIds: Record<ProviderKey, string> = { google: "google", apple: "apple", yahoo_japan: "yahoo" };
+
+// The same client ID as the server's `providers` option names (the ID tokens' audience).
+const redirectUri = `${location.origin}${CALLBACK_PATH}`;
+const social = {
+  google: google({ clientId: CLIENT_ID, redirectUri }),
+  apple: apple({ clientId: CLIENT_ID, redirectUri, scopes: ["openid"] }),
+  yahoo_japan: yahooJapan({ clientId: CLIENT_ID, redirectUri }),
+};
+
+/**
+ * The provider's round trip, ending on our redirect URI: the mock provider auto-consents and
+ * redirects there, and the worker answers it, so a fetch follows it all (a real app would
+ * location.assign(url) and read location.href on the callback page).
+ */
+async function viaProvider(client: AuthClient, key: ProviderKey, returnTo: string): Promise<string> {
+  const url = await createAuthorizationUrl(client, social[key], { returnTo });
+  await ready;
+  return (await fetch(url)).url;
+}
 
 function errorMessage(error: unknown): Message {
   return () => {
@@ -70,6 +124,11 @@ function errorMessage(error: unknown): Message {
     if (isTegataError(error, "mfa_challenge_expired")) return x.challengeExpired;
     if (isTegataError(error, "password_policy")) return error.issues.map((i) => i.message).join(" / ");
     if (isTegataError(error, "email_taken")) return x.emailTaken;
+    if (isTegataError(error, "email_blocked")) {
+      return x.emailBlocked(error.retryAfter === undefined ? null : Math.ceil(error.retryAfter / 86_400));
+    }
+    if (isTegataError(error, "last_sign_in_method")) return x.lastSignInMethod;
+    if (isTegataError(error, "account_suspended")) return x.suspended;
     if (isTegataError(error, "invalid_request")) return x.invalidRequest;
     if (isTegataError(error, "network_error") || isTegataError(error, "timeout")) return x.network;
     if (isTegataError(error)) return x.otherError(error.code);
@@ -131,13 +190,14 @@ async function showHelper() {
     <p>${esc(x.helperUsers)}: <code>${DEMO.mfa.email}</code> / <code>${DEMO.mfa.password}</code> (${esc(x.helperWithMfa)}),
     <code>${DEMO.plain.email}</code> / <code>${DEMO.plain.password}</code></p>
     <p>${esc(x.helperCode(DEMO.mfa.email))}: <code data-testid="helper-code">${code}</code></p>
+    <p>${esc(x.helperGoogle(DEMO.google.email))}</p>
     ${enrollCode ? `<p>${esc(x.helperEnrollCode)}: <code data-testid="enroll-code">${enrollCode}</code></p>` : ""}`;
 }
 
 // ---- screens -------------------------------------------------------------------------------
 
-function signInScreen(message?: Message) {
-  redraw = () => signInScreen(message);
+function signInScreen(message?: Message, notice?: Message) {
+  redraw = () => signInScreen(message, notice);
   const x = t();
   app.innerHTML = `<h2 data-testid="screen-signin">${esc(x.signIn)}</h2>
     <form id="f">
@@ -147,6 +207,7 @@ function signInScreen(message?: Message) {
       <input id="password" type="password" autocomplete="current-password" required>
       <button data-testid="signin-submit">${esc(x.signIn)}</button>
     </form>
+    <p class="ok" role="status" data-testid="signin-notice">${esc(notice?.())}</p>
     <p class="error" role="alert" data-testid="signin-error">${esc(message?.())}</p>
     <h3>${esc(x.social)}</h3>
     <div class="social">
@@ -165,32 +226,32 @@ function signInScreen(message?: Message) {
       signInScreen(errorMessage(error));
     }
   });
-  const redirectUri = `${location.origin}${CALLBACK_PATH}`;
-  const social = {
-    google: google({ clientId: "demo-web", redirectUri }),
-    apple: apple({ clientId: "demo-web", redirectUri, scopes: ["openid"] }),
-    yahoo_japan: yahooJapan({ clientId: "demo-web", redirectUri }),
-  };
-  const testIds: Record<ProviderKey, string> = { google: "google", apple: "apple", yahoo_japan: "yahoo" };
-  for (const [key, provider] of Object.entries(social) as [ProviderKey, (typeof social)[ProviderKey]][]) {
+  for (const key of Object.keys(social) as ProviderKey[]) {
     $(`[data-testid="oauth-${testIds[key]}"]`).addEventListener("click", async () => {
+      const done = () => t().signedInWith(PROVIDERS[key]);
       try {
-        const url = await createAuthorizationUrl(auth, provider, { returnTo: "/" });
-        // The mock provider auto-consents and redirects to our callback; the worker answers it.
-        await ready;
-        const res = await fetch(url);
-        await handleRedirectCallback(auth, res.url);
-        await homeScreen(() => t().signedInWith(PROVIDERS[key]));
+        // The ID token goes to the tegata server, which verifies it and signs in the linked
+        // account (or links one whose address both sides verified, or makes a new one): the
+        // session is the server's, as after a password, second factor included.
+        const result = await handleRedirectCallback(auth, await viaProvider(auth, key, "/"), {
+          signInAtServer: true,
+        });
+        if (result.status === "mfa_required") mfaScreen(result.challenge, undefined, done);
+        else await homeScreen(done);
       } catch (error) {
-        signInScreen(errorMessage(error));
+        signInScreen(
+          isTegataError(error, "identity_conflict")
+            ? () => t().identityConflict(PROVIDERS[key])
+            : errorMessage(error),
+        );
       }
     });
   }
   $('[data-testid="goto-signup"]').addEventListener("click", () => signUpScreen());
 }
 
-function mfaScreen(challenge: MfaChallenge, message?: Message) {
-  redraw = () => mfaScreen(challenge, message);
+function mfaScreen(challenge: MfaChallenge, message?: Message, flash?: Message) {
+  redraw = () => mfaScreen(challenge, message, flash);
   const x = t();
   app.innerHTML = `<h2 data-testid="screen-mfa">${esc(x.mfaTitle)}</h2>
     <p>${esc(x.mfaIntro)}</p>
@@ -209,11 +270,11 @@ function mfaScreen(challenge: MfaChallenge, message?: Message) {
   const done = async (p: Promise<unknown>) => {
     try {
       await p;
-      await homeScreen();
+      await homeScreen(flash);
     } catch (error) {
       if (isTegataError(error, "mfa_challenge_expired") || isTegataError(error, "account_locked")) {
         signInScreen(errorMessage(error));
-      } else mfaScreen(challenge, errorMessage(error));
+      } else mfaScreen(challenge, errorMessage(error), flash);
     }
   };
   $("#f").addEventListener("submit", (e) => {
@@ -297,33 +358,41 @@ function historyRow(item: LoginHistoryItem) {
     <td class="result-${esc(item.result)}">${esc(x.results[item.result] ?? item.result)}</td></tr>`;
 }
 
-async function homeScreen(flash?: Message) {
+/** A linked identity, with its unlink button. */
+function identityRow(identity: LinkedIdentity) {
+  const x = t();
+  const testId = testIds[identity.provider as ProviderKey] ?? identity.provider;
+  const used = identity.lastUsedAt ? ` · ${esc(x.lastUsed(formatDate(identity.lastUsedAt)))}` : "";
+  return `<li data-provider="${esc(identity.provider)}"><strong>${esc(providerName(identity.provider))}</strong>
+    ${identity.email ? `<span>${esc(identity.email)}</span>` : ""}
+    <span class="muted">${esc(x.linkedOn(formatDate(identity.createdAt)))}${used}</span>
+    <button type="button" class="secondary small" data-testid="unlink-${esc(testId)}" data-subject="${esc(identity.subject)}" data-provider="${esc(identity.provider)}">${esc(x.unlink)}</button></li>`;
+}
+
+/** Another user's last sign-in as the server shows it to others: a time, or 非公開 when hidden. */
+const lastLoginText = (at: Date | null) => (at ? t().lastLoginAt(formatDate(at)) : t().lastLoginPrivate);
+
+async function homeScreen(flash?: Message, identitiesError?: Message) {
   const session = await getSession(auth);
   if (!session) return signInScreen();
-  redraw = () => homeScreen(flash);
+  redraw = () => homeScreen(flash, identitiesError);
   const x = t();
   const who = displayName(session);
-  const top = `<h2 data-testid="screen-home">${x.welcome(`<span data-testid="home-user">${esc(who)}</span>`)}</h2>
-    <p class="muted">${esc(x.signedInAs(session.user?.email ?? ""))}</p>
-    <p class="ok" role="status" data-testid="flash">${esc(flash?.())}</p>`;
-  if (session.provider) {
-    // A social sign-in holds the provider's tokens: they prove who the user is, but they are not
-    // tokens of this service's API (a backend would verify the ID token and open its own session).
-    const provider = PROVIDERS[session.provider.id as ProviderKey] ?? session.provider.id;
-    app.innerHTML = `${top}<p>${esc(x.socialNote(provider))}</p>
-      <nav><button type="button" id="out" class="secondary" data-testid="signout">${esc(x.signOut)}</button></nav>`;
-    $("#out").addEventListener("click", async () => {
-      await signOut(auth);
-      signInScreen();
-    });
-    return;
-  }
-  const [history, sessions, privacy] = await Promise.all([
+  const [history, sessions, privacy, identities, sellerLastLogin, ownLastLogin] = await Promise.all([
     listLoginHistory(auth, { limit: 10 }),
     listSessions(auth),
     getPrivacySettings(auth),
+    listIdentities(auth),
+    getLastLogin(auth, DEMO.seller.id),
+    // The user's own line, through the same call others make: the privacy toggle shows at once.
+    session.user ? getLastLogin(auth, session.user.id) : null,
   ]);
-  app.innerHTML = `${top}
+  const linkable = (Object.keys(social) as ProviderKey[]).filter(
+    (key) => !identities.some((i) => i.provider === key),
+  );
+  app.innerHTML = `<h2 data-testid="screen-home">${x.welcome(`<span data-testid="home-user">${esc(who)}</span>`)}</h2>
+    <p class="muted">${esc(x.signedInAs(session.user?.email ?? ""))}</p>
+    <p class="ok" role="status" data-testid="flash">${esc(flash?.())}</p>
     <nav><button type="button" id="enroll" data-testid="goto-enroll">${esc(x.setUpMfa)}</button><button type="button" id="out" class="secondary" data-testid="signout">${esc(x.signOut)}</button></nav>
     <h3>${esc(x.history)}</h3>
     <div class="scroll"><table data-testid="history">
@@ -333,9 +402,20 @@ async function homeScreen(flash?: Message) {
     <h3>${esc(x.privacy)}</h3>
     <div class="check"><input type="checkbox" id="show-last" data-testid="privacy-toggle" ${privacy.showLastLogin ? "checked" : ""}><label for="show-last">${esc(x.showLastLogin)}</label></div>
     <p class="muted" data-testid="privacy-state">${privacy.showLastLogin && privacy.lastLoginAt ? esc(x.lastLoginShown(formatDate(privacy.lastLoginAt))) : privacy.showLastLogin ? "" : esc(x.lastLoginHidden)}</p>
+    <h3>${esc(x.seenByOthers)}</h3>
+    <ul class="people">
+      <li><strong>${esc(x.seller(DEMO.seller.name))}</strong> <span data-testid="seller-last-login">${esc(lastLoginText(sellerLastLogin))}</span></li>
+      <li><strong>${esc(x.you(who))}</strong> <span data-testid="own-last-login">${esc(lastLoginText(ownLastLogin))}</span></li>
+    </ul>
+    <h3>${esc(x.linkedAccounts)}</h3>
+    <ul class="identities" data-testid="identities">${identities.map(identityRow).join("") || `<li class="muted">${esc(x.noIdentities)}</li>`}</ul>
+    <p class="error" role="alert" data-testid="identities-error">${esc(identitiesError?.())}</p>
+    <div class="social">${linkable.map((key) => `<button type="button" class="${testIds[key]}" data-testid="link-${testIds[key]}" data-key="${key}">${esc(x.linkWith(PROVIDERS[key]))}</button>`).join("")}</div>
     <h3>${esc(x.sessions(sessions.length))}</h3>
     <ul data-testid="sessions">${sessions.map((s) => `<li>${esc(deviceName(s.device))} — ${esc(s.ip)}${s.current ? esc(x.thisDevice) : ""}</li>`).join("")}</ul>
-    <button type="button" id="others" class="secondary" data-testid="signout-others">${esc(x.signOutOthers)}</button>`;
+    <button type="button" id="others" class="secondary" data-testid="signout-others">${esc(x.signOutOthers)}</button>
+    <h3>${esc(x.deleteTitle)}</h3>
+    <button type="button" class="danger" data-testid="goto-delete">${esc(x.deleteAccount)}</button>`;
   $("#enroll").addEventListener("click", () => void enrollScreen());
   $("#out").addEventListener("click", async () => {
     await signOut(auth);
@@ -348,6 +428,151 @@ async function homeScreen(flash?: Message) {
   $("#show-last").addEventListener("change", async () => {
     await updatePrivacySettings(auth, { showLastLogin: $("#show-last").checked });
     await homeScreen();
+  });
+  for (const button of app.querySelectorAll<HTMLButtonElement>("[data-testid^='unlink-']")) {
+    button.addEventListener("click", async () => {
+      const provider = button.dataset.provider ?? "";
+      try {
+        await unlinkIdentity(auth, { provider, subject: button.dataset.subject ?? "" });
+        await homeScreen(() => t().unlinked(providerName(provider)));
+      } catch (error) {
+        // LastSignInMethodError: the account has no password and no other identity.
+        await homeScreen(undefined, errorMessage(error));
+      }
+    });
+  }
+  for (const button of app.querySelectorAll<HTMLButtonElement>("[data-testid^='link-']")) {
+    button.addEventListener("click", () => void startLink(button.dataset.key as ProviderKey));
+  }
+  $('[data-testid="goto-delete"]').addEventListener("click", () => void deleteScreen());
+}
+
+/** A provider's ID token, validated here, waiting for the user to confirm the link. */
+interface PendingLink {
+  key: ProviderKey;
+  idToken: string;
+  nonce: string;
+  email: string;
+  /** Whether to offer a second-factor code besides the password. */
+  mfa: boolean;
+}
+
+async function startLink(key: ProviderKey) {
+  let pending: PendingLink;
+  try {
+    // On `linker`, not `auth`: the tegata session stays signed in (see `linker` above).
+    const result = await handleRedirectCallback(linker, await viaProvider(linker, key, "/"));
+    const { idToken } = result.session;
+    const nonce = result.claims?.nonce;
+    await revokeTokens(linker).catch(() => false); // only the ID token was needed
+    if (!idToken || typeof nonce !== "string") throw new Error("no ID token");
+    const user = await getUser(auth);
+    pending = {
+      key,
+      idToken,
+      nonce,
+      email: typeof result.claims?.email === "string" ? result.claims.email : "",
+      mfa: user.mfaEnabled === true,
+    };
+  } catch (error) {
+    return homeScreen(undefined, errorMessage(error));
+  }
+  linkScreen(pending);
+}
+
+/** Re-authentication fields: the password (when the account has one), or a second-factor code. */
+function proofFields(prefix: string, mfa: boolean) {
+  const x = t();
+  return `<label for="${prefix}-password">${esc(x.passwordIfAny)}</label>
+    <input id="${prefix}-password" type="password" autocomplete="current-password" data-testid="${prefix}-password">
+    ${mfa ? `<label for="${prefix}-code">${esc(x.orCode)}</label><input id="${prefix}-code" autocomplete="one-time-code" data-testid="${prefix}-code">` : ""}`;
+}
+
+/** The proof typed: the password, else the code, else nothing (an account with neither). */
+function proof(prefix: string): { password: string } | { code: string } | Record<string, never> {
+  const password = $(`#${prefix}-password`).value;
+  const code = app.querySelector<HTMLInputElement>(`#${prefix}-code`)?.value.trim() ?? "";
+  if (password) return { password };
+  return code ? { code } : {};
+}
+
+/** What a refused re-authentication says. */
+function reauthError(error: unknown): Message {
+  if (isTegataError(error, "invalid_request")) return () => t().reauthNeeded;
+  if (isTegataError(error, "invalid_credentials")) {
+    return () => t().wrongReauthPassword(String(error.remainingAttempts ?? "?"));
+  }
+  return errorMessage(error);
+}
+
+function linkScreen(pending: PendingLink, message?: Message) {
+  redraw = () => linkScreen(pending, message);
+  const x = t();
+  const name = PROVIDERS[pending.key];
+  app.innerHTML = `<h2 data-testid="screen-link">${esc(x.linkTitle(name))}</h2>
+    <p>${esc(x.linkIntro(name, pending.email))}</p>
+    <p class="muted">${esc(x.reauthIntro)}</p>
+    <form id="f">
+      ${proofFields("link", pending.mfa)}
+      <button data-testid="link-submit">${esc(x.linkSubmit)}</button>
+      <button type="button" class="secondary" id="cancel">${esc(x.cancel)}</button>
+    </form>
+    <p class="error" role="alert" data-testid="link-error">${esc(message?.())}</p>`;
+  $("#cancel").addEventListener("click", () => void homeScreen());
+  $("#f").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await linkIdentity(auth, {
+        provider: pending.key,
+        idToken: pending.idToken,
+        nonce: pending.nonce,
+        ...proof("link"),
+      });
+      await homeScreen(() => t().linked(name));
+    } catch (error) {
+      if (isTegataError(error, "identity_conflict"))
+        return homeScreen(undefined, () => t().identityTaken(name));
+      linkScreen(pending, reauthError(error));
+    }
+  });
+}
+
+async function deleteScreen(message?: Message) {
+  let mfa: boolean;
+  try {
+    mfa = (await getUser(auth)).mfaEnabled === true;
+  } catch (error) {
+    return homeScreen(undefined, errorMessage(error));
+  }
+  renderDelete(mfa, message);
+}
+
+function renderDelete(mfa: boolean, message?: Message) {
+  redraw = () => renderDelete(mfa, message);
+  const x = t();
+  app.innerHTML = `<h2 data-testid="screen-delete">${esc(x.deleteTitle)}</h2>
+    <p class="warning">${esc(x.deleteWarning)}</p>
+    <form id="f">
+      ${proofFields("delete", mfa)}
+      <div class="check confirm"><input type="checkbox" id="delete-confirm" data-testid="delete-confirm" required><label for="delete-confirm">${esc(x.deleteConfirm)}</label></div>
+      <button class="danger" data-testid="delete-submit" disabled>${esc(x.deleteAccount)}</button>
+      <button type="button" class="secondary" id="cancel">${esc(x.cancel)}</button>
+    </form>
+    <p class="error" role="alert" data-testid="delete-error">${esc(message?.())}</p>`;
+  const submit = $<HTMLButtonElement>('[data-testid="delete-submit"]');
+  $("#delete-confirm").addEventListener("change", () => {
+    submit.disabled = !$("#delete-confirm").checked;
+  });
+  $("#cancel").addEventListener("click", () => void homeScreen());
+  $("#f").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!$("#delete-confirm").checked) return;
+    try {
+      await deleteAccount(auth, proof("delete"));
+      signInScreen(undefined, () => t().deleted);
+    } catch (error) {
+      renderDelete(mfa, reauthError(error));
+    }
   });
 }
 
