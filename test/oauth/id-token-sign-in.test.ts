@@ -5,6 +5,7 @@
  * (`handleRedirectCallback(…, { signInAtServer: true })` or `signInWithIdToken`). Runs in both
  * test projects (msw, and the mock over real HTTP).
  */
+import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { completeMfa, signIn } from "../../src/credentials/index";
 import {
@@ -252,6 +253,8 @@ describe("social sign-in at the server through the mock", () => {
     expect(await getSession(auth)).toBeNull();
     const done = await completeMfa(auth, { challenge: result.challenge, code: await mock.totp(bob.email) });
     expect(done.session.user?.email).toBe(bob.email);
+    // The session says how it was made: a provider's token, then a one-time code (no password).
+    expect(decodeJwt(done.session.accessToken).amr).toEqual(["fed", "otp"]);
     // The provider step alone linked nothing; linking takes a proof (here a new TOTP code), and the
     // second factor stays asked at the next social sign-in.
     expect(await listIdentities(auth)).toEqual([]);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, describe, expect, it } from "vitest";
 import { sqliteStore } from "../../src/server/sqlite/index";
+import { MIGRATIONS } from "../../src/server/store/sql/schema";
 import { describeStoreConformance, eventId, newEvent, newUser, T0 } from "./store-conformance";
 
 const dir = mkdtempSync(join(tmpdir(), "tegata-sqlite-"));
@@ -24,6 +25,7 @@ describe("sqliteStore", () => {
     expect(raw.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
     expect(raw.prepare("SELECT version, name FROM tegata_migrations").all()).toEqual([
       { version: 1, name: "initial" },
+      { version: 2, name: "challenge_amr" },
     ]);
     raw.close();
   });
@@ -43,9 +45,33 @@ describe("sqliteStore", () => {
     await again.close();
   });
 
+  it("upgrades a database of schema version 1, keeping its rows (a challenge made before gets amr [pwd])", async () => {
+    const path = freshPath();
+    const first = await sqliteStore({ path });
+    await first.createUser(newUser(1), T0);
+    await first.close();
+    // Back to version 1, with a challenge stored as version 1 stored it.
+    const raw = new DatabaseSync(path);
+    raw.exec(
+      "ALTER TABLE tegata_challenges DROP COLUMN amr; DELETE FROM tegata_migrations WHERE version = 2",
+    );
+    raw
+      .prepare(
+        "INSERT INTO tegata_challenges (id_hash, user_id, remember, methods, attempts, expires_at, completed_at, created_at) VALUES (?, ?, 0, ?, 0, ?, NULL, ?)",
+      )
+      .run("h_old", "usr_1", JSON.stringify(["totp"]), T0 + 300_000, T0);
+    raw.close();
+    const again = await sqliteStore({ path, migrate: false });
+    expect(await again.migrate()).toEqual([2]);
+    const claim = await again.claimChallengeAttempt("h_old", 5, T0);
+    expect(claim.kind === "ok" && claim.challenge.amr).toEqual(["pwd"]);
+    expect((await again.getUserById("usr_1"))?.id).toBe("usr_1");
+    await again.close();
+  });
+
   it("with migrate: false, migrate() applies the schema", async () => {
     const store = await sqliteStore({ path: freshPath(), migrate: false });
-    expect(await store.migrate()).toEqual([1]);
+    expect(await store.migrate()).toEqual(MIGRATIONS.map((m) => m.version));
     expect(await store.migrate()).toEqual([]);
     await store.close();
   });

@@ -109,6 +109,7 @@ export function newChallenge(
     userId,
     remember: false,
     methods: ["totp", "recovery_code"],
+    amr: ["pwd"],
     attempts: 0,
     expiresAt: T0 + 5 * MINUTE,
     completedAt: null,

@@ -488,7 +488,7 @@ export async function signInWithIdToken(
   const remember = input.remember ?? true;
   if (secondFactor) {
     // Recorded when the second factor completes (or fails) it, as after a password.
-    return { kind: "mfa_required", challenge: await createChallenge(ctx, user, remember) };
+    return { kind: "mfa_required", challenge: await createChallenge(ctx, user, remember, ["fed"]) };
   }
   const attemptId = await record(user, user.email, "success");
   return { kind: "authenticated", user, amr: ["fed"], remember, attemptId, created };

@@ -239,11 +239,14 @@ export async function activeTotpFactor(ctx: DomainContext, userId: string): Prom
  * unused codes, for `lifetimes.challenge` seconds and at most `lockout.maxAttempts` codes.
  *
  * @param remember - The sign-in's "keep me signed in", carried to the session.
+ * @param amr - How the first step authenticated (`pwd`, or `fed` for a provider's ID token): the
+ *   session's `amr` starts with it, the second factor adds `otp` or `rec`.
  */
 export async function createChallenge(
   ctx: DomainContext,
   user: StoredUser,
   remember: boolean,
+  amr: readonly string[] = ["pwd"],
 ): Promise<MfaChallenge> {
   const now = ctx.now();
   const id = `chl_${randomToken(32)}`;
@@ -254,6 +257,7 @@ export async function createChallenge(
     userId: user.id,
     remember,
     methods,
+    amr: [...amr],
     attempts: 0,
     expiresAt: now + lifetime * 1000,
     completedAt: null,
@@ -383,7 +387,7 @@ export async function completeMfa(
   return {
     kind: "authenticated",
     user,
-    amr: ["pwd", code !== undefined ? "otp" : "rec"],
+    amr: [...claim.challenge.amr, code !== undefined ? "otp" : "rec"],
     remember: claim.challenge.remember,
     attemptId,
   };

@@ -201,6 +201,7 @@ function copyChallenge(c: StoredChallenge): StoredChallenge {
     userId: c.userId,
     remember: c.remember,
     methods: [...c.methods],
+    amr: [...c.amr],
     attempts: c.attempts,
     expiresAt: c.expiresAt,
     completedAt: c.completedAt,

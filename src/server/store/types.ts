@@ -177,6 +177,8 @@ export interface StoredChallenge {
   remember: boolean;
   /** Methods this challenge accepts. */
   methods: string[];
+  /** How the first step authenticated (`pwd`, or `fed` for a provider's ID token): the session's `amr` starts with it. */
+  amr: string[];
   /** Codes evaluated so far (claimed attempts). */
   attempts: number;
   expiresAt: number;

@@ -199,7 +199,15 @@ function initial(dialect: SqlDialect): string[] {
 }
 
 /** Every migration, oldest first. A released migration is never edited: a change is a new one. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial", up: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "initial", up: initial },
+  {
+    version: 2,
+    name: "challenge_amr",
+    // How a challenge's first step authenticated: a session's `amr` starts with it.
+    up: () => [`ALTER TABLE tegata_challenges ADD COLUMN amr TEXT NOT NULL DEFAULT '["pwd"]'`],
+  },
+];
 
 /**
  * Applies the migrations the database lacks, in one transaction that also serialises instances

@@ -135,6 +135,7 @@ function toChallenge(r: Row): StoredChallenge {
     userId: r.user_id,
     remember: bool(r.remember),
     methods: JSON.parse(r.methods),
+    amr: JSON.parse(r.amr),
     attempts: num(r.attempts),
     expiresAt: num(r.expires_at),
     completedAt: numOrNull(r.completed_at),
@@ -527,9 +528,9 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       // MFA challenges
 
       createChallenge: async (c) => {
-        await sql`INSERT INTO tegata_challenges (id_hash, user_id, remember, methods, attempts, expires_at, completed_at, created_at)
-          VALUES (${c.idHash}, ${c.userId}, ${flag(c.remember)}, ${JSON.stringify(c.methods)}, ${c.attempts},
-            ${c.expiresAt}, ${c.completedAt}, ${c.createdAt})`.execute(q());
+        await sql`INSERT INTO tegata_challenges (id_hash, user_id, remember, methods, amr, attempts, expires_at, completed_at, created_at)
+          VALUES (${c.idHash}, ${c.userId}, ${flag(c.remember)}, ${JSON.stringify(c.methods)}, ${JSON.stringify(c.amr)},
+            ${c.attempts}, ${c.expiresAt}, ${c.completedAt}, ${c.createdAt})`.execute(q());
       },
 
       claimChallengeAttempt: async (idHash, maxAttempts, now): Promise<ChallengeAttempt> => {
