@@ -6,6 +6,8 @@
 #                             127.0.0.1 on a free port; prints the URL on stdout, e.g.
 #                             postgres://postgres@127.0.0.1:54321/postgres
 #   .ci/postgres.sh stop      stops the cluster started last and removes its folder
+#   .ci/postgres.sh pause     stops that cluster but keeps it (a database outage, for tests)
+#   .ci/postgres.sh resume    starts it again on the same port
 #
 # TEGATA_PG_STATE names the file that remembers the cluster's folder between start and stop
 # (default: /tmp/tegata-postgres.state). As root, the server runs as the `postgres` user (initdb
@@ -84,7 +86,7 @@ start() {
     if "${run_as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
       start >/dev/null; then
-      printf '%s\n%s\n' "$dir" "$bin" >"$state"
+      printf '%s\n%s\n%s\n' "$dir" "$bin" "$port" >"$state"
       log "postgresql: cluster in $dir on 127.0.0.1:$port"
       printf 'postgres://postgres@127.0.0.1:%s/postgres\n' "$port"
       return 0
@@ -109,12 +111,40 @@ stop() {
   log "postgresql: cluster stopped and removed"
 }
 
+# The cluster started last: "$dir" "$bin" "$port" and the command prefix, from the state file.
+started() {
+  [ -f "$state" ] || { log "postgres.sh: no cluster started"; exit 1; }
+  dir=$(sed -n 1p "$state")
+  bin=$(sed -n 2p "$state")
+  port=$(sed -n 3p "$state")
+  run_as=()
+  [ "$(id -u)" = 0 ] && run_as=(runuser -u postgres --)
+}
+
+pause() {
+  local dir bin port run_as
+  started
+  "${run_as[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+  log "postgresql: cluster on 127.0.0.1:$port paused"
+}
+
+resume() {
+  local dir bin port run_as
+  started
+  "${run_as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null
+  log "postgresql: cluster on 127.0.0.1:$port resumed"
+}
+
 case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop ;;
+  pause) pause ;;
+  resume) resume ;;
   *)
-    log "usage: $0 install|start|stop"
+    log "usage: $0 install|start|stop|pause|resume"
     exit 2
     ;;
 esac

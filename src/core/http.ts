@@ -270,6 +270,7 @@ const PROBLEM_ERRORS: Record<ProblemCode, ((o: ProblemOptions) => TegataError) |
   not_found: null,
   method_not_allowed: null,
   internal_error: null,
+  service_unavailable: null,
 };
 
 function isJsonContentType(value: string | null): boolean {

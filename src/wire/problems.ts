@@ -35,4 +35,5 @@ export type ProblemCode =
   | "last_sign_in_method"
   | "not_found"
   | "method_not_allowed"
-  | "internal_error";
+  | "internal_error"
+  | "service_unavailable";

@@ -143,6 +143,7 @@ describe("problem codes: one list for client and mock", () => {
     not_found: "HttpError",
     method_not_allowed: "HttpError",
     internal_error: "HttpError",
+    service_unavailable: "HttpError",
   };
   it.each(Object.entries(expected))("%s becomes %s", (code, name) => {
     const response = new Response(JSON.stringify({ code, retry_after: 3, remaining_attempts: 1 }), {

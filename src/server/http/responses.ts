@@ -6,8 +6,10 @@
  *
  * @module
  */
+
 import type { ProblemCode } from "../../wire/problems";
 import { DomainError, type OAuthErrorCode } from "../domain/errors";
+import { isStoreUnavailable } from "../store/unavailable";
 
 /** The HTTP status of each problem code. */
 export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = {
@@ -36,6 +38,7 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = {
   unknown_provider: 400,
   identity_conflict: 409,
   last_sign_in_method: 409,
+  service_unavailable: 503,
   not_found: 404,
   method_not_allowed: 405,
   internal_error: 500,
@@ -95,15 +98,27 @@ export function oauthError(code: OAuthErrorCode, description: string): Response 
   return json({ error: code, error_description: description }, OAUTH_STATUS[code], headers);
 }
 
+/** Seconds a client is asked to wait when the database cannot be reached. */
+const UNAVAILABLE_RETRY_SECONDS = 5;
+
 /**
  * The response for anything a handler threw: a {@link DomainError} with its status and details;
- * anything else is a bug or a store failure, answered `500 internal_error` with a fixed title (the
- * error itself goes to `report`, never to the client).
+ * a database that cannot be reached now, `503 service_unavailable` with `Retry-After`; anything
+ * else is a bug, answered `500 internal_error` with a fixed title. Both go to `report`, never to
+ * the client.
  */
 export function errorResponse(error: unknown, report: (error: unknown) => void): Response {
   if (error instanceof RequestRefusal) return error.response;
   if (!(error instanceof DomainError)) {
     report(error);
+    if (isStoreUnavailable(error)) {
+      return problem(
+        "service_unavailable",
+        "The service is unavailable for now: try again shortly",
+        { retry_after: UNAVAILABLE_RETRY_SECONDS },
+        { "retry-after": String(UNAVAILABLE_RETRY_SECONDS) },
+      );
+    }
     return problem("internal_error", "The server failed to handle the request");
   }
   if (error.code.startsWith("oauth:")) {

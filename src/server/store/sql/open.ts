@@ -72,7 +72,29 @@ function checkForeign(database: import("node:sqlite").DatabaseSync, path: string
 }
 
 interface PgModule {
-  Pool: new (config: { connectionString: string; max?: number }) => PostgresPool;
+  Pool: new (config: {
+    connectionString: string;
+    max?: number;
+  }) => PostgresPool & { on(event: "error", listener: (error: Error) => void): unknown };
+}
+
+/** Clients that already have the listener of {@link quiet}. */
+const quieted = new WeakSet<object>();
+
+/**
+ * Gives a pg client a listener for its `error` event, once. A connection that ends while the
+ * client is checked out (the database stopped between two statements of a transaction) is
+ * emitted as `error` on the client; with no listener, Node throws it and the process ends. The
+ * statement in progress gets the error anyway (the request answers 503), and the pool discards
+ * the client.
+ */
+function quiet<C>(client: C): C {
+  const emitter = client as unknown as { on?: (event: "error", listener: () => void) => unknown };
+  if (typeof emitter.on === "function" && !quieted.has(emitter)) {
+    emitter.on("error", () => {});
+    quieted.add(emitter);
+  }
+  return client;
 }
 
 /** Opens a PostgreSQL store; see `postgresStore`. */
@@ -81,7 +103,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   if (options.pool !== undefined) {
     const given = options.pool as unknown as PostgresPool;
     // Kysely ends the pool it was given on destroy: a pool of the caller's stays open.
-    pool = { connect: () => given.connect(), end: async () => {}, options: given.options };
+    pool = { connect: async () => quiet(await given.connect()), end: async () => {}, options: given.options };
   } else {
     let pg: PgModule;
     try {
@@ -89,7 +111,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     } catch (cause) {
       throw new Error("tegata: postgresStore needs the pg package: npm install pg", { cause });
     }
-    pool = new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10 });
+    const created = new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10 });
+    // An idle connection lost (the database restarted, a proxy cut it) is no request's failure:
+    // the pool drops it and connects anew. Without a listener, pg's pool would throw the event
+    // and end the process.
+    created.on("error", () => {});
+    pool = {
+      connect: async () => quiet(await created.connect()),
+      end: () => created.end(),
+      options: created.options,
+    };
   }
   const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   if (options.migrate !== false) {
