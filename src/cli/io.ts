@@ -44,6 +44,9 @@ export async function readStdin(stdin: NodeJS.ReadStream): Promise<string> {
     .replace(/\r?\n$/, "");
 }
 
+/** What a terminal sent after the Enter that ended a question (a paste of two lines): the next one's. */
+const typedAhead = new WeakMap<object, string>();
+
 /**
  * Asks for a secret on the terminal without echoing it (raw mode; Enter ends, Backspace erases,
  * Ctrl-C or Ctrl-D cancels).
@@ -62,31 +65,38 @@ export function askHidden(io: CliIo, question: string): Promise<string> {
   io.prompt.write(question);
   input.setRawMode(true);
   input.setEncoding("utf8");
-  input.resume();
   return new Promise((resolve, reject) => {
     let value = "";
+    let done = false;
     const finish = () => {
-      input.off("data", onData);
+      done = true;
+      input.off("data", take);
       input.setRawMode(false);
       input.pause();
       io.prompt.write("\n");
     };
-    function onData(chunk: string) {
-      for (const ch of chunk) {
+    function take(chunk: string) {
+      const chars = [...chunk];
+      for (let i = 0; i < chars.length && !done; i++) {
+        const ch = chars[i] as string;
         if (ch === "\r" || ch === "\n") {
+          const rest = chars.slice(i + 1).join("");
+          if (rest !== "") typedAhead.set(input, rest);
           finish();
           resolve(value);
-          return;
-        }
-        if (ch === "\u0003" || ch === "\u0004") {
+        } else if (ch === "\u0003" || ch === "\u0004") {
           finish();
           reject(new CliError("tegata: cancelled", 130));
-          return;
-        }
-        if (ch === "\u007f" || ch === "\b") value = [...value].slice(0, -1).join("");
+        } else if (ch === "\u007f" || ch === "\b") value = [...value].slice(0, -1).join("");
         else if (ch >= " ") value += ch;
       }
     }
-    input.on("data", onData);
+    const ahead = typedAhead.get(input);
+    typedAhead.delete(input);
+    if (ahead !== undefined) take(ahead);
+    if (!done) {
+      input.on("data", take);
+      input.resume();
+    }
   });
 }

@@ -208,11 +208,13 @@ function waitForSignal(io: CliIo, listener: Listener, server: AuthServer): Promi
       }
       stopping = true;
       const inFlight = listener.inFlight();
+      // Closed first (no new connection from here on), then said.
+      const closed = listener.close(SHUTDOWN_GRACE_MS);
       io.out(
         `tegata: ${signal}: shutting down${inFlight > 0 ? `, finishing ${inFlight} request${inFlight === 1 ? "" : "s"} in flight` : ""}`,
       );
       let code = 0;
-      const { forced } = await listener.close(SHUTDOWN_GRACE_MS);
+      const { forced } = await closed;
       if (forced) {
         io.err(`tegata: requests still in flight after ${SHUTDOWN_GRACE_MS / 1000} s were cut`);
         code = 1;
