@@ -153,7 +153,7 @@ describe("tegata user", () => {
     expect(added.stderr).toBe("");
     expect(added.code).toBe(0);
     expect(added.stdout).toMatch(
-      /^tegata: created Hanako@Example\.jp \(usr_\w+\); its address is not verified$/,
+      /^tegata: created Hanako@Example\.jp \(usr_[\w-]+\); its address is not verified$/,
     );
 
     const refused = await run(["user", "add", "b@example.jp", "--db", db, "--password-stdin"], {
@@ -214,10 +214,10 @@ describe("tegata user", () => {
       ]);
       expect(suspended.code).toBe(0);
       expect(suspended.stdout).toMatch(
-        /^tegata: suspended hanako@example\.jp \(usr_\w+\): sign-in answers account_suspended; 0 sessions ended$/,
+        /^tegata: suspended hanako@example\.jp \(usr_[\w-]+\): sign-in answers account_suspended; 0 sessions ended$/,
       );
       expect((await signIn(server, "hanako@example.jp")).body.code).toBe("account_suspended");
-      const id = /\((usr_\w+)\)/.exec(suspended.stdout)?.[1] as string;
+      const id = /\((usr_[\w-]+)\)/.exec(suspended.stdout)?.[1] as string;
       expect((await run(["user", "unsuspend", id, "--actor", "sato", "--db", db])).stdout).toBe(
         `tegata: lifted the suspension of hanako@example.jp (${id})`,
       );
@@ -228,7 +228,7 @@ describe("tegata user", () => {
       const unlocked = await run(["user", "unlock", "hanako@example.jp", "--db", db]);
       expect(unlocked.code).toBe(0);
       expect(unlocked.stdout).toMatch(
-        /^tegata: unlocked hanako@example\.jp \(usr_\w+\) \(it was locked until \S+Z\)$/,
+        /^tegata: unlocked hanako@example\.jp \(usr_[\w-]+\) \(it was locked until \S+Z\)$/,
       );
       expect((await signIn(server, "hanako@example.jp")).status).toBe(200);
 

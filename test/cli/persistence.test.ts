@@ -135,7 +135,7 @@ describe("tegata serve on an SQLite file, stopped and started again", () => {
     const unlock = await runCli(["user", "unlock", "jiro@example.jp", "--db", db, "--actor", "sato"]);
     expect(unlock.stderr).toBe("");
     expect(unlock.code).toBe(0);
-    expect(unlock.stdout).toMatch(/unlocked jiro@example\.jp \(usr_\w+\) \(it was locked until /);
+    expect(unlock.stdout).toMatch(/unlocked jiro@example\.jp \(usr_[\w-]+\) \(it was locked until /);
     expect((await signIn(url2, "jiro@example.jp")).status).toBe(200);
 
     // The factor is kept, and so is its last accepted step: the code used before is refused.
