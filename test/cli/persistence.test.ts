@@ -6,12 +6,14 @@
  * kept (its last accepted step too: a code that worked before the restart does not work again).
  */
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { verifyAccessToken } from "../../src/server/verify";
 import { generateTotp } from "../../src/totp/primitives";
 import { call, cleanup, ISSUER, PASSWORD, runCli, startServe, tempDir } from "./support";
 
 afterAll(cleanup);
+// Child processes: generous under a loaded CI machine (nothing here waits on the clock).
+vi.setConfig({ testTimeout: 60_000 });
 
 const WRONG = "not the password at all";
 

@@ -5,8 +5,11 @@
  * itself, with 0), a restart keeps the session, and an operator's unlock from another process.
  */
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { call, cleanup, ISSUER, PASSWORD, runCli, startServe } from "./support";
+
+// Child processes: generous under a loaded CI machine (nothing here waits on the clock).
+vi.setConfig({ testTimeout: 60_000 });
 
 const url = process.env.TEGATA_TEST_POSTGRES_URL;
 const database = `tegata_cli_${process.pid}_${Date.now().toString(36)}`;

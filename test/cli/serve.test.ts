@@ -5,10 +5,12 @@
  */
 import { request } from "node:http";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { call, cleanup, PASSWORD, startServe, tempDir } from "./support";
 
 afterAll(cleanup);
+// Child processes: generous under a loaded CI machine (nothing here waits on the clock).
+vi.setConfig({ testTimeout: 30_000 });
 
 describe("tegata serve", () => {
   it("prints where it listens, logs one line per request without query strings, tokens or bodies", async () => {
