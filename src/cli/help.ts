@@ -74,26 +74,27 @@ ${DATABASE}
 `.trimEnd();
 
 export const USER_HELP = `Usage:
-  tegata user add <email> [--name NAME] [--password-stdin] [database options]
+  tegata user add <email> [--name NAME] [--verified] [--password-stdin] [--actor NAME] [database options]
   tegata user suspend <email|id> --reason TEXT [--actor NAME] [database options]
   tegata user unsuspend <email|id> [--actor NAME] [database options]
   tegata user unlock <email|id> [--actor NAME] [database options]
 
-add        creates the user through the server's own sign-up (its password policy and password
-           hash), then ends the session that sign-up starts. The password is asked for twice on
-           the terminal, or read from standard input with --password-stdin (one line). The
-           address is not verified; the sign-up shows in the user's login history.
+add        creates the user with server.admin.createUser: the server's password policy and
+           password hash apply; no session, no sign-in in the history. The password is asked for
+           twice on the terminal, or read from standard input with --password-stdin (one line).
+           The address counts as verified only with --verified.
 suspend    suspends the account: sign-in answers account_suspended, its sessions end now.
 unsuspend  lifts a suspension.
 unlock     ends a lockout after failed sign-ins early.
 
-suspend, unsuspend and unlock are written to the audit trail as operator:<actor> with the reason
+Every action is written to the audit trail as operator:<actor> with the reason
 (--actor, default the OS user name). A user is named by address, or by id (usr_…).
 
 Options:
 ${DATABASE}
   --name NAME           (add) the user's display name
   --password-stdin      (add) read the password from standard input
+  --verified            (add) the address counts as verified
   --reason TEXT         why (required for suspend; recorded for the others)
   --actor NAME          who acts (default: the OS user name)
   -h, --help            this help

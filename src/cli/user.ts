@@ -1,6 +1,6 @@
 /**
  * `tegata user add | suspend | unsuspend | unlock`: what operators do to accounts, through the
- * server itself (its sign-up endpoint, its `server.admin`), on the database the server uses.
+ * server itself (its `server.admin`), on the database the server uses.
  *
  * @module
  */
@@ -28,6 +28,7 @@ const OPTIONS = {
   ...DATABASE_OPTIONS,
   name: { type: "string" },
   "password-stdin": { type: "boolean" },
+  verified: { type: "boolean" },
   reason: { type: "string" },
   actor: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -90,34 +91,31 @@ async function readPassword(values: Values, io: CliIo): Promise<string> {
   return first;
 }
 
-/** Creates the user through the server's sign-up, then ends the session the sign-up started. */
-async function addUser(server: AuthServer, issuer: string, email: string, password: string, name?: string) {
-  const info = { remoteAddress: "127.0.0.1" };
-  const headers = { "content-type": "application/json", "user-agent": `tegata-cli/${VERSION} (user add)` };
-  const response = await server.fetch(
-    new Request(`${issuer}/auth/sign-up`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ email, password, ...(name === undefined ? {} : { name }) }),
-    }),
-    info,
-  );
-  if (response.status !== 201) throw new CliError(`tegata user add: ${await problemMessage(response)}`);
-  const body = (await response.json()) as { access_token: string; user: { id: string; email: string } };
-  const signOut = await server.fetch(
-    new Request(`${issuer}/auth/sign-out`, {
-      method: "POST",
-      headers: { ...headers, authorization: `Bearer ${body.access_token}` },
-      body: JSON.stringify({ scope: "local" }),
-    }),
-    info,
-  );
-  if (!signOut.ok) {
-    throw new CliError(
-      `tegata user add: the user ${body.user.id} was created, but ending its sign-up session failed: ${await problemMessage(signOut)}`,
-    );
+/** Creates the user with `server.admin.createUser` (policy and hash of the server, audited). */
+async function addUser(
+  server: AuthServer,
+  input: { email: string; password: string; name?: string; emailVerified: boolean },
+  by: AdminActor,
+) {
+  try {
+    return await server.admin.createUser(input, by);
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === "email_taken") throw new CliError("tegata user add: an account with this address exists");
+    if (code === "email_blocked") {
+      throw new CliError(
+        "tegata user add: this address belonged to an account deleted recently: it is blocked",
+      );
+    }
+    if (code === "password_policy") {
+      const issues = (error as { issues?: Array<{ message?: string }> }).issues ?? [];
+      throw new CliError(
+        `tegata user add: the password policy refuses this password:\n${issues.map((i) => `  - ${i.message}`).join("\n")}`,
+      );
+    }
+    if (code === "invalid_request") throw new CliError(`tegata user add: ${messageOf(error)}`);
+    throw error;
   }
-  return body.user;
 }
 
 /** The user named by address or id, as `server.admin` sees it. */
@@ -154,11 +152,8 @@ export async function user(args: string[], io: CliIo): Promise<number> {
     throw usage(act === "add" ? "Give the new user's address" : "Give the user's address or id");
   }
   if (extra.length > 0) throw usage(`Unexpected argument ${JSON.stringify(extra[0])}`);
-  if (act !== "add" && (values.name !== undefined || values["password-stdin"])) {
-    throw usage("--name and --password-stdin are options of user add");
-  }
-  if (act === "add" && (values.reason !== undefined || values.actor !== undefined)) {
-    throw usage("user add takes no --reason or --actor");
+  if (act !== "add" && (values.name !== undefined || values["password-stdin"] || values.verified)) {
+    throw usage("--name, --verified and --password-stdin are options of user add");
   }
   if (act === "suspend" && (values.reason === undefined || values.reason.trim() === "")) {
     throw usage("user suspend needs --reason TEXT (it goes to the audit trail)");
@@ -172,10 +167,10 @@ export async function user(args: string[], io: CliIo): Promise<number> {
     );
   }
   const secret = requireSecret(io.env, "tegata user");
-  const by: AdminActor | undefined =
-    act === "add"
-      ? undefined
-      : { actor: actorOf(values, io.env), ...(values.reason ? { reason: values.reason } : {}) };
+  const by: AdminActor = {
+    actor: actorOf(values, io.env),
+    ...(values.reason ? { reason: values.reason } : {}),
+  };
   const password = act === "add" ? await readPassword(values, io) : "";
 
   const store = await openStore(database);
@@ -193,29 +188,40 @@ export async function user(args: string[], io: CliIo): Promise<number> {
     await checkSigningKeys(server, issuer, failures);
     switch (act) {
       case "add": {
-        const created = await addUser(server, issuer, target.trim(), password, values.name);
-        io.out(`tegata: created ${describeUser(created)}; its address is not verified`);
+        const created = await addUser(
+          server,
+          {
+            email: target.trim(),
+            password,
+            ...(values.name === undefined ? {} : { name: values.name }),
+            emailVerified: values.verified === true,
+          },
+          by,
+        );
+        io.out(
+          `tegata: created ${describeUser(created)}; its address is ${created.emailVerified ? "" : "not "}verified`,
+        );
         break;
       }
       case "suspend": {
-        const found = await findUser(server, target, by!);
-        const view = await server.admin.suspend(found.id, by!);
+        const found = await findUser(server, target, by);
+        const view = await server.admin.suspend(found.id, by);
         io.out(
           `tegata: suspended ${describeUser(view)}: sign-in answers account_suspended; ${found.activeSessions} session${found.activeSessions === 1 ? "" : "s"} ended`,
         );
         break;
       }
       case "unsuspend": {
-        const found = await findUser(server, target, by!);
-        const view = await server.admin.unsuspend(found.id, by!);
+        const found = await findUser(server, target, by);
+        const view = await server.admin.unsuspend(found.id, by);
         io.out(
           `tegata: ${found.suspended ? "lifted the suspension of" : "not suspended, nothing to lift:"} ${describeUser(view)}`,
         );
         break;
       }
       case "unlock": {
-        const found = await findUser(server, target, by!);
-        const view = await server.admin.unlock(found.id, by!);
+        const found = await findUser(server, target, by);
+        const view = await server.admin.unlock(found.id, by);
         io.out(
           found.lockedUntil
             ? `tegata: unlocked ${describeUser(view)} (it was locked until ${found.lockedUntil.toISOString()})`

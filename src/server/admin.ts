@@ -1,13 +1,22 @@
 /**
- * `server.admin`: what an operator does to accounts (suspend, unsuspend, unlock, sign out
+ * `server.admin`: what an operator does to accounts (create, suspend, unsuspend, unlock, sign out
  * everywhere, delete, look up), as server functions for your back office or the CLI. Every
  * action, lookups included, goes to the audit trail with who did it and why.
  *
  * @module
  */
-import { UserNotFoundError } from "../core/errors";
+import {
+  EmailBlockedError,
+  EmailTakenError,
+  InvalidRequestError,
+  PasswordPolicyError,
+  type TegataError,
+  UserNotFoundError,
+} from "../core/errors";
+import type { PasswordChecker } from "../core/password-checker";
 import { deleteAccount, suspendAccount, unsuspendAccount } from "./domain/account-life";
 import type { DomainContext } from "./domain/context";
+import type { Credentials } from "./domain/credentials";
 import { DomainError } from "./domain/errors";
 import { activeTotpFactor, loginEventId } from "./domain/mfa";
 import type { AuthServerEvent } from "./http/env";
@@ -64,6 +73,18 @@ export interface AuditEntry {
 
 /** The operator's functions of a server (`server.admin`). */
 export interface AuthServerAdmin {
+  /**
+   * Creates an account with a password, as an operator: the server's password policy and hasher
+   * apply, the address must be free (and not blocked after a deletion); no session is started and
+   * no sign-in is recorded. Recorded as `create`.
+   *
+   * @throws EmailTakenError, EmailBlockedError (`retryAfter`), PasswordPolicyError (`issues`),
+   *   InvalidRequestError (a malformed address), TypeError (no actor).
+   */
+  createUser(
+    input: { email: string; password: string; name?: string; emailVerified?: boolean },
+    by: AdminActor,
+  ): Promise<AdminUserView>;
   /** Looks a user up by id or address, with their recent history; `null` when there is none. Recorded as `lookup`. */
   findUser(query: { id: string } | { email: string }, by: AdminActor): Promise<AdminUserView | null>;
   /**
@@ -94,6 +115,8 @@ export interface AuthServerAdmin {
 /** @internal what the admin functions need besides the domain context. */
 export interface AdminDeps {
   ctx: DomainContext;
+  credentials: Credentials;
+  policy: PasswordChecker;
   /** Seconds an address stays blocked after its account is deleted. */
   deletedEmailBlockSeconds: number;
   emit(event: Omit<AuthServerEvent, "at">): void;
@@ -129,6 +152,23 @@ async function known<T>(step: () => Promise<T>, userId: string): Promise<T> {
     if (error instanceof DomainError && error.code === "user_not_found") throw notFound(userId);
     throw error;
   }
+}
+
+/** A refusal of the domain as the typed error an operator's code catches. */
+function typed(error: unknown): unknown {
+  if (!(error instanceof DomainError)) return error;
+  const d = error.details;
+  const map: Partial<Record<string, () => TegataError>> = {
+    email_taken: () => new EmailTakenError(error.message),
+    email_blocked: () =>
+      new EmailBlockedError(
+        error.message,
+        d.retryAfterSeconds === undefined ? {} : { retryAfter: d.retryAfterSeconds },
+      ),
+    password_policy: () => new PasswordPolicyError(error.message, { issues: [...(d.issues ?? [])] }),
+    invalid_request: () => new InvalidRequestError(error.message),
+  };
+  return map[error.code]?.() ?? error;
 }
 
 function notFound(userId: string): UserNotFoundError {
@@ -194,6 +234,33 @@ export function createAdmin(deps: AdminDeps): AuthServerAdmin {
   }
 
   return {
+    async createUser(input, by) {
+      const who = checkActor(by, false);
+      if (typeof input?.email !== "string" || typeof input.password !== "string") {
+        throw new TypeError("tegata admin: createUser needs { email, password }");
+      }
+      let user: StoredUser;
+      try {
+        user = await deps.credentials.signUp(
+          {
+            email: input.email,
+            password: input.password,
+            ...(input.name === undefined ? {} : { name: input.name }),
+          },
+          deps.policy,
+        );
+      } catch (error) {
+        throw typed(error);
+      }
+      if (input.emailVerified === true) {
+        const verified = await ctx.store.updateUser(user.id, { emailVerified: true }, ctx.now());
+        if (verified !== null && verified !== "email_taken") user = verified;
+      }
+      await audit(ctx, { actor: who.actor, action: "create", userId: user.id, reason: who.reason });
+      deps.emit({ type: "admin_create", userId: user.id, detail: { actor: who.actor } });
+      return view(user);
+    },
+
     async findUser(query, by) {
       const who = checkActor(by, false);
       const user =

@@ -308,7 +308,7 @@ export function assembleAuthServer(options: AuthServerOptions): AssembledAuthSer
       fetch: async (request, info) => cors(request, await handle(request, info)),
       close: () => store.close(),
       outbox,
-      admin: createAdmin({ ctx, deletedEmailBlockSeconds, emit }),
+      admin: createAdmin({ ctx, credentials, policy, deletedEmailBlockSeconds, emit }),
     },
     ctx,
   };

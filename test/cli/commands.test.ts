@@ -80,6 +80,7 @@ describe("tegata: help, version, usage", () => {
       [["user", "add"], /Give the new user's address/],
       [["user", "suspend", "a@example.jp"], /needs --reason TEXT/],
       [["user", "unlock", "a@example.jp", "--name", "x"], /options of user add/],
+      [["user", "unlock", "a@example.jp", "--verified"], /options of user add/],
     ] as const) {
       const result = await run([...args]);
       expect(result.code, args.join(" ")).toBe(2);
@@ -142,7 +143,7 @@ describe("tegata migrate", () => {
 });
 
 describe("tegata user", () => {
-  it("add: creates the user through the server's sign-up (policy, hash), with no session left", async () => {
+  it("add: creates the user through server.admin.createUser (policy, hash), no session, audited", async () => {
     const db = await newDatabase();
     const added = await run(
       ["user", "add", "Hanako@Example.jp", "--name", "Hanako", "--db", db, "--password-stdin"],
@@ -234,6 +235,7 @@ describe("tegata user", () => {
 
       const trail = await server.admin.auditTrail({ userId: id });
       expect(trail.items.map((e) => [e.actor, e.action, e.reason]).reverse()).toEqual([
+        [`operator:${userInfo().username}`, "create", null],
         ["operator:sato", "lookup", "fraud report #12"],
         ["operator:sato", "suspend", "fraud report #12"],
         ["operator:sato", "lookup", null],

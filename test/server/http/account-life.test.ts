@@ -9,7 +9,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
-import { UserNotFoundError } from "../../../src/core/errors";
+import {
+  EmailBlockedError,
+  EmailTakenError,
+  InvalidRequestError,
+  PasswordPolicyError,
+  UserNotFoundError,
+} from "../../../src/core/errors";
 import type { AuthServerOptions } from "../../../src/server/auth-server";
 import { createTestPasswordHasher } from "../../../src/server/crypto/password";
 import type { AuthServerEvent } from "../../../src/server/http/env";
@@ -1113,5 +1119,42 @@ describe("the address of a deleted account, during its block", () => {
     h.clock.advance(600_000); // the link itself lives an hour
     const confirmed = await post(h, "/auth/email/confirm", { token });
     expect(confirmed.status, confirmed.text).toBe(200);
+  });
+});
+
+describe("server.admin.createUser", () => {
+  it("creates an account with the server's policy and hasher: no session, no history, audited as create", async () => {
+    const { h } = await setup();
+    const who = { actor: "sato", reason: "support ticket #7" };
+    const view = await h.server.admin.createUser({ ...HANAKO, name: "花子", emailVerified: true }, who);
+    expect(view).toMatchObject({ email: HANAKO.email, name: "花子", emailVerified: true, activeSessions: 0 });
+    expect(view.recentHistory).toEqual([]);
+    expect((await signInRaw(h, HANAKO)).status).toBe(200);
+    const trail = await h.server.admin.auditTrail({ userId: view.id });
+    expect(trail.items.at(-1)).toMatchObject({
+      actor: "operator:sato",
+      action: "create",
+      reason: "support ticket #7",
+    });
+
+    await expect(
+      h.server.admin.createUser({ email: "ＨＡＮＡＫＯ@example.jp", password: "another passphrase" }, who),
+    ).rejects.toBeInstanceOf(EmailTakenError);
+    const weak = await h.server.admin
+      .createUser({ email: "b@example.jp", password: "short" }, who)
+      .catch((e: unknown) => e);
+    expect(weak).toBeInstanceOf(PasswordPolicyError);
+    expect((weak as PasswordPolicyError).issues.length).toBeGreaterThan(0);
+    await expect(
+      h.server.admin.createUser({ email: "not an address", password: "a long passphrase" }, who),
+    ).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(
+      h.server.admin.createUser({ email: "c@example.jp", password: "a long passphrase" }, { actor: "" }),
+    ).rejects.toBeInstanceOf(TypeError);
+
+    await h.server.admin.deleteUser(view.id, who);
+    const blocked = await h.server.admin.createUser({ ...HANAKO }, who).catch((e: unknown) => e);
+    expect(blocked).toBeInstanceOf(EmailBlockedError);
+    expect((blocked as EmailBlockedError).retryAfter).toBe(30 * 24 * 3600);
   });
 });
