@@ -7,6 +7,7 @@ import {
   ensureUser,
   eventId,
   HOUR,
+  MINUTE,
   newChallenge,
   newEvent,
   newFactor,
@@ -95,9 +96,9 @@ describe("memoryStore", () => {
       expect((await store.listSigningKeys(T0))[0]?.publicJwk.x).toBe("x-k_1");
 
       await store.enqueueMail(newMail("m_1"));
-      const [mail] = await store.claimMail(T0, 1);
+      const [mail] = await store.claimMail(T0, 1, MINUTE);
       if (mail) mail.status = "queued";
-      expect(await store.claimMail(T0, 1)).toEqual([]);
+      expect(await store.claimMail(T0, 1, MINUTE)).toEqual([]);
 
       await store.issueOneTimeToken(
         newOneTime("ot_1", "usr_1", "email_change", { data: { email: "a@example.jp" } }),
@@ -284,9 +285,9 @@ describe("memoryStore", () => {
       await store.enqueueMail(newMail("m_failed", { status: "failed" }));
       await store.enqueueMail(newMail("m_queued"));
       await store.enqueueMail(newMail("m_sending"));
-      await store.claimMail(T0, 1);
+      await store.claimMail(T0, 1, HOUR + 1); // m_queued, now sending under a lease
       expect(await store.deleteExpired(now)).toBe(9);
-      expect((await store.claimMail(now, 10)).map((m) => m.id)).toEqual(["m_sending"]);
+      expect((await store.claimMail(now, 10, MINUTE)).map((m) => m.id)).toEqual(["m_sending"]);
       expect(await store.reserveAttempt("no-lock", { maxAttempts: 2, lockSeconds: 60 }, now)).toMatchObject({
         lockedNow: true,
       });

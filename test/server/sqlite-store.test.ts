@@ -26,6 +26,7 @@ describe("sqliteStore", () => {
     expect(raw.prepare("SELECT version, name FROM tegata_migrations").all()).toEqual([
       { version: 1, name: "initial" },
       { version: 2, name: "challenge_amr" },
+      { version: 3, name: "mail_outbox" },
     ]);
     raw.close();
   });

@@ -175,9 +175,7 @@ export function newMail(id: string, over: Partial<StoredMail> = {}): StoredMail 
     to: "user@example.jp",
     kind: "password_reset",
     locale: "ja",
-    subject: "Reset your password",
-    text: "Open the link.",
-    html: null,
+    bodySealed: `sealed:${id}`,
     createdAt: T0,
     status: "queued",
     attempts: 0,
@@ -1228,54 +1226,135 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     });
 
     describe("outbox", () => {
-      it("claims queued mails that are due, oldest first, up to the limit, as sending", async () => {
+      const LEASE = 5 * MINUTE;
+
+      it("claims queued mails that are due, oldest first, up to the limit, as sending under a lease", async () => {
         const store = await fresh();
         await store.enqueueMail(newMail("m_late", { createdAt: T0 - 1, nextAttemptAt: T0 + MINUTE }));
         await store.enqueueMail(newMail("m_2", { createdAt: T0 - 2 }));
         await store.enqueueMail(newMail("m_3", { createdAt: T0 - 3 }));
         await store.enqueueMail(newMail("m_1", { createdAt: T0 - 1 }));
-        await store.enqueueMail(newMail("m_sent", { createdAt: T0 - 9, status: "sent", sentAt: T0 - 1 }));
-        await store.enqueueMail(newMail("m_failed", { createdAt: T0 - 9, status: "failed" }));
-        const first = await store.claimMail(T0, 2);
-        expect(first.map((m) => m.id)).toEqual(["m_3", "m_2"]);
-        expect(first[0]).toMatchObject({ status: "sending", attempts: 1 });
-        expect((await store.claimMail(T0, 10)).map((m) => m.id)).toEqual(["m_1"]);
-        expect(await store.claimMail(T0, 10)).toEqual([]);
-        expect((await store.claimMail(T0 + MINUTE, 10)).map((m) => m.id)).toEqual(["m_late"]);
+        await store.enqueueMail(
+          newMail("m_sent", { createdAt: T0 - 9, status: "sent", sentAt: T0 - 1, bodySealed: null }),
+        );
+        await store.enqueueMail(newMail("m_failed", { createdAt: T0 - 9, status: "failed", bodySealed: null }));
+        const first = await store.claimMail(T0, 2, LEASE);
+        expect(first).toEqual([
+          { ...newMail("m_3", { createdAt: T0 - 3 }), status: "sending", attempts: 1, nextAttemptAt: T0 + LEASE },
+          { ...newMail("m_2", { createdAt: T0 - 2 }), status: "sending", attempts: 1, nextAttemptAt: T0 + LEASE },
+        ]);
+        expect((await store.claimMail(T0, 10, LEASE)).map((m) => m.id)).toEqual(["m_1"]);
+        expect(await store.claimMail(T0, 10, LEASE)).toEqual([]);
+        expect((await store.claimMail(T0 + MINUTE, 10, LEASE)).map((m) => m.id)).toEqual(["m_late"]);
+        expect(await store.claimMail(T0, 0, LEASE)).toEqual([]);
       });
 
-      it("a failed send goes back to the queue for its next attempt, or stops when given up", async () => {
+      it("a sent mail drops its body; a failed send goes back to the queue, or stops when given up", async () => {
         const store = await fresh();
         await store.enqueueMail(newMail("m_1"));
         await store.enqueueMail(newMail("m_2"));
         await store.enqueueMail(newMail("m_3"));
-        expect(await store.claimMail(T0, 10)).toHaveLength(3);
-        await store.markMailFailed("m_1", T0 + 5 * MINUTE, false);
-        await store.markMailFailed("m_2", T0 + 5 * MINUTE, true);
-        await store.markMailSent("m_3", T0 + 1);
-        expect(await store.claimMail(T0 + 5 * MINUTE - 1, 10)).toEqual([]);
-        const retry = await store.claimMail(T0 + 5 * MINUTE, 10);
+        expect(await store.claimMail(T0, 10, LEASE)).toHaveLength(3);
+        expect(await store.markMailFailed("m_1", 1, T0 + 2 * MINUTE, false)).toBe(true);
+        expect(await store.markMailFailed("m_2", 1, T0 + 2 * MINUTE, true)).toBe(true);
+        expect(await store.markMailSent("m_3", 1, T0 + 1)).toBe(true);
+        // Done once: the same claim cannot be marked again.
+        expect(await store.markMailSent("m_3", 1, T0 + 2)).toBe(false);
+        expect(await store.markMailFailed("m_2", 1, T0, false)).toBe(false);
+        expect(await store.claimMail(T0 + 2 * MINUTE - 1, 10, LEASE)).toEqual([]);
+        const retry = await store.claimMail(T0 + 2 * MINUTE, 10, LEASE);
         expect(retry).toEqual([
-          { ...newMail("m_1"), status: "sending", attempts: 2, nextAttemptAt: T0 + 5 * MINUTE },
+          { ...newMail("m_1"), status: "sending", attempts: 2, nextAttemptAt: T0 + 2 * MINUTE + LEASE },
         ]);
-        expect(await store.claimMail(T0 + DAY, 10)).toEqual([]);
-        // Marking an unknown mail is not an error.
-        await store.markMailSent("m_9", T0);
-        await store.markMailFailed("m_9", T0, true);
+        expect(await store.markMailSent("m_1", 2, T0 + 3 * MINUTE)).toBe(true);
+        // Sent and failed mails are never claimed again, whatever the time.
+        expect(await store.claimMail(T0 + DAY, 10, LEASE)).toEqual([]);
+        // Marking an unknown mail changes nothing and is not an error.
+        expect(await store.markMailSent("m_9", 1, T0)).toBe(false);
+        expect(await store.markMailFailed("m_9", 1, T0, true)).toBe(false);
+      });
+
+      it("a mail whose sender died is claimed again when its lease runs out; the stale claim can mark nothing", async () => {
+        const store = await fresh();
+        await store.enqueueMail(newMail("m_1"));
+        const [first] = await store.claimMail(T0, 10, LEASE);
+        expect(first).toMatchObject({ status: "sending", attempts: 1, nextAttemptAt: T0 + LEASE });
+        expect(await store.claimMail(T0 + LEASE - 1, 10, LEASE)).toEqual([]);
+        const [again] = await store.claimMail(T0 + LEASE, 10, LEASE);
+        expect(again).toMatchObject({ id: "m_1", status: "sending", attempts: 2, nextAttemptAt: T0 + 2 * LEASE });
+        // The first claim (a sender that was only slow) is fenced off by its attempt number.
+        expect(await store.markMailFailed("m_1", 1, T0 + LEASE, false)).toBe(false);
+        expect(await store.markMailSent("m_1", 1, T0 + LEASE)).toBe(false);
+        expect(await store.markMailSent("m_1", 2, T0 + LEASE + 1)).toBe(true);
+        expect(await store.claimMail(T0 + DAY, 10, LEASE)).toEqual([]);
+      });
+
+      it("the record of a sent or failed mail keeps who, what kind and when, and no body", async () => {
+        const store = await fresh();
+        await store.enqueueMail(newMail("m_1", { createdAt: T0 - 1 }));
+        await store.enqueueMail(newMail("m_2"));
+        expect(await store.getMail("m_1")).toEqual(newMail("m_1", { createdAt: T0 - 1 }));
+        await store.claimMail(T0, 10, LEASE);
+        await store.markMailSent("m_1", 1, T0 + 5);
+        await store.markMailFailed("m_2", 1, T0, true);
+        expect(await store.getMail("m_1")).toEqual({
+          ...newMail("m_1", { createdAt: T0 - 1 }),
+          status: "sent",
+          attempts: 1,
+          nextAttemptAt: T0 + LEASE,
+          sentAt: T0 + 5,
+          bodySealed: null,
+        });
+        expect(await store.getMail("m_2")).toMatchObject({ status: "failed", attempts: 1, bodySealed: null });
+        expect(await store.getMail("m_9")).toBeNull();
+      });
+
+      it("a mail queued in a transaction that throws is not queued", async () => {
+        const store = await fresh();
+        await store
+          .transaction(async (tx) => {
+            await tx.enqueueMail(newMail("m_1"));
+            throw new Error("rolled back");
+          })
+          .catch(() => {});
+        expect(await store.claimMail(T0, 10, LEASE)).toEqual([]);
       });
 
       it("race: 5 concurrent claimers never take the same mail", async () => {
         const store = await fresh();
         for (let i = 0; i < 20; i++)
           await store.enqueueMail(newMail(`m_${String(i).padStart(2, "0")}`, { createdAt: T0 - 100 + i }));
-        const batches = await concurrently(5, () => store.claimMail(T0, 3));
+        const batches = await concurrently(5, () => store.claimMail(T0, 3, LEASE));
         const ids = batches.flat().map((m) => m.id);
         expect(ids).toHaveLength(15);
         expect(new Set(ids).size).toBe(15);
-        const rest = await concurrently(5, () => store.claimMail(T0, 10));
+        const rest = await concurrently(5, () => store.claimMail(T0, 10, LEASE));
         const restIds = rest.flat().map((m) => m.id);
         expect(restIds).toHaveLength(5);
         expect(new Set([...ids, ...restIds]).size).toBe(20);
+      });
+
+      it("race: 5 concurrent claimers of expired leases never take the same mail", async () => {
+        const store = await fresh();
+        for (let i = 0; i < 10; i++)
+          await store.enqueueMail(newMail(`m_${String(i).padStart(2, "0")}`, { createdAt: T0 - 100 + i }));
+        expect(await store.claimMail(T0, 10, LEASE)).toHaveLength(10);
+        const batches = await concurrently(5, () => store.claimMail(T0 + LEASE, 4, LEASE));
+        const ids = batches.flat().map((m) => m.id);
+        expect(ids).toHaveLength(10);
+        expect(new Set(ids).size).toBe(10);
+        expect(batches.flat().every((m) => m.attempts === 2)).toBe(true);
+      });
+
+      it("race: a sent mark and a failed mark of one claim: exactly one wins", async () => {
+        const store = await fresh();
+        await store.enqueueMail(newMail("m_1"));
+        await store.claimMail(T0, 10, LEASE);
+        const [sent, failed] = await Promise.all([
+          store.markMailSent("m_1", 1, T0 + 1),
+          store.markMailFailed("m_1", 1, T0 + MINUTE, false),
+        ]);
+        expect([sent, failed].filter(Boolean)).toHaveLength(1);
       });
     });
 

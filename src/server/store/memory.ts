@@ -253,9 +253,7 @@ function copyMail(m: StoredMail): StoredMail {
     to: m.to,
     kind: m.kind,
     locale: m.locale,
-    subject: m.subject,
-    text: m.text,
-    html: m.html,
+    bodySealed: m.bodySealed,
     createdAt: m.createdAt,
     status: m.status,
     attempts: m.attempts,
@@ -326,8 +324,7 @@ type Exec = <T>(op: (s: State) => T) => Promise<T>;
  *   before `now` (kept that long so that `getSession` can still tell how a session ended), with
  *   their refresh tokens; finished rate-limit windows; lockout counters whose lock has expired
  *   (such a counter would start afresh anyway); signing keys whose `expiresAt <= now`; and
- *   finished mails (`sent` or `failed`), which nothing reads again and whose bodies can carry
- *   live links. It keeps counters that never locked, used recovery codes and the login history.
+ *   finished mails (`sent` or `failed`: their bodies are dropped already, the record goes too). It keeps counters that never locked, used recovery codes and the login history.
  * - `close()` makes every later call reject.
  *
  * The store reads no clock and imports nothing runtime-specific: it runs in Node, Deno, Bun,
@@ -828,39 +825,53 @@ export function memoryStore(): AuthStore {
           s.mails.set(mail.id, copyMail(mail));
         }),
 
-      claimMail: (now, limit) =>
+      getMail: (id) =>
+        exec((s) => {
+          const mail = s.mails.get(id);
+          return mail === undefined ? null : copyMail(mail);
+        }),
+
+      claimMail: (now, limit, leaseMs) =>
         exec((s) => {
           const due: StoredMail[] = [];
           for (const mail of s.mails.values()) {
-            if (mail.status === "queued" && mail.nextAttemptAt <= now) due.push(mail);
+            // `sending` past its lease: the sender that claimed it died.
+            if ((mail.status === "queued" || mail.status === "sending") && mail.nextAttemptAt <= now) {
+              due.push(mail);
+            }
           }
           due.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-          const claimed = due.slice(0, Math.max(0, limit));
+          const claimed = due.slice(0, Math.max(0, Math.floor(limit)));
           for (const mail of claimed) {
             mail.status = "sending";
             mail.attempts += 1;
+            mail.nextAttemptAt = now + leaseMs;
           }
           return claimed.map(copyMail);
         }),
 
-      markMailSent: (id, now) =>
+      markMailSent: (id, attempt, now) =>
         exec((s) => {
           const mail = s.mails.get(id);
-          if (mail === undefined || mail.status !== "sending") return;
+          if (mail === undefined || mail.status !== "sending" || mail.attempts !== attempt) return false;
           mail.status = "sent";
           mail.sentAt = now;
+          mail.bodySealed = null;
+          return true;
         }),
 
-      markMailFailed: (id, nextAttemptAt, giveUp) =>
+      markMailFailed: (id, attempt, nextAttemptAt, giveUp) =>
         exec((s) => {
           const mail = s.mails.get(id);
-          if (mail === undefined || mail.status !== "sending") return;
+          if (mail === undefined || mail.status !== "sending" || mail.attempts !== attempt) return false;
           if (giveUp) {
             mail.status = "failed";
+            mail.bodySealed = null;
           } else {
             mail.status = "queued";
             mail.nextAttemptAt = nextAttemptAt;
           }
+          return true;
         }),
 
       // Housekeeping

@@ -279,19 +279,32 @@ export interface StoredSigningKey {
   expiresAt: number | null;
 }
 
-/** A mail waiting in the durable outbox (the mail issue sends them). */
+/**
+ * A mail in the durable outbox. It is queued in the same transaction as the one-time token it
+ * carries, so a mail is never lost once its token exists, and the sender of `src/server/mail`
+ * delivers it at least once (and, in normal operation, once).
+ *
+ * **States.** `queued` (waiting until `nextAttemptAt`: at once, or after a backoff) → `sending`
+ * (claimed by a sender until `nextAttemptAt`, its lease) → `sent`, or back to `queued` after a
+ * failed attempt, or `failed` when the sender gives up. A `sending` mail whose lease ran out (its
+ * sender died) is claimed again.
+ *
+ * **Secrets at rest.** The body (subject, text, HTML, the one-time link) is sealed with the server
+ * secret (`bodySealed`) and dropped once the mail is `sent` or `failed`: what stays is who got what
+ * kind of mail, when.
+ */
 export interface StoredMail {
   id: string;
   to: string;
   kind: string;
   locale: string;
-  subject: string;
-  text: string;
-  html: string | null;
+  /** The sealed body; `null` once the mail is `sent` or `failed`. */
+  bodySealed: string | null;
   createdAt: number;
   status: "queued" | "sending" | "sent" | "failed";
+  /** Claims so far: the attempt number of the current claim (the fencing token of `markMail…`). */
   attempts: number;
-  /** Not before this time (backoff). */
+  /** `queued`: not before this time (backoff). `sending`: the end of the sender's lease. */
   nextAttemptAt: number;
   sentAt: number | null;
 }
@@ -429,16 +442,30 @@ export interface AuthStore {
   /** Stops a key from signing at `retiredAt` and drops it from the JWKS at `expiresAt`. */
   retireSigningKey(kid: string, retiredAt: number, expiresAt: number): Promise<void>;
 
-  // Outbox (durable mail; the mail issue adds the sender)
+  // Outbox (durable mail, delivered by the sender of src/server/mail)
   enqueueMail(mail: StoredMail): Promise<void>;
+  /** One mail of the outbox (its record once sent), `null` when unknown. */
+  getMail(id: string): Promise<StoredMail | null>;
   /**
-   * Claims up to `limit` queued mails due at `now` (status → `sending`, `attempts` + 1), so that two
-   * senders never take the same mail.
+   * Claims up to `limit` mails due at `now`, oldest first, in one atomic step so that two senders
+   * (of one process or of several) never hold the same mail: `queued` ones whose `nextAttemptAt`
+   * has come, and `sending` ones whose lease ran out (their sender died). Each becomes `sending`
+   * with `attempts` + 1 and a lease until `now + leaseMs` (in `nextAttemptAt`). On PostgreSQL the
+   * rows are taken `FOR UPDATE SKIP LOCKED`: concurrent claimers skip each other's rows.
    */
-  claimMail(now: number, limit: number): Promise<StoredMail[]>;
-  markMailSent(id: string, now: number): Promise<void>;
-  /** Puts a claimed mail back in the queue for `nextAttemptAt`, or marks it `failed` when `giveUp`. */
-  markMailFailed(id: string, nextAttemptAt: number, giveUp: boolean): Promise<void>;
+  claimMail(now: number, limit: number, leaseMs: number): Promise<StoredMail[]>;
+  /**
+   * Marks the claim `attempt` of a mail sent and drops its body: true when done; false (nothing
+   * changed) when the mail is not `sending` under that claim any more (its lease ran out and
+   * another sender claimed it, or it is unknown).
+   */
+  markMailSent(id: string, attempt: number, now: number): Promise<boolean>;
+  /**
+   * After the failed claim `attempt`: puts the mail back in the queue for `nextAttemptAt`, or,
+   * when `giveUp`, marks it `failed` and drops its body. False (nothing changed) when the mail is
+   * not `sending` under that claim any more.
+   */
+  markMailFailed(id: string, attempt: number, nextAttemptAt: number, giveUp: boolean): Promise<boolean>;
 
   // Social identities
   /** Links an identity; `"taken"` when (provider, subject) is linked already (to anyone), atomically. */

@@ -207,6 +207,33 @@ export const MIGRATIONS: readonly Migration[] = [
     // How a challenge's first step authenticated: a session's `amr` starts with it.
     up: () => [`ALTER TABLE tegata_challenges ADD COLUMN amr TEXT NOT NULL DEFAULT '["pwd"]'`],
   },
+  {
+    version: 3,
+    name: "mail_outbox",
+    // The outbox of the mail sender: the body sealed (dropped once sent), a lease on `sending`
+    // rows in `next_attempt_at`. No release wrote tegata_mails (there was no sender): it is made
+    // anew rather than altered (SQLite cannot drop the old NOT NULL body columns in place).
+    up: (dialect) => {
+      const key = dialect === "postgres" ? 'TEXT COLLATE "C"' : "TEXT";
+      return [
+        "DROP TABLE tegata_mails",
+        `CREATE TABLE tegata_mails (
+          id ${key} PRIMARY KEY,
+          recipient TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          locale TEXT NOT NULL,
+          body_sealed TEXT,
+          created_at BIGINT NOT NULL,
+          status TEXT NOT NULL,
+          attempts INTEGER NOT NULL,
+          next_attempt_at BIGINT NOT NULL,
+          sent_at BIGINT
+        )`,
+        "CREATE INDEX tegata_mails_due ON tegata_mails (next_attempt_at) WHERE status IN ('queued', 'sending')",
+        "CREATE INDEX tegata_mails_created ON tegata_mails (created_at, id)",
+      ];
+    },
+  },
 ];
 
 /**

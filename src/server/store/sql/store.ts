@@ -187,9 +187,7 @@ function toMail(r: Row): StoredMail {
     to: r.recipient,
     kind: r.kind,
     locale: r.locale,
-    subject: r.subject,
-    text: r.text_body,
-    html: r.html_body,
+    bodySealed: r.body_sealed ?? null,
     createdAt: num(r.created_at),
     status: r.status,
     attempts: num(r.attempts),
@@ -751,19 +749,30 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       // Outbox
 
       enqueueMail: async (m) => {
-        await sql`INSERT INTO tegata_mails (id, recipient, kind, locale, subject, text_body, html_body, created_at,
+        await sql`INSERT INTO tegata_mails (id, recipient, kind, locale, body_sealed, created_at,
             status, attempts, next_attempt_at, sent_at)
-          VALUES (${m.id}, ${m.to}, ${m.kind}, ${m.locale}, ${m.subject}, ${m.text}, ${m.html}, ${m.createdAt},
+          VALUES (${m.id}, ${m.to}, ${m.kind}, ${m.locale}, ${m.bodySealed}, ${m.createdAt},
             ${m.status}, ${m.attempts}, ${m.nextAttemptAt}, ${m.sentAt})`.execute(q());
       },
 
-      claimMail: async (now, limit) => {
+      getMail: async (id) => {
+        const row = await first(q(), sql`SELECT * FROM tegata_mails WHERE id = ${id}`);
+        return row === undefined ? null : toMail(row);
+      },
+
+      claimMail: async (now, limit, leaseMs) => {
         if (limit <= 0) return [];
+        // One statement: the rows are picked and taken at once (SQLite: writes are serialised;
+        // PostgreSQL: rows another claimer holds are skipped, and a row it changed meanwhile is
+        // re-checked against the WHERE before it is locked). No condition on the outer UPDATE: it
+        // makes PostgreSQL re-run the LIMIT subquery per row. A `sending` row past its lease is
+        // due again: its sender died.
         const claimed = await rows(
           q(),
-          sql`UPDATE tegata_mails SET status = 'sending', attempts = attempts + 1
+          sql`UPDATE tegata_mails SET status = 'sending', attempts = attempts + 1,
+                next_attempt_at = ${now + leaseMs}
               WHERE id IN (SELECT id FROM tegata_mails
-                WHERE status = 'queued' AND next_attempt_at <= ${now}
+                WHERE status IN ('queued', 'sending') AND next_attempt_at <= ${now}
                 ORDER BY created_at, id LIMIT ${Math.floor(limit)}${skipLocked})
               RETURNING *`,
         );
@@ -772,18 +781,22 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
           .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       },
 
-      markMailSent: async (id, now) => {
-        await sql`UPDATE tegata_mails SET status = 'sent', sent_at = ${now}
-          WHERE id = ${id} AND status = 'sending'`.execute(q());
-      },
+      markMailSent: async (id, attempt, now) =>
+        (await affected(
+          q(),
+          sql`UPDATE tegata_mails SET status = 'sent', sent_at = ${now}, body_sealed = NULL
+            WHERE id = ${id} AND status = 'sending' AND attempts = ${attempt}`,
+        )) > 0,
 
-      markMailFailed: async (id, nextAttemptAt, giveUp) => {
-        await (giveUp
-          ? sql`UPDATE tegata_mails SET status = 'failed' WHERE id = ${id} AND status = 'sending'`
-          : sql`UPDATE tegata_mails SET status = 'queued', next_attempt_at = ${nextAttemptAt}
-              WHERE id = ${id} AND status = 'sending'`
-        ).execute(q());
-      },
+      markMailFailed: async (id, attempt, nextAttemptAt, giveUp) =>
+        (await affected(
+          q(),
+          giveUp
+            ? sql`UPDATE tegata_mails SET status = 'failed', body_sealed = NULL
+                WHERE id = ${id} AND status = 'sending' AND attempts = ${attempt}`
+            : sql`UPDATE tegata_mails SET status = 'queued', next_attempt_at = ${nextAttemptAt}
+                WHERE id = ${id} AND status = 'sending' AND attempts = ${attempt}`,
+        )) > 0,
 
       // Social identities
 
