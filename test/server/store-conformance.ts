@@ -1237,11 +1237,23 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         await store.enqueueMail(
           newMail("m_sent", { createdAt: T0 - 9, status: "sent", sentAt: T0 - 1, bodySealed: null }),
         );
-        await store.enqueueMail(newMail("m_failed", { createdAt: T0 - 9, status: "failed", bodySealed: null }));
+        await store.enqueueMail(
+          newMail("m_failed", { createdAt: T0 - 9, status: "failed", bodySealed: null }),
+        );
         const first = await store.claimMail(T0, 2, LEASE);
         expect(first).toEqual([
-          { ...newMail("m_3", { createdAt: T0 - 3 }), status: "sending", attempts: 1, nextAttemptAt: T0 + LEASE },
-          { ...newMail("m_2", { createdAt: T0 - 2 }), status: "sending", attempts: 1, nextAttemptAt: T0 + LEASE },
+          {
+            ...newMail("m_3", { createdAt: T0 - 3 }),
+            status: "sending",
+            attempts: 1,
+            nextAttemptAt: T0 + LEASE,
+          },
+          {
+            ...newMail("m_2", { createdAt: T0 - 2 }),
+            status: "sending",
+            attempts: 1,
+            nextAttemptAt: T0 + LEASE,
+          },
         ]);
         expect((await store.claimMail(T0, 10, LEASE)).map((m) => m.id)).toEqual(["m_1"]);
         expect(await store.claimMail(T0, 10, LEASE)).toEqual([]);
@@ -1281,7 +1293,12 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(first).toMatchObject({ status: "sending", attempts: 1, nextAttemptAt: T0 + LEASE });
         expect(await store.claimMail(T0 + LEASE - 1, 10, LEASE)).toEqual([]);
         const [again] = await store.claimMail(T0 + LEASE, 10, LEASE);
-        expect(again).toMatchObject({ id: "m_1", status: "sending", attempts: 2, nextAttemptAt: T0 + 2 * LEASE });
+        expect(again).toMatchObject({
+          id: "m_1",
+          status: "sending",
+          attempts: 2,
+          nextAttemptAt: T0 + 2 * LEASE,
+        });
         // The first claim (a sender that was only slow) is fenced off by its attempt number.
         expect(await store.markMailFailed("m_1", 1, T0 + LEASE, false)).toBe(false);
         expect(await store.markMailSent("m_1", 1, T0 + LEASE)).toBe(false);
