@@ -93,42 +93,47 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
   const outbox: MockEmail[] = [];
   const faults: Array<{ path: string; fault: MockFault; left: number }> = [];
 
-  const { server, ctx } = assembleAuthServer({
-    issuer,
-    // A fresh secret per mock: nothing it seals outlives it.
-    secret: crypto.getRandomValues(new Uint8Array(32)),
-    store,
-    audience,
-    passwordPolicy: asChecker(options.passwordPolicy ?? defaultPolicy),
-    lockout: {
-      maxAttempts: options.lockout?.maxAttempts ?? 5,
-      lockSeconds: options.lockout?.durationSeconds ?? 900,
+  const { server, ctx } = assembleAuthServer(
+    {
+      issuer,
+      // A fresh secret per mock: nothing it seals outlives it.
+      secret: crypto.getRandomValues(new Uint8Array(32)),
+      store,
+      audience,
+      passwordPolicy: asChecker(options.passwordPolicy ?? defaultPolicy),
+      lockout: {
+        maxAttempts: options.lockout?.maxAttempts ?? 5,
+        lockSeconds: options.lockout?.durationSeconds ?? 900,
+      },
+      lifetimes: {
+        accessToken: options.accessTokenTtlSeconds ?? 3600,
+        refreshToken: refreshTtl,
+        refreshTokenShort: Math.min(refreshTtl, 24 * 3600),
+        challenge: options.mfaChallengeTtlSeconds ?? 300,
+        oneTimeToken: options.emailTokenTtlSeconds ?? 3600,
+      },
+      mailer: { send: async (message) => keepMail(message) },
+      hasher: defaultPasswordHasher({
+        algorithm: "pbkdf2",
+        pbkdf2: { iterations: options.hashIterations ?? 1000 },
+      }),
+      appOrigins: options.appOrigins ?? pageOrigin(),
+      rateLimits: options.rateLimits ?? false,
+      // Tests say who they are with X-Forwarded-For.
+      trustProxy: true,
+      now: () => clock.now(),
+      ...(options.locate ? { locate: options.locate } : {}),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.providers ? { providers: options.providers } : {}),
+      ...(options.deletedEmailBlockSeconds === undefined
+        ? {}
+        : { deletedEmailBlockSeconds: options.deletedEmailBlockSeconds }),
+      onError: (error) => console.error("tegata mock: handler error", error),
+      // The mails a request queued are in the outbox when it is answered; no timer of its own.
+      mailDelivery: false,
     },
-    lifetimes: {
-      accessToken: options.accessTokenTtlSeconds ?? 3600,
-      refreshToken: refreshTtl,
-      refreshTokenShort: Math.min(refreshTtl, 24 * 3600),
-      challenge: options.mfaChallengeTtlSeconds ?? 300,
-      oneTimeToken: options.emailTokenTtlSeconds ?? 3600,
-    },
-    mailer: { send: async (message) => keepMail(message) },
-    hasher: defaultPasswordHasher({
-      algorithm: "pbkdf2",
-      pbkdf2: { iterations: options.hashIterations ?? 1000 },
-    }),
-    appOrigins: options.appOrigins ?? pageOrigin(),
-    rateLimits: options.rateLimits ?? false,
-    // Tests say who they are with X-Forwarded-For.
-    trustProxy: true,
-    now: () => clock.now(),
-    ...(options.locate ? { locate: options.locate } : {}),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-    ...(options.providers ? { providers: options.providers } : {}),
-    ...(options.deletedEmailBlockSeconds === undefined
-      ? {}
-      : { deletedEmailBlockSeconds: options.deletedEmailBlockSeconds }),
-    onError: (error) => console.error("tegata mock: handler error", error),
-  });
+    { deliverBeforeAnswer: true },
+  );
 
   /** The server's mailer: the mail goes to the outbox (synchronously: it is there when the answer is). */
   function keepMail(message: MailMessage): void {

@@ -22,6 +22,12 @@ import { historyRoutes } from "./http/routes/history";
 import { identityRoutes } from "./http/routes/identities";
 import { mfaRoutes } from "./http/routes/mfa";
 import { sessionRoutes } from "./http/routes/session";
+import {
+  createMailSender,
+  type MailDeliveryOptions,
+  type MailDeliveryReport,
+  resolveMailDelivery,
+} from "./mail/sender";
 import { memoryStore } from "./store/memory";
 import type { AuthStore, LockoutPolicy } from "./store/types";
 
@@ -44,8 +50,22 @@ export interface AuthServerOptions {
   lockout?: Partial<LockoutPolicy>;
   /** Token lifetimes in seconds. */
   lifetimes?: Partial<TokenLifetimes>;
-  /** Sends mail. Default: kept in memory, one log line per mail (never its link). */
+  /**
+   * Sends mail (`smtpMailer` of `tegata/server/smtp`, `consoleMailer`, or your own). Mails go
+   * through the store's durable outbox: queued with the token they carry, then sent by the
+   * server (see `mailDelivery`). Default: kept in memory (`outbox`), one log line per mail (never
+   * its link), delivered before the request that queued it is answered.
+   */
   mailer?: Mailer;
+  /**
+   * How the outbox is delivered. The server sends right after a request queues mail, and also
+   * every `intervalMs` (an unref'd timer: retries after a backoff, and mail queued by another
+   * instance or before a restart); a failed attempt is retried after `backoffMs`, and given up
+   * after `maxAttempts` (a `mail_failed` event with `gaveUp: true`). `false`: no timer and no send
+   * after a request; call `deliverMail()` yourself (serverless, a cron, tests). Default:
+   * `DEFAULT_MAIL_DELIVERY` (every 10 s; 8 attempts, after 30 s, 2 min, 10 min, 1 h, then 6 h).
+   */
+  mailDelivery?: MailDeliveryOptions | false;
   /** Password hashing. Default: argon2id through `node:crypto` where available, else scrypt or PBKDF2. */
   hasher?: PasswordHasher;
   /** Origins that links in mails and `redirect_to` may point to; anything else is refused. */
@@ -100,8 +120,13 @@ export interface AuthServer {
    * client's address where the runtime knows it (it goes to the login history and rate limits).
    */
   fetch(request: Request, info?: AuthServerRequestInfo): Promise<Response>;
-  /** Releases the store. */
+  /** Stops the mail delivery (waiting for a pass in progress), then releases the store. */
   close(): Promise<void>;
+  /**
+   * Delivers the outbox's due mails once (a pass that starts after the call), and says what it
+   * did. For serverless runtimes and tests; a running server also delivers on its own.
+   */
+  deliverMail(): Promise<MailDeliveryReport>;
   /** Mails sent by the default mailer (empty with a custom one), oldest first. */
   readonly outbox: readonly MailMessage[];
   /** What operators do to accounts (suspend, unlock, delete, look up…), recorded in the audit trail. */
@@ -148,7 +173,16 @@ function secretBytes(secret: string | Uint8Array): number {
  * ```
  */
 export function createAuthServer(options: AuthServerOptions): AuthServer {
-  return assembleAuthServer(options).server;
+  return assembleAuthServer(options, { deliverBeforeAnswer: options.mailer === undefined }).server;
+}
+
+/** @internal what only tegata's own callers (the mock) set. */
+export interface AssembleOptions {
+  /**
+   * Deliver what a request queued before answering it (the mock's outbox holds a mail as soon as
+   * the request that sent it is answered; the default in-memory mailer too).
+   */
+  deliverBeforeAnswer?: boolean;
 }
 
 /** @internal the server with its domain context (the mock's test controls work on it). */
@@ -158,7 +192,10 @@ export interface AssembledAuthServer {
 }
 
 /** @internal {@link createAuthServer}, also giving its domain context. */
-export function assembleAuthServer(options: AuthServerOptions): AssembledAuthServer {
+export function assembleAuthServer(
+  options: AuthServerOptions,
+  internal: AssembleOptions = {},
+): AssembledAuthServer {
   if (typeof options !== "object" || options === null)
     throw new TypeError("tegata: createAuthServer needs options");
   let issuer: URL;
@@ -213,6 +250,41 @@ export function assembleAuthServer(options: AuthServerOptions): AssembledAuthSer
     },
   };
   const report = options.onError ?? ((error: unknown) => console.error("tegata: request failed", error));
+  const delivery = options.mailDelivery === false ? null : resolveMailDelivery(options.mailDelivery);
+  const sender = createMailSender({
+    store,
+    sealer,
+    mailer,
+    now,
+    emit,
+    options: delivery ?? resolveMailDelivery(undefined),
+  });
+  const reportDelivery = (error: unknown) => {
+    try {
+      report(error);
+    } catch {
+      // a throwing onError must not become an unhandled rejection of a detached pass
+    }
+  };
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let closed = false;
+  /** Starts the delivery timer; false where timers cannot start yet (a Workers global scope). */
+  const startTimer = (): boolean => {
+    if (delivery === null || timer !== null || closed) return true;
+    try {
+      timer = setInterval(() => {
+        if (!sender.busy()) sender.deliver().catch(reportDelivery);
+      }, delivery.intervalMs);
+      // Never keeps a process alive: Node and Bun unref, Deno has Deno.unrefTimer.
+      const t = timer as unknown as { unref?: () => void };
+      if (typeof t.unref === "function") t.unref();
+      else (globalThis as { Deno?: { unrefTimer?: (id: unknown) => void } }).Deno?.unrefTimer?.(timer);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let timerStarted = startTimer();
   const routes = new Map<string, Route>();
   for (const route of [
     ...sessionRoutes,
@@ -269,6 +341,8 @@ export function assembleAuthServer(options: AuthServerOptions): AssembledAuthSer
         ? problem("method_not_allowed", `${request.method} is not allowed on ${path}`)
         : problem("not_found", `No endpoint at ${path}`);
     }
+    if (!timerStarted) timerStarted = startTimer();
+    let queued = false;
     const env: RouteEnv = {
       ctx,
       credentials,
@@ -277,7 +351,9 @@ export function assembleAuthServer(options: AuthServerOptions): AssembledAuthSer
         userAgent: request.headers.get("user-agent") ?? info?.userAgent ?? null,
       },
       policy,
-      mailer,
+      mailQueued: () => {
+        queued = true;
+      },
       appOrigins: options.appOrigins ?? [],
       providers: options.providers ?? {},
       deletedEmailBlockSeconds,
@@ -300,13 +376,24 @@ export function assembleAuthServer(options: AuthServerOptions): AssembledAuthSer
       return await route.handle(request, env);
     } catch (error) {
       return errorResponse(error, report);
+    } finally {
+      if (queued) {
+        if (internal.deliverBeforeAnswer) await sender.deliver().catch(reportDelivery);
+        else if (delivery !== null) sender.deliver().catch(reportDelivery);
+      }
     }
   }
 
   return {
     server: {
       fetch: async (request, info) => cors(request, await handle(request, info)),
-      close: () => store.close(),
+      async close() {
+        closed = true;
+        if (timer !== null) clearInterval(timer);
+        await sender.close();
+        await store.close();
+      },
+      deliverMail: () => sender.deliver(),
       outbox,
       admin: createAdmin({ ctx, credentials, policy, deletedEmailBlockSeconds, emit }),
     },

@@ -19,6 +19,8 @@
 import type { PasswordChecker } from "../../core/password-checker";
 import { definePasswordPolicy } from "../../password/policy";
 import { hashToken, randomToken } from "../crypto/tokens";
+import type { MailMessage } from "../http/env";
+import { enqueueMails, MAIL_SEAL_PURPOSE, sealMail } from "../mail/outbox";
 import { emailKey } from "../store/email-key";
 import type { StoredUser } from "../store/types";
 import { assertEmailNotBlocked } from "./account-life";
@@ -74,6 +76,13 @@ export interface IssuedToken {
   token: string;
 }
 
+/**
+ * The mails that carry an issued token, made by the caller (the HTTP layer renders them): they are
+ * queued in the durable outbox in the same transaction as the token, so a token never exists
+ * without its mail, nor a mail without its token.
+ */
+export type ComposeMails<T extends IssuedToken = IssuedToken> = (issued: T) => MailMessage[];
+
 /** The credential operations over one {@link DomainContext}. */
 export interface Credentials {
   /**
@@ -109,8 +118,10 @@ export interface Credentials {
    * Issues a password-reset token (32 random bytes, valid `lifetimes.oneTimeToken` seconds); the
    * store keeps its hash and retires the user's older reset tokens. `null` for an unknown
    * address: the HTTP layer answers the same either way and mails only a token.
+   *
+   * @param compose - The mails of the token, queued in the outbox in the token's transaction.
    */
-  requestPasswordReset(email: string): Promise<IssuedToken | null>;
+  requestPasswordReset(email: string, compose?: ComposeMails): Promise<IssuedToken | null>;
   /**
    * Sets a new password with a reset token, once: the token is consumed (20 concurrent uses: one
    * success), the password checked against the policy (a refused one leaves the token usable),
@@ -125,11 +136,14 @@ export interface Credentials {
    * like one (`invalid_request`) and belong to no account (`email_taken`); returns the token for
    * the link mailed to the new address. The address does not change yet.
    *
+   * @param compose - The mails of the token (the link to the new address, the notice to the old
+   *   one), queued in the outbox in the token's transaction.
    * @throws DomainError `account_locked`, `invalid_credentials`, `invalid_request`, `email_taken`.
    */
   requestEmailChange(
     user: StoredUser,
     input: { newEmail: string; password: string },
+    compose?: ComposeMails<IssuedToken & { newEmail: string }>,
   ): Promise<IssuedToken & { newEmail: string }>;
   /**
    * Confirms an email change with its token, once: the address changes and counts as verified.
@@ -343,22 +357,30 @@ export function createCredentials(
       return updated;
     },
 
-    async requestPasswordReset(email) {
+    async requestPasswordReset(email, compose) {
       const user = await ctx.store.getUserByEmailKey(emailKey(email));
       // Made either way, so an unknown address costs about the same.
       const token = randomToken(32);
       const tokenHash = await hashToken(token);
-      if (user === null) return null;
+      if (user === null) {
+        if (compose !== undefined) await ctx.sealer.seal(randomToken(1200), MAIL_SEAL_PURPOSE);
+        return null;
+      }
       const now = ctx.now();
-      await ctx.store.issueOneTimeToken({
-        tokenHash,
-        purpose: "password_reset",
-        userId: user.id,
-        data: {},
-        expiresAt: now + ctx.config.lifetimes.oneTimeToken * 1000,
-        createdAt: now,
+      const issued = { user, token };
+      const mails = await Promise.all((compose?.(issued) ?? []).map((m) => sealMail(ctx.sealer, m, now)));
+      await ctx.store.transaction(async (store) => {
+        await store.issueOneTimeToken({
+          tokenHash,
+          purpose: "password_reset",
+          userId: user.id,
+          data: {},
+          expiresAt: now + ctx.config.lifetimes.oneTimeToken * 1000,
+          createdAt: now,
+        });
+        await enqueueMails(store, mails);
       });
-      return { user, token };
+      return issued;
     },
 
     async resetPassword(input, policy = defaultPolicy) {
@@ -380,7 +402,7 @@ export function createCredentials(
       return updated;
     },
 
-    async requestEmailChange(user, input) {
+    async requestEmailChange(user, input, compose) {
       const current = await checkOwnPassword(user, input.password);
       const newEmail = input.newEmail.trim();
       const key = emailKey(newEmail);
@@ -388,16 +410,22 @@ export function createCredentials(
       if ((await ctx.store.getUserByEmailKey(key)) !== null) throw emailTaken();
       await assertEmailNotBlocked(ctx, key);
       const token = randomToken(32);
+      const tokenHash = await hashToken(token);
       const now = ctx.now();
-      await ctx.store.issueOneTimeToken({
-        tokenHash: await hashToken(token),
-        purpose: "email_change",
-        userId: current.id,
-        data: { newEmail },
-        expiresAt: now + ctx.config.lifetimes.oneTimeToken * 1000,
-        createdAt: now,
+      const issued = { user: current, token, newEmail };
+      const mails = await Promise.all((compose?.(issued) ?? []).map((m) => sealMail(ctx.sealer, m, now)));
+      await ctx.store.transaction(async (store) => {
+        await store.issueOneTimeToken({
+          tokenHash,
+          purpose: "email_change",
+          userId: current.id,
+          data: { newEmail },
+          expiresAt: now + ctx.config.lifetimes.oneTimeToken * 1000,
+          createdAt: now,
+        });
+        await enqueueMails(store, mails);
       });
-      return { user: current, token, newEmail };
+      return issued;
     },
 
     async confirmEmailChange(token) {

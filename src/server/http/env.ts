@@ -23,8 +23,13 @@ export interface MailMessage {
   link?: string;
 }
 
-/** Sends mail. The default keeps messages in memory and logs one line per mail (never its link). */
+/**
+ * Sends mail: `smtpMailer` of `tegata/server/smtp`, `consoleMailer` for development, or your own.
+ * The server calls it from its durable outbox (a rejection is retried with a backoff), never from
+ * a request. The default keeps messages in memory and logs one line per mail (never its link).
+ */
 export interface Mailer {
+  /** Sends one mail; resolves once it is handed over (to the SMTP server), rejects when it was not. */
   send(message: MailMessage): Promise<void>;
 }
 
@@ -43,7 +48,8 @@ export interface RouteEnv {
   credentials: Credentials;
   meta: RequestMeta;
   policy: PasswordChecker;
-  mailer: Mailer;
+  /** Says that the request queued mail in the outbox (committed): the sender takes it from there. */
+  mailQueued(): void;
   /** Origins that links in mails and `redirect_to` may point to. */
   appOrigins: readonly string[];
   /** Seconds the address of a deleted account stays blocked from registering again. */

@@ -12,8 +12,11 @@
  * parameter.
  *
  * **A reset request answers the same for every address**: `202 {}`, whether the account exists
- * or not. The mail is handed to the mailer without waiting for it, so neither a slow mailer nor a
- * failing one changes the answer (a failure is reported as a `mail_failed` audit event).
+ * or not. The mail is queued in the durable outbox in the transaction that issues its token and
+ * sent by the server's mail sender after the answer, so neither a slow mailer nor a failing one
+ * changes the answer (a failed attempt is retried, and reported as a `mail_failed` audit event).
+ * The email-change mails (the link to the new address, the notice to the old one) are queued the
+ * same way.
  *
  * @module
  */
@@ -114,20 +117,6 @@ function message(
   return { to, kind, locale, ...rendered, ...(extra.link === undefined ? {} : { link: extra.link }) };
 }
 
-/**
- * Hands a mail to the mailer without waiting for it: the answer must not depend on whether (or
- * how fast) an account's mail goes out. A failure becomes a `mail_failed` event (kind only).
- */
-function sendDetached(env: RouteEnv, mail: MailMessage, userId: string): void {
-  let sending: Promise<void>;
-  try {
-    sending = env.mailer.send(mail);
-  } catch (error) {
-    sending = Promise.reject(error);
-  }
-  sending.catch(() => env.emit({ type: "mail_failed", userId, detail: { kind: mail.kind } }));
-}
-
 /** @internal */
 export const accountRoutes: Route[] = [
   {
@@ -166,14 +155,12 @@ export const accountRoutes: Route[] = [
       const body = await readJson(request, PasswordResetRequestSchema);
       // Checked before the lookup: a refused redirect_to answers alike for every address.
       const target = linkTarget(env, body.redirect_to, "reset-password");
-      const issued = await env.credentials.requestPasswordReset(body.email);
+      const locale = mailLocale(request);
+      const issued = await env.credentials.requestPasswordReset(body.email, ({ user, token }) => [
+        message(env, "password_reset", user.email, locale, { link: withToken(target, token) }),
+      ]);
       if (issued !== null) {
-        const link = withToken(target, issued.token);
-        sendDetached(
-          env,
-          message(env, "password_reset", issued.user.email, mailLocale(request), { link }),
-          issued.user.id,
-        );
+        env.mailQueued();
         env.emit({ type: "password_reset_requested", userId: issued.user.id, ip: env.meta.ip });
       }
       return json({}, ACCEPTED);
@@ -219,16 +206,16 @@ export const accountRoutes: Route[] = [
       const body = await readJson(request, EmailChangeRequestSchema);
       // Checked before the password, so a bad redirect_to costs no lockout attempt.
       const target = linkTarget(env, body.redirect_to, "confirm-email");
-      const issued = await env.credentials.requestEmailChange(auth.user, {
-        newEmail: body.new_email,
-        password: body.password,
-      });
       const locale = mailLocale(request);
-      const link = withToken(target, issued.token);
-      await env.mailer.send(message(env, "email_change", issued.newEmail, locale, { link }));
-      await env.mailer.send(
-        message(env, "email_change_notice", issued.user.email, locale, { newEmail: issued.newEmail }),
+      const issued = await env.credentials.requestEmailChange(
+        auth.user,
+        { newEmail: body.new_email, password: body.password },
+        ({ user, token, newEmail }) => [
+          message(env, "email_change", newEmail, locale, { link: withToken(target, token) }),
+          message(env, "email_change_notice", user.email, locale, { newEmail }),
+        ],
       );
+      env.mailQueued();
       env.emit({ type: "email_change_requested", userId: issued.user.id, ip: env.meta.ip });
       return json({}, ACCEPTED);
     },
