@@ -13,6 +13,7 @@ export default defineConfig([
       "server/index": "src/server/index.ts",
       "server/sqlite/index": "src/server/sqlite/index.ts",
       "server/postgres/index": "src/server/postgres/index.ts",
+      "server/smtp/index": "src/server/smtp/index.ts",
       "mock/index": "src/mock/index.ts",
     },
     format: ["esm", "cjs"],
@@ -25,7 +26,7 @@ export default defineConfig([
     sourcemap: true,
     target: "es2022",
     platform: "neutral",
-    external: ["ky", "jose", "zod", "otplib", "msw", "qrcode", "kysely", "pg"],
+    external: ["ky", "jose", "zod", "otplib", "msw", "qrcode", "kysely", "pg", "nodemailer"],
   },
   {
     // The `tegata` command (package.json "bin"): ESM for Node only, one file. It imports the

@@ -22,6 +22,7 @@ const notBrowser = {
   "./server": "Node-side (design.md: server/ = Node-side helpers)",
   "./server/sqlite": "Node-side store (node:sqlite, Kysely loaded on first use)",
   "./server/postgres": "Node-side store (pg, Kysely loaded on first use)",
+  "./server/smtp": "Node-side mailer (nodemailer loaded on first send)",
 };
 const testOnly = new Set(["./mock"]);
 

@@ -20,6 +20,10 @@ export { createTestPasswordHasher, defaultPasswordHasher } from "./crypto/passwo
 export type { LoginLocation, TokenLifetimes } from "./domain/context";
 export type { IdTokenProvider } from "./domain/identities";
 export type { AuthServerEvent, Mailer, MailMessage } from "./http/env";
+export type { ConsoleMailerOptions } from "./mail/console";
+export { consoleMailer } from "./mail/console";
+export type { MailDeliveryOptions, MailDeliveryReport } from "./mail/sender";
+export { DEFAULT_MAIL_DELIVERY } from "./mail/sender";
 export * from "./store/index";
 
 export type { AccessTokenVerifierOptions, VerifiedAccessToken } from "./verify";

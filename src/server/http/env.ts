@@ -21,6 +21,11 @@ export interface MailMessage {
   html?: string;
   /** The one-time link it carries, if any (a secret: never log it). */
   link?: string;
+  /**
+   * The id of the mail in the server's outbox: the same on every attempt (`smtpMailer` makes the
+   * Message-ID of it, so a receiver can drop a second copy).
+   */
+  id?: string;
 }
 
 /**

@@ -92,6 +92,7 @@ export async function openMail(sealer: Pick<Sealer, "open">, mail: StoredMail): 
     throw new UnreadableMailError("the body belongs to another mail");
   }
   return {
+    id: mail.id,
     to: body.to,
     kind: body.kind,
     locale: mail.locale === "ja" ? "ja" : "en",
