@@ -6,6 +6,7 @@ export type Lang = "ja" | "en";
 const ja = {
   title: "tegata デモ",
   tagline: "すべてブラウザの中で動いています。認証サーバーは Service Worker 上の tegata/mock です。",
+  taglineServer: (url: string) => `認証サーバーは ${url} の tegata serve です（SQLite に保存）。`,
   language: "表示言語",
   signIn: "ログイン",
   email: "メールアドレス",
@@ -14,6 +15,8 @@ const ja = {
   withGoogle: "Google でログイン",
   withApple: "Apple でサインイン",
   withYahoo: "Yahoo! JAPAN ID でログイン",
+  socialUnavailable:
+    "このサーバー（tegata serve）には OpenID プロバイダーが設定されていないため、Google・Apple・Yahoo! JAPAN でのログインは使えません。",
   toSignUp: "アカウントを作成",
   mfaTitle: "2段階認証",
   mfaIntro: "認証アプリに表示されている6桁のコードを入力してください。",
@@ -126,6 +129,7 @@ const ja = {
 const en: typeof ja = {
   title: "tegata demo",
   tagline: "Everything runs in your browser. The auth server is tegata/mock in a service worker.",
+  taglineServer: (url: string) => `The auth server is tegata serve at ${url} (kept in SQLite).`,
   language: "Language",
   signIn: "Sign in",
   email: "Email",
@@ -134,6 +138,8 @@ const en: typeof ja = {
   withGoogle: "Sign in with Google",
   withApple: "Sign in with Apple",
   withYahoo: "Sign in with Yahoo! JAPAN ID",
+  socialUnavailable:
+    "This server (tegata serve) has no OpenID providers set up, so Google, Apple and Yahoo! JAPAN sign-in is not available.",
   toSignUp: "Create an account",
   mfaTitle: "Two-step verification",
   mfaIntro: "Enter the 6-digit code shown in your authenticator app.",

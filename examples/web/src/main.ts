@@ -46,21 +46,26 @@ import {
 } from "tegata/password";
 import { revokeTokens } from "tegata/session";
 import { activateTotp, enrollTotp, generateTotp, type TotpEnrollment } from "tegata/totp";
+import { BASE_URL, type Backend, SERVER_URL, SOCIAL_SIGN_IN, startBackend } from "./backend";
+import { CALLBACK_PATH, CLIENT_ID, DEMO } from "./demo";
 import { currentLang, formatDate, type Lang, setLang, t } from "./i18n";
-import { CALLBACK_PATH, CLIENT_ID, DEMO, mock, startMock } from "./mock-setup";
 
 const header = document.querySelector("#top") as HTMLElement;
 const app = document.querySelector("#app") as HTMLElement;
 const helper = document.querySelector("#helper") as HTMLElement;
 
-// The service worker starts in the background: the page renders at once, and every request
-// (tegata's through the client's fetch, the OAuth redirect below) waits until the worker answers.
-const ready = startMock();
+// The auth server: the mock in a service worker, or a real tegata server (./backend). The worker
+// starts in the background: the page renders at once, and every request (tegata's through the
+// client's fetch, the OAuth redirect below) waits until the worker answers.
+let backend: Backend | undefined;
+const ready = startBackend().then((started) => {
+  backend = started;
+});
 const clientOptions = {
-  baseUrl: mock.baseUrl,
-  // The mock lives in this page's memory, so the session does too (a reload starts afresh). A real
-  // app would pass storage: webStorage(sessionStorage) and transactionStorage for OAuth redirects.
-  clock: mock.clock,
+  baseUrl: BASE_URL,
+  // The session is kept in this page's memory (a reload starts afresh, as the mock's data does). A
+  // real app would pass storage: webStorage(sessionStorage) and transactionStorage for OAuth redirects.
+  clock: { now: () => backend?.clock.now() ?? Date.now() },
   fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
     await ready;
     return fetch(input, init);
@@ -74,7 +79,8 @@ onAuthStateChange(auth, (event) => console.info("tegata:", event));
 // nonce are used (linkIdentity on `auth`); the provider's tokens are revoked at once.
 const linker = createAuthClient(clientOptions);
 
-// presets.nist (the mock enforces the same rules), with its messages in the page's language.
+// presets.nist (the mock enforces the same rules; tegata serve, its default policy), with its
+// messages in the page's language.
 const policies: Record<Lang, PasswordPolicy> = {
   ja: definePasswordPolicy({ ...presets.nist.options, locale: "ja" }),
   en: presets.nist,
@@ -149,7 +155,7 @@ function renderChrome() {
   const lang = currentLang();
   document.documentElement.lang = lang;
   document.title = x.title;
-  header.innerHTML = `<div><h1>tegata <small lang="ja">通行手形</small></h1><p class="muted">${esc(x.tagline)}</p></div>
+  header.innerHTML = `<div><h1>tegata <small lang="ja">通行手形</small></h1><p class="muted" data-testid="tagline">${esc(SERVER_URL ? x.taglineServer(SERVER_URL) : x.tagline)}</p></div>
     <div class="lang" role="group" aria-label="${esc(x.language)}">
       <button type="button" lang="ja" data-testid="lang-ja" aria-pressed="${lang === "ja"}">日本語</button>
       <button type="button" lang="en" data-testid="lang-en" aria-pressed="${lang === "en"}">English</button>
@@ -185,12 +191,12 @@ let enrollCode = "";
 
 async function showHelper() {
   const x = t();
-  const code = await mock.totp(DEMO.mfa.email);
+  const code = await backend?.totp();
   helper.innerHTML = `<h2>${esc(x.helperTitle)}</h2>
     <p>${esc(x.helperUsers)}: <code>${DEMO.mfa.email}</code> / <code>${DEMO.mfa.password}</code> (${esc(x.helperWithMfa)}),
     <code>${DEMO.plain.email}</code> / <code>${DEMO.plain.password}</code></p>
-    <p>${esc(x.helperCode(DEMO.mfa.email))}: <code data-testid="helper-code">${code}</code></p>
-    <p>${esc(x.helperGoogle(DEMO.google.email))}</p>
+    ${code ? `<p>${esc(x.helperCode(DEMO.mfa.email))}: <code data-testid="helper-code">${code}</code></p>` : ""}
+    ${SOCIAL_SIGN_IN ? `<p>${esc(x.helperGoogle(DEMO.google.email))}</p>` : ""}
     ${enrollCode ? `<p>${esc(x.helperEnrollCode)}: <code data-testid="enroll-code">${enrollCode}</code></p>` : ""}`;
 }
 
@@ -210,11 +216,15 @@ function signInScreen(message?: Message, notice?: Message) {
     <p class="ok" role="status" data-testid="signin-notice">${esc(notice?.())}</p>
     <p class="error" role="alert" data-testid="signin-error">${esc(message?.())}</p>
     <h3>${esc(x.social)}</h3>
-    <div class="social">
+    ${
+      SOCIAL_SIGN_IN
+        ? `<div class="social">
       <button type="button" class="google" data-testid="oauth-google">${esc(x.withGoogle)}</button>
       <button type="button" class="apple" data-testid="oauth-apple">${esc(x.withApple)}</button>
       <button type="button" class="yahoo" data-testid="oauth-yahoo">${esc(x.withYahoo)}</button>
-    </div>
+    </div>`
+        : `<p class="muted" data-testid="social-unavailable">${esc(x.socialUnavailable)}</p>`
+    }
     <p><button type="button" class="link" data-testid="goto-signup">${esc(x.toSignUp)}</button></p>`;
   $("#f").addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -226,7 +236,7 @@ function signInScreen(message?: Message, notice?: Message) {
       signInScreen(errorMessage(error));
     }
   });
-  for (const key of Object.keys(social) as ProviderKey[]) {
+  for (const key of SOCIAL_SIGN_IN ? (Object.keys(social) as ProviderKey[]) : []) {
     $(`[data-testid="oauth-${testIds[key]}"]`).addEventListener("click", async () => {
       const done = () => t().signedInWith(PROVIDERS[key]);
       try {
@@ -383,11 +393,11 @@ async function homeScreen(flash?: Message, identitiesError?: Message) {
     listSessions(auth),
     getPrivacySettings(auth),
     listIdentities(auth),
-    getLastLogin(auth, DEMO.seller.id),
+    backend?.sellerId ? getLastLogin(auth, backend.sellerId) : null,
     // The user's own line, through the same call others make: the privacy toggle shows at once.
     session.user ? getLastLogin(auth, session.user.id) : null,
   ]);
-  const linkable = (Object.keys(social) as ProviderKey[]).filter(
+  const linkable = (SOCIAL_SIGN_IN ? (Object.keys(social) as ProviderKey[]) : []).filter(
     (key) => !identities.some((i) => i.provider === key),
   );
   app.innerHTML = `<h2 data-testid="screen-home">${x.welcome(`<span data-testid="home-user">${esc(who)}</span>`)}</h2>
@@ -404,7 +414,7 @@ async function homeScreen(flash?: Message, identitiesError?: Message) {
     <p class="muted" data-testid="privacy-state">${privacy.showLastLogin && privacy.lastLoginAt ? esc(x.lastLoginShown(formatDate(privacy.lastLoginAt))) : privacy.showLastLogin ? "" : esc(x.lastLoginHidden)}</p>
     <h3>${esc(x.seenByOthers)}</h3>
     <ul class="people">
-      <li><strong>${esc(x.seller(DEMO.seller.name))}</strong> <span data-testid="seller-last-login">${esc(lastLoginText(sellerLastLogin))}</span></li>
+      ${backend?.sellerId ? `<li><strong>${esc(x.seller(DEMO.seller.name))}</strong> <span data-testid="seller-last-login">${esc(lastLoginText(sellerLastLogin))}</span></li>` : ""}
       <li><strong>${esc(x.you(who))}</strong> <span data-testid="own-last-login">${esc(lastLoginText(ownLastLogin))}</span></li>
     </ul>
     <h3>${esc(x.linkedAccounts)}</h3>
@@ -583,7 +593,7 @@ async function enrollScreen() {
   } catch (error) {
     return homeScreen(errorMessage(error));
   }
-  enrollCode = await generateTotp(enrollment.secret, { time: mock.clock.now() });
+  enrollCode = await generateTotp(enrollment.secret, { time: clientOptions.clock.now() });
   void showHelper();
   renderEnroll(enrollment);
 }

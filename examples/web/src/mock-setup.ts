@@ -1,33 +1,14 @@
-// The whole auth backend of this example, in the browser: tegata/mock's handlers (and three mock
-// OpenID Providers at Google's, Apple's and Yahoo! JAPAN's real issuers) in an msw service worker.
+// The whole auth backend of this example's default mode, in the browser: tegata/mock's handlers
+// (and three mock OpenID Providers at Google's, Apple's and Yahoo! JAPAN's real issuers) in an msw
+// service worker. Loaded only by the mock build (./backend).
 // The auth server verifies the providers' ID tokens itself (`providers`), fetching their JWKS
 // through the same worker, and issues its own sessions for them.
 import { HttpResponse, http } from "msw";
 import { setupWorker } from "msw/browser";
 import { createMockAuth, createMockOidcProvider } from "tegata/mock";
 import { presets } from "tegata/password";
-
-export const DEMO = {
-  mfa: { email: "hanako@example.jp", password: "sakura-mochi-2026", name: "山田花子" },
-  plain: { email: "taro@example.jp", password: "correct horse battery", name: "Taro" },
-  totpSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
-  recoveryCodes: ["kiri-tanpo-0001", "kiri-tanpo-0002"],
-  /**
-   * Hanako's Google account. Its address is not the one she registered with, so a first
-   * "Google でログイン" makes a new account (Google only); linked from her account, it signs her in.
-   */
-  google: { email: "yamada.hanako@gmail.com", name: "山田花子" },
-  /** Another user, whose last sign-in the home screen shows (as a marketplace shows a seller's). */
-  seller: {
-    id: "usr_seller_sakura",
-    email: "sakura@example.jp",
-    password: "yozakura no shita de 2026",
-    name: "Sakura",
-  },
-};
-
-/** Your client ID at each provider: the `aud` of the ID tokens the server accepts. */
-export const CLIENT_ID = "demo-web";
+import type { Backend } from "./backend";
+import { CALLBACK_PATH, CLIENT_ID, DEMO, MOCK_BASE_URL } from "./demo";
 
 const issuers = {
   google: "https://accounts.google.com",
@@ -36,6 +17,7 @@ const issuers = {
 } as const;
 
 export const mock = createMockAuth({
+  baseUrl: MOCK_BASE_URL,
   users: [
     { ...DEMO.mfa, totpSecret: DEMO.totpSecret, recoveryCodes: DEMO.recoveryCodes },
     { ...DEMO.plain },
@@ -63,10 +45,8 @@ export const oidc = [
   ),
 ];
 
-/** The OAuth redirect URI of this page: answered by the worker so a fetch can follow to it. */
-export const CALLBACK_PATH = "/oauth-callback";
-
-export async function startMock(): Promise<void> {
+/** Starts the worker; the OAuth redirect URI of this page is answered there, so a fetch can follow to it. */
+export async function startMock(): Promise<Backend> {
   const worker = setupWorker(
     ...mock.handlers,
     ...oidc.flatMap((p) => p.handlers),
@@ -82,4 +62,9 @@ export async function startMock(): Promise<void> {
     userAgent:
       "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1",
   });
+  return {
+    clock: mock.clock,
+    totp: () => mock.totp(DEMO.mfa.email),
+    sellerId: DEMO.seller.id,
+  };
 }
