@@ -12,7 +12,7 @@ import { main } from "../../src/cli/main";
 import { loggedPath } from "../../src/cli/node-http";
 import { createAuthServer } from "../../src/server/auth-server";
 import { sqliteStore } from "../../src/server/sqlite/index";
-import { cleanup, fakeIo, ISSUER, PASSWORD, SECRET, tempDir } from "./support";
+import { ALL_MIGRATIONS, cleanup, fakeIo, ISSUER, PASSWORD, SECRET, tempDir } from "./support";
 
 afterAll(cleanup);
 
@@ -123,7 +123,7 @@ describe("tegata migrate", () => {
     const db = join(tempDir(), "auth.sqlite");
     expect(await run(["migrate", "--db", db])).toMatchObject({
       code: 0,
-      stdout: `tegata: applied schema migrations 1, 2 to SQLite ${db}`,
+      stdout: `tegata: applied schema migrations ${ALL_MIGRATIONS} to SQLite ${db}`,
     });
     expect(await run(["migrate", "--db", db])).toMatchObject({
       code: 0,

@@ -6,7 +6,7 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { call, cleanup, ISSUER, PASSWORD, runCli, startServe } from "./support";
+import { ALL_MIGRATIONS, call, cleanup, ISSUER, PASSWORD, runCli, startServe } from "./support";
 
 // Child processes: generous under a loaded CI machine (nothing here waits on the clock).
 vi.setConfig({ testTimeout: 60_000 });
@@ -47,7 +47,9 @@ if (url === undefined || url === "") {
       const env = { TEGATA_DATABASE_URL: databaseUrl() };
       const migrated = await runCli(["migrate"], { env });
       expect(migrated.stderr).toBe("");
-      expect(migrated.stdout).toMatch(/^tegata: applied schema migrations 1, 2 to PostgreSQL postgres:\/\//);
+      expect(migrated.stdout).toMatch(
+        new RegExp(`^tegata: applied schema migrations ${ALL_MIGRATIONS} to PostgreSQL postgres://`),
+      );
 
       const first = await startServe(["--issuer", ISSUER], env);
       expect(first.lines()).toContainEqual(

@@ -6,7 +6,7 @@
 import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { call, cleanup, PASSWORD, startServe, tempDir } from "./support";
+import { ALL_MIGRATIONS, call, cleanup, PASSWORD, startServe, tempDir } from "./support";
 
 afterAll(cleanup);
 // Child processes: generous under a loaded CI machine (nothing here waits on the clock).
@@ -19,7 +19,7 @@ describe("tegata serve", () => {
     expect(server.lines().slice(0, 4)).toEqual([
       expect.stringMatching(/^tegata \d+\.\d+\.\d+\S*: auth server listening on http:\/\/127\.0\.0\.1:\d+$/),
       `  issuer:   ${server.url} (give --issuer the URL clients use)`,
-      `  database: SQLite ${db} (schema migrations applied: 1, 2)`,
+      `  database: SQLite ${db} (schema migrations applied: ${ALL_MIGRATIONS})`,
       "  client IPs from X-Forwarded-For (--trust-proxy)",
     ]);
 

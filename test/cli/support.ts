@@ -12,6 +12,7 @@ import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import type { CliIo } from "../../src/cli/io";
+import { MIGRATIONS } from "../../src/server/store/sql/schema";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SECRET = "a test secret of at least thirty-two bytes, not for production";
@@ -244,3 +245,6 @@ export async function call(
   const text = await response.text();
   return { status: response.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
 }
+
+/** Every schema migration's version, as the CLI lists them ("1, 2, 3"). */
+export const ALL_MIGRATIONS = MIGRATIONS.map((m) => m.version).join(", ");
