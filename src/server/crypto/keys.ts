@@ -63,7 +63,17 @@ export interface KeyRing {
   signingKey(): Promise<SigningKey>;
   /** The public keys of every key not yet expired (newest first), for `/.well-known/jwks.json`. */
   jwks(): Promise<{ keys: PublicSigningJwk[] }>;
+  /**
+   * The public keys to verify a token of ours with, read from the store at most once a minute
+   * (of the ring's clock) — and at once when `kid` is not among them, so that a key another
+   * instance just made verifies here too. Verifying every request against the store would cost a
+   * query per bearer request.
+   */
+  verificationKeys(kid?: string): Promise<{ keys: PublicSigningJwk[] }>;
 }
+
+/** How long the keys read for verification are used before they are read again (ring clock). */
+const VERIFY_CACHE_MS = 60_000;
 
 function checkDuration(name: string, value: number, min: number): number {
   if (!Number.isFinite(value) || value < min) {
@@ -111,6 +121,8 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
   const { store, sealer, now } = options;
   const rotateAfterMs = checkDuration("rotateAfterMs", options.rotateAfterMs ?? 30 * DAY_MS, 1);
   const keepAfterRetireMs = checkDuration("keepAfterRetireMs", options.keepAfterRetireMs ?? 2 * 3_600_000, 0);
+  /** The last JWKS read for verification, and when (ring clock). */
+  let verifying: { at: number; jwks: Promise<{ keys: PublicSigningJwk[] }> } | undefined;
   /** Private keys by kid, imported once. */
   const imported = new Map<string, Promise<CryptoKey>>();
   let pending: Promise<SigningKey> | undefined;
@@ -177,6 +189,13 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     return create(at, active);
   }
 
+  async function jwks() {
+    const at = now();
+    const listed = await store.listSigningKeys(at);
+    const live = listed.filter((stored) => stored.expiresAt === null || stored.expiresAt > at);
+    return { keys: live.sort(newestFirst).map(publicJwk) };
+  }
+
   return {
     signingKey() {
       pending ??= current().finally(() => {
@@ -185,11 +204,27 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       return pending;
     },
 
-    async jwks() {
+    jwks,
+
+    async verificationKeys(kid) {
       const at = now();
-      const listed = await store.listSigningKeys(at);
-      const live = listed.filter((stored) => stored.expiresAt === null || stored.expiresAt > at);
-      return { keys: live.sort(newestFirst).map(publicJwk) };
+      let cached = verifying;
+      if (cached === undefined || at - cached.at >= VERIFY_CACHE_MS || at < cached.at) {
+        cached = { at, jwks: jwks() };
+        verifying = cached;
+      }
+      let keys: { keys: PublicSigningJwk[] };
+      try {
+        keys = await cached.jwks;
+      } catch (error) {
+        if (verifying === cached) verifying = undefined; // a failed read is not kept
+        throw error;
+      }
+      if (kid === undefined || keys.keys.some((key) => key.kid === kid)) return keys;
+      // A key this instance has not seen yet (made by another one): read again, once.
+      const fresh = { at, jwks: jwks() };
+      verifying = fresh;
+      return fresh.jwks;
     },
   };
 }

@@ -13,7 +13,15 @@
  *
  * @module
  */
-import { createLocalJWKSet, decodeJwt, errors, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from "jose";
 import type { WireSessionItem } from "../../wire/history";
 import { hashToken, randomToken } from "../crypto/tokens";
 import type { StoredSession, StoredUser } from "../store/types";
@@ -23,6 +31,8 @@ import { accountSuspended, DomainError } from "./errors";
 /** The JWS `typ` of access tokens (RFC 9068). */
 const ACCESS_TOKEN_TYP = "at+jwt";
 /** A refresh token as this module issues them: the session id, a dot, 32 random bytes. */
+/** How often a session's "last seen" is written on bearer requests, at most. */
+const LAST_SEEN_INTERVAL_MS = 60_000;
 const REFRESH_TOKEN = /^(ses_[A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{43}$/;
 
 /** The claims of an access token, as {@link startSession} and {@link refreshSession} sign them. */
@@ -272,7 +282,7 @@ function hasClaimShapes(payload: JWTPayload): payload is AccessTokenClaims {
 }
 
 /**
- * Verifies an access token of ours: ES256 signature by a key of the JWKS (`ctx.keys.jwks()`, so a
+ * Verifies an access token of ours: ES256 signature by a key of the JWKS (`ctx.keys.verificationKeys()`, so a
  * retired key still verifies until it leaves the JWKS), `typ: at+jwt`, `iss`, `aud` and `exp` at
  * `ctx.now()` (unless `allowExpired`), and the claims this module signs. `null` when the token
  * does not verify.
@@ -284,7 +294,13 @@ async function verifyAccessToken(
 ): Promise<AccessTokenClaims | null> {
   const now = ctx.now();
   // Outside the `try`: a failing key ring or store is the server's fault, not the token's.
-  const keys = createLocalJWKSet(await ctx.keys.jwks());
+  let kid: string | undefined;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+  } catch {
+    return null; // not a JWS at all
+  }
+  const keys = createLocalJWKSet(await ctx.keys.verificationKeys(kid));
   try {
     let at = now;
     if (allowExpired) {
@@ -342,9 +358,10 @@ export async function authenticate(
   const user = await ctx.store.getUserById(session.userId);
   if (user === null || user.suspendedAt !== null)
     throw new DomainError("unauthorized", "The session has ended");
-  if (options.seen) {
-    // "Last seen" moves on bearer requests too, written at most once a minute per session.
-    await ctx.store.touchSession(session.id, options.seen, ctx.now(), 60_000);
+  if (options.seen && ctx.now() - session.lastSeenAt >= LAST_SEEN_INTERVAL_MS) {
+    // "Last seen" moves on bearer requests too, written at most once a minute per session (the
+    // store checks again, atomically: of two requests at once, one writes).
+    await ctx.store.touchSession(session.id, options.seen, ctx.now(), LAST_SEEN_INTERVAL_MS);
   }
   return { user, session, claims };
 }

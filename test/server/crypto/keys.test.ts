@@ -301,3 +301,46 @@ function fakeStoreOver(rows: Map<string, StoredSigningKey>): SigningKeyStore {
   for (const [kid, row] of rows) own.set(kid, row);
   return store;
 }
+
+describe("verificationKeys", () => {
+  it("reads the store at most once a minute of the ring's clock", async () => {
+    const { clock, calls, ring } = setup();
+    const token = await signWith(ring);
+    const { kid } = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString()) as {
+      kid: string;
+    };
+    const before = calls.list;
+    for (let i = 0; i < 10; i++) expect(await verifies(token, await ring.verificationKeys(kid))).toBe(true);
+    expect(calls.list - before).toBe(1);
+    clock.t += 59_999;
+    await ring.verificationKeys(kid);
+    expect(calls.list - before).toBe(1);
+    clock.t += 1;
+    await ring.verificationKeys(kid);
+    expect(calls.list - before).toBe(2);
+  });
+
+  it("reads again at once for a kid it has not seen: a key another instance just made verifies", async () => {
+    const { clock, store, sealer, ring } = setup();
+    await ring.verificationKeys(); // caches the empty set
+    const other = createKeyRing({ store, sealer, now: () => clock.t });
+    const token = await signWith(other);
+    const { kid } = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString()) as {
+      kid: string;
+    };
+    expect(await verifies(token, await ring.verificationKeys(kid))).toBe(true);
+  });
+
+  it("does not keep a failed read", async () => {
+    const { store, sealer } = setup();
+    let fail = true;
+    const flaky: SigningKeyStore = {
+      ...store,
+      listSigningKeys: (now) => (fail ? Promise.reject(new Error("store down")) : store.listSigningKeys(now)),
+    };
+    const ring = createKeyRing({ store: flaky, sealer, now: () => START });
+    await expect(ring.verificationKeys()).rejects.toThrow("store down");
+    fail = false;
+    expect(await ring.verificationKeys()).toEqual({ keys: [] });
+  });
+});

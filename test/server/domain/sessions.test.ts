@@ -497,6 +497,7 @@ describe("refreshSession", () => {
       ...ctx,
       keys: {
         jwks: () => ctx.keys.jwks(),
+        verificationKeys: (kid) => ctx.keys.verificationKeys(kid),
         signingKey: () => (failures-- > 0 ? Promise.reject(new Error("sealer down")) : ctx.keys.signingKey()),
       },
     };
