@@ -15,6 +15,8 @@ import type { AuthStore, StoredMail } from "../store/types";
 /** The purpose the bodies are sealed for (HKDF-bound: a body opens as nothing else). */
 export const MAIL_SEAL_PURPOSE = "mail";
 
+let sequence = 0;
+
 /** What is sealed: the body, bound to the row's id, recipient and kind. */
 interface SealedBody {
   id: string;
@@ -40,7 +42,10 @@ export async function sealMail(
   message: MailMessage,
   now: number,
 ): Promise<StoredMail> {
-  const id = `mail_${now.toString(36).padStart(9, "0")}_${randomToken(12)}`;
+  // Sorts by time, then by the order of this process's calls (the mails of one request keep their
+  // order), then by chance.
+  sequence = (sequence + 1) % 36 ** 4;
+  const id = `mail_${now.toString(36).padStart(9, "0")}${sequence.toString(36).padStart(4, "0")}_${randomToken(12)}`;
   const body: SealedBody = {
     id,
     to: message.to,

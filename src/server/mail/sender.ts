@@ -15,7 +15,7 @@
  * @module
  */
 import type { Sealer } from "../crypto/seal";
-import type { AuthServerEvent, Mailer } from "../http/env";
+import type { AuthServerEvent, Mailer, MailMessage } from "../http/env";
 import type { AuthStore, StoredMail } from "../store/types";
 import { openMail } from "./outbox";
 
@@ -129,14 +129,19 @@ export function createMailSender(deps: MailSenderDeps): MailSender {
   let pending: Promise<MailDeliveryReport> | null = null;
   let closed = false;
 
-  async function sendOne(mail: StoredMail, report: MailDeliveryReport): Promise<void> {
+  /** Sends one opened mail (`message`), or records why it could not be (`opened` rejected). */
+  async function sendOne(
+    mail: StoredMail,
+    opened: { message: MailMessage } | { error: unknown },
+    report: MailDeliveryReport,
+  ): Promise<void> {
     let error: unknown;
     try {
-      const message = await openMail(sealer, mail);
+      if ("error" in opened) throw opened.error;
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         await Promise.race([
-          mailer.send(message),
+          mailer.send(opened.message),
           new Promise<never>((_, reject) => {
             // Past the lease another sender may take the mail: stop counting on this send.
             timer = setTimeout(
@@ -176,7 +181,19 @@ export function createMailSender(deps: MailSenderDeps): MailSender {
     for (let batch = 0; batch < MAX_BATCHES_PER_PASS && !closed; batch++) {
       const claimed = await store.claimMail(now(), options.batchSize, options.leaseMs);
       if (claimed.length === 0) break;
-      await Promise.all(claimed.map((mail) => sendOne(mail, report)));
+      // Opened first, then handed to the mailer in the queue's order (the mails of one request
+      // reach an in-memory outbox in the order they were queued), sent concurrently.
+      const opened = await Promise.all(
+        claimed.map((mail) =>
+          openMail(sealer, mail).then(
+            (message) => ({ message }),
+            (error: unknown) => ({ error }),
+          ),
+        ),
+      );
+      await Promise.all(
+        claimed.map((mail, i) => sendOne(mail, opened[i] as { message: MailMessage }, report)),
+      );
     }
     return report;
   }
