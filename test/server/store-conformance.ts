@@ -111,6 +111,9 @@ export function newChallenge(
     methods: ["totp", "recovery_code"],
     amr: ["pwd"],
     attempts: 0,
+    emailCodeSealed: null,
+    emailCodeExpiresAt: null,
+    emailCodesSent: 0,
     expiresAt: T0 + 5 * MINUTE,
     completedAt: null,
     createdAt: T0,
@@ -686,6 +689,37 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     });
 
     describe("MFA challenges", () => {
+      it("keeps a mailed code: set, replaced, counted up to maxSends; never on an ended challenge", async () => {
+        const store = await fresh();
+        await store.createChallenge(newChallenge("ch_1", "usr_1"));
+        const code = (n: number) => ({ sealed: `sealed-${n}`, expiresAt: T0 + 10 * MINUTE });
+        expect(await store.setChallengeEmailCode("ch_1", code(1), 2, T0)).toBe("set");
+        expect(await store.setChallengeEmailCode("ch_1", code(2), 2, T0 + 1)).toBe("set");
+        expect(await store.setChallengeEmailCode("ch_1", code(3), 2, T0 + 2)).toBe("limit");
+        const claim = await store.claimChallengeAttempt("ch_1", 5, T0 + 3);
+        expect(claim.kind === "ok" && claim.challenge).toMatchObject({
+          emailCodeSealed: "sealed-2",
+          emailCodeExpiresAt: T0 + 10 * MINUTE,
+          emailCodesSent: 2,
+        });
+        expect(await store.setChallengeEmailCode("ch_unknown", code(4), 2, T0)).toBe("invalid");
+        await store.createChallenge(newChallenge("ch_2", "usr_1"));
+        expect(await store.completeChallenge("ch_2", T0)).toBe(true);
+        expect(await store.setChallengeEmailCode("ch_2", code(5), 2, T0)).toBe("invalid");
+        await store.createChallenge(newChallenge("ch_3", "usr_1", { expiresAt: T0 + MINUTE }));
+        expect(await store.setChallengeEmailCode("ch_3", code(6), 2, T0 + MINUTE)).toBe("invalid");
+      });
+
+      it("race: 10 concurrent mailed codes with maxSends 3: exactly 3 set", async () => {
+        const store = await fresh();
+        await store.createChallenge(newChallenge("ch_1", "usr_1"));
+        const results = await concurrently(10, (i) =>
+          store.setChallengeEmailCode("ch_1", { sealed: `s${i}`, expiresAt: T0 + MINUTE }, 3, T0),
+        );
+        expect(results.filter((r) => r === "set")).toHaveLength(3);
+        expect(results.filter((r) => r === "limit")).toHaveLength(7);
+      });
+
       it("hands out attempts 1..max, then exhausted", async () => {
         const store = await fresh();
         await store.createChallenge(newChallenge("ch_1", "usr_1"));

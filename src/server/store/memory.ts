@@ -203,6 +203,9 @@ function copyChallenge(c: StoredChallenge): StoredChallenge {
     methods: [...c.methods],
     amr: [...c.amr],
     attempts: c.attempts,
+    emailCodeSealed: c.emailCodeSealed,
+    emailCodeExpiresAt: c.emailCodeExpiresAt,
+    emailCodesSent: c.emailCodesSent,
     expiresAt: c.expiresAt,
     completedAt: c.completedAt,
     createdAt: c.createdAt,
@@ -621,6 +624,19 @@ export function memoryStore(): AuthStore {
           }
           challenge.completedAt = now;
           return true;
+        }),
+
+      setChallengeEmailCode: (idHash, code, maxSends, now) =>
+        exec((s) => {
+          const challenge = s.challenges.get(idHash);
+          if (challenge === undefined || challenge.completedAt !== null || challenge.expiresAt <= now) {
+            return "invalid" as const;
+          }
+          if (challenge.emailCodesSent >= maxSends) return "limit" as const;
+          challenge.emailCodeSealed = code.sealed;
+          challenge.emailCodeExpiresAt = code.expiresAt;
+          challenge.emailCodesSent += 1;
+          return "set" as const;
         }),
 
       // Sessions and refresh-token families

@@ -179,8 +179,14 @@ export interface StoredChallenge {
   methods: string[];
   /** How the first step authenticated (`pwd`, or `fed` for a provider's ID token): the session's `amr` starts with it. */
   amr: string[];
-  /** Codes evaluated so far (claimed attempts). */
+  /** Codes evaluated so far (claimed attempts), whatever their kind. */
   attempts: number;
+  /** The code mailed for this challenge (`email_code`), sealed with the server secret; `null` before one is sent. */
+  emailCodeSealed: string | null;
+  /** When the mailed code stops working. */
+  emailCodeExpiresAt: number | null;
+  /** How many codes were mailed for this challenge. */
+  emailCodesSent: number;
   expiresAt: number;
   /** Set once, by the one request that completed it. */
   completedAt: number | null;
@@ -377,6 +383,17 @@ export interface AuthStore {
   claimChallengeAttempt(idHash: string, maxAttempts: number, now: number): Promise<ChallengeAttempt>;
   /** Marks the challenge completed: true for the one caller that did it. */
   completeChallenge(idHash: string, now: number): Promise<boolean>;
+  /**
+   * Stores a new mailed code of a live, uncompleted challenge (replacing the previous one), in one
+   * step with the count of codes sent: `"limit"` when `maxSends` were sent already, `"invalid"`
+   * for an unknown, expired or completed challenge; nothing changes then.
+   */
+  setChallengeEmailCode(
+    idHash: string,
+    code: { sealed: string; expiresAt: number },
+    maxSends: number,
+    now: number,
+  ): Promise<"set" | "limit" | "invalid">;
 
   // Sessions and refresh-token families
   /**

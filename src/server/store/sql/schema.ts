@@ -234,6 +234,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 5,
+    name: "challenge_email_code",
+    // The second factor by mail: the code of a challenge (sealed), when it ends, how many were sent.
+    up: () => [
+      "ALTER TABLE tegata_challenges ADD COLUMN email_code_sealed TEXT",
+      "ALTER TABLE tegata_challenges ADD COLUMN email_code_expires_at BIGINT",
+      "ALTER TABLE tegata_challenges ADD COLUMN email_codes_sent INTEGER NOT NULL DEFAULT 0",
+    ],
+  },
 ];
 
 /**

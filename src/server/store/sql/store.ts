@@ -137,6 +137,9 @@ function toChallenge(r: Row): StoredChallenge {
     methods: JSON.parse(r.methods),
     amr: JSON.parse(r.amr),
     attempts: num(r.attempts),
+    emailCodeSealed: r.email_code_sealed ?? null,
+    emailCodeExpiresAt: numOrNull(r.email_code_expires_at),
+    emailCodesSent: num(r.email_codes_sent),
     expiresAt: num(r.expires_at),
     completedAt: numOrNull(r.completed_at),
     createdAt: num(r.created_at),
@@ -526,9 +529,11 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       // MFA challenges
 
       createChallenge: async (c) => {
-        await sql`INSERT INTO tegata_challenges (id_hash, user_id, remember, methods, amr, attempts, expires_at, completed_at, created_at)
+        await sql`INSERT INTO tegata_challenges (id_hash, user_id, remember, methods, amr, attempts, expires_at, completed_at, created_at,
+            email_code_sealed, email_code_expires_at, email_codes_sent)
           VALUES (${c.idHash}, ${c.userId}, ${flag(c.remember)}, ${JSON.stringify(c.methods)}, ${JSON.stringify(c.amr)},
-            ${c.attempts}, ${c.expiresAt}, ${c.completedAt}, ${c.createdAt})`.execute(q());
+            ${c.attempts}, ${c.expiresAt}, ${c.completedAt}, ${c.createdAt},
+            ${c.emailCodeSealed}, ${c.emailCodeExpiresAt}, ${c.emailCodesSent})`.execute(q());
       },
 
       claimChallengeAttempt: async (idHash, maxAttempts, now): Promise<ChallengeAttempt> => {
@@ -559,6 +564,25 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
                 WHERE id_hash = ${idHash} AND completed_at IS NULL AND expires_at > ${now} RETURNING id_hash`,
           )
         ).length > 0,
+
+      setChallengeEmailCode: async (idHash, code, maxSends, now) => {
+        const set = await first(
+          q(),
+          sql`UPDATE tegata_challenges
+              SET email_code_sealed = ${code.sealed}, email_code_expires_at = ${code.expiresAt},
+                  email_codes_sent = email_codes_sent + 1
+              WHERE id_hash = ${idHash} AND completed_at IS NULL AND expires_at > ${now}
+                AND email_codes_sent < ${maxSends}
+              RETURNING id_hash`,
+        );
+        if (set !== undefined) return "set";
+        const live = await first(
+          q(),
+          sql`SELECT id_hash FROM tegata_challenges
+              WHERE id_hash = ${idHash} AND completed_at IS NULL AND expires_at > ${now}`,
+        );
+        return live === undefined ? "invalid" : "limit";
+      },
 
       // Sessions and refresh-token families
 
