@@ -142,6 +142,7 @@ function copyUser(u: StoredUser): StoredUser {
     lastLoginAt: u.lastLoginAt,
     suspendedAt: u.suspendedAt,
     suspendedReason: u.suspendedReason,
+    mailLocale: u.mailLocale,
     createdAt: u.createdAt,
     updatedAt: u.updatedAt,
   };
@@ -413,6 +414,7 @@ export function memoryStore(): AuthStore {
             lastLoginAt: user.lastLoginAt ?? null,
             suspendedAt: user.suspendedAt ?? null,
             suspendedReason: user.suspendedReason ?? null,
+            mailLocale: user.mailLocale ?? null,
             updatedAt: now,
           });
           s.users.set(record.id, record);
@@ -452,6 +454,7 @@ export function memoryStore(): AuthStore {
             lastLoginAt: take("lastLoginAt"),
             suspendedAt: take("suspendedAt"),
             suspendedReason: take("suspendedReason"),
+            mailLocale: take("mailLocale"),
             updatedAt: now,
           };
           s.userIdByEmailKey.delete(user.emailKey);

@@ -39,15 +39,25 @@ export interface StoredUser {
   suspendedAt: number | null;
   /** The operator's reason for the suspension (for operators; never shown to other users). */
   suspendedReason: string | null;
+  /**
+   * The language of the user's mails (their setting; set at sign-up from the request). `null`:
+   * never chosen (accounts made before it existed, by an operator or a provider): a mail sent
+   * during a request follows its `Accept-Language`, any other is in English.
+   */
+  mailLocale: "ja" | "en" | null;
   createdAt: number;
   updatedAt: number;
 }
 
 /** What `createUser` needs. */
-export type NewUser = Omit<StoredUser, "lastLoginAt" | "updatedAt" | "suspendedAt" | "suspendedReason"> & {
+export type NewUser = Omit<
+  StoredUser,
+  "lastLoginAt" | "updatedAt" | "suspendedAt" | "suspendedReason" | "mailLocale"
+> & {
   lastLoginAt?: number | null;
   suspendedAt?: number | null;
   suspendedReason?: string | null;
+  mailLocale?: "ja" | "en" | null;
 };
 
 /** The fields `updateUser` may change. */
@@ -63,6 +73,7 @@ export type UserPatch = Partial<
     | "lastLoginAt"
     | "suspendedAt"
     | "suspendedReason"
+    | "mailLocale"
   >
 >;
 
@@ -203,7 +214,13 @@ export type ChallengeAttempt =
   | { kind: "invalid" };
 
 /** Purposes of one-time tokens sent by mail. */
-export type OneTimePurpose = "password_reset" | "email_change" | "email_verify" | "unlock";
+export type OneTimePurpose =
+  | "password_reset"
+  | "email_change"
+  | "email_verify"
+  | "unlock"
+  /** The "this wasn't me" link of the notice to the old address of an email change. */
+  | "email_change_cancel";
 
 /** A one-time token (reset link, email-change link, …), by hash. */
 export interface StoredOneTimeToken {

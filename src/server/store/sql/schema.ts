@@ -235,6 +235,12 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 4,
+    name: "user_mail_locale",
+    // The language of a user's mails (their setting): NULL for accounts made before it existed.
+    up: () => ["ALTER TABLE tegata_users ADD COLUMN mail_locale TEXT"],
+  },
+  {
     version: 5,
     name: "challenge_email_code",
     // The second factor by mail: the code of a challenge (sealed), when it ends, how many were sent.

@@ -96,6 +96,7 @@ function toUser(r: Row): StoredUser {
     lastLoginAt: numOrNull(r.last_login_at),
     suspendedAt: numOrNull(r.suspended_at),
     suspendedReason: r.suspended_reason,
+    mailLocale: r.mail_locale === "ja" || r.mail_locale === "en" ? r.mail_locale : null,
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   };
@@ -306,10 +307,12 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
           const created = await first(
             t,
             sql`INSERT INTO tegata_users (id, email, email_key, name, password_hash, email_verified,
-                  show_last_login, last_login_at, suspended_at, suspended_reason, created_at, updated_at)
+                  show_last_login, last_login_at, suspended_at, suspended_reason, mail_locale, created_at,
+                  updated_at)
                 VALUES (${user.id}, ${user.email}, ${user.emailKey}, ${user.name}, ${user.passwordHash},
                   ${flag(user.emailVerified)}, ${flag(user.showLastLogin)}, ${user.lastLoginAt ?? null},
-                  ${user.suspendedAt ?? null}, ${user.suspendedReason ?? null}, ${user.createdAt}, ${now})
+                  ${user.suspendedAt ?? null}, ${user.suspendedReason ?? null}, ${user.mailLocale ?? null},
+                  ${user.createdAt}, ${now})
                 ON CONFLICT DO NOTHING RETURNING *`,
           );
           if (created !== undefined) return toUser(created);
@@ -342,6 +345,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         set("last_login_at", patch.lastLoginAt);
         set("suspended_at", patch.suspendedAt);
         set("suspended_reason", patch.suspendedReason);
+        set("mail_locale", patch.mailLocale);
         set("updated_at", now);
         const assignments = sql.join(columns.map(([column, value]) => sql`${sql.ref(column)} = ${value}`));
         const update = sql`UPDATE tegata_users SET ${assignments} WHERE id = ${id} RETURNING *`;
