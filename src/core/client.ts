@@ -14,6 +14,8 @@ import { type AuthStorage, memoryStorage } from "./storage";
 export interface Endpoints {
   signIn: string;
   mfaVerify: string;
+  /** `POST` mails a code for a pending second-factor challenge. */
+  mfaEmailCode: string;
   signUp: string;
   passwordResetRequest: string;
   passwordReset: string;
@@ -63,6 +65,7 @@ export interface Endpoints {
 export const defaultEndpoints: Readonly<Endpoints> = {
   signIn: "/auth/sign-in",
   mfaVerify: "/auth/mfa/verify",
+  mfaEmailCode: "/auth/mfa/email-code",
   signUp: "/auth/sign-up",
   passwordResetRequest: "/auth/password/reset-request",
   passwordReset: "/auth/password/reset",

@@ -16,7 +16,7 @@ export { deleteAccount } from "./delete-account";
 export { confirmEmailChange, requestEmailChange } from "./email";
 export { changePassword, requestPasswordReset, resetPassword } from "./password";
 export type { CompleteMfaParams, MfaChallenge, MfaMethod, SignInParams, SignInResult } from "./sign-in";
-export { completeMfa, signIn } from "./sign-in";
+export { completeMfa, sendMfaEmailCode, signIn } from "./sign-in";
 export type { SignOutScope } from "./sign-out";
 export { signOut } from "./sign-out";
 export type { SignUpParams } from "./sign-up";

@@ -2,11 +2,14 @@ import type { AuthClient } from "../core/client";
 import { InvalidRequestError, ResponseValidationError } from "../core/errors";
 import type { Session } from "../core/session";
 import { context } from "../core/state";
-import { SignedInSchema, SignInResponseSchema } from "../wire";
+import { MfaEmailCodeSentSchema, SignedInSchema, SignInResponseSchema } from "../wire";
 import { acceptSignedIn, postJson, requireString } from "./shared";
 
-/** A second factor a challenge accepts. */
-export type MfaMethod = "totp" | "recovery_code";
+/**
+ * A second factor a challenge accepts: the authenticator app's code, a recovery code, or a code
+ * mailed to the account's verified address ({@link sendMfaEmailCode}).
+ */
+export type MfaMethod = "totp" | "recovery_code" | "email_code";
 
 /** A pending second-factor step of a sign-in. Pass it to {@link completeMfa}. */
 export interface MfaChallenge {
@@ -71,14 +74,45 @@ export async function signIn(auth: AuthClient, params: SignInParams): Promise<Si
   return { status: "signed_in", session: await acceptSignedIn(auth, result, receivedAt) };
 }
 
-/** Parameters of {@link completeMfa}: a TOTP code or a recovery code. */
+/** Parameters of {@link completeMfa}: a TOTP code, a recovery code, or a code sent by mail. */
 export type CompleteMfaParams = { challenge: MfaChallenge | string; signal?: AbortSignal } & (
-  | { code: string; recoveryCode?: never }
-  | { recoveryCode: string; code?: never }
+  | { code: string; recoveryCode?: never; emailCode?: never }
+  | { recoveryCode: string; code?: never; emailCode?: never }
+  | { emailCode: string; code?: never; recoveryCode?: never }
 );
 
 /**
- * Answers the second-factor challenge of {@link signIn} with a TOTP code or a recovery code.
+ * Mails a one-time code for the challenge to the account's verified address, as the alternative
+ * to the authenticator app (when `challenge.methods` includes `"email_code"`). The code works
+ * once, for 10 minutes at most (`expiresIn` seconds), and its wrong tries count with the
+ * challenge's others; asking again replaces it (3 codes per challenge at most). Then call
+ * {@link completeMfa} with `emailCode`.
+ *
+ * @throws MfaChallengeExpiredError when the challenge expired or was used; RateLimitedError after
+ * 3 codes; InvalidRequestError when the challenge offers no code by mail.
+ * @example
+ * ```ts
+ * if (result.status === "mfa_required" && result.challenge.methods.includes("email_code")) {
+ *   await sendMfaEmailCode(auth, { challenge: result.challenge }); // 「認証コードを送信しました」
+ *   await completeMfa(auth, { challenge: result.challenge, emailCode: "123456" });
+ * }
+ * ```
+ */
+export async function sendMfaEmailCode(
+  auth: AuthClient,
+  params: { challenge: MfaChallenge | string; signal?: AbortSignal },
+): Promise<{ expiresIn: number }> {
+  const challengeId = typeof params?.challenge === "string" ? params.challenge : params?.challenge?.id;
+  requireString("challenge", challengeId);
+  const result = await postJson(auth, "mfaEmailCode", { challenge_id: challengeId }, MfaEmailCodeSentSchema, {
+    signal: params.signal,
+  });
+  return { expiresIn: result.expires_in };
+}
+
+/**
+ * Answers the second-factor challenge of {@link signIn} with a TOTP code, a recovery code, or the
+ * code {@link sendMfaEmailCode} mailed.
  *
  * @throws InvalidMfaCodeError for a wrong code, MfaChallengeExpiredError when the challenge
  * expired or was already used, AccountLockedError after too many wrong codes.
@@ -98,10 +132,12 @@ export async function completeMfa(
     body.code = params.code.replace(/\s+/g, "");
   } else if (typeof params.recoveryCode === "string") {
     body.recovery_code = params.recoveryCode.trim();
+  } else if (typeof params.emailCode === "string") {
+    body.email_code = params.emailCode.replace(/\s+/g, "");
   } else {
-    throw new TypeError('tegata: completeMfa needs "code" or "recoveryCode"');
+    throw new TypeError('tegata: completeMfa needs "code", "recoveryCode" or "emailCode"');
   }
-  if ((body.code ?? body.recovery_code) === "") {
+  if ((body.code ?? body.recovery_code ?? body.email_code) === "") {
     throw new InvalidRequestError("Enter the verification code");
   }
   const result = await postJson(auth, "mfaVerify", body, SignedInSchema, { signal: params.signal });

@@ -96,6 +96,11 @@ export interface AuthServerOptions {
    * again, in seconds. Default 30 days.
    */
   deletedEmailBlockSeconds?: number;
+  /**
+   * Whether a sign-in challenge offers a one-time code by mail (`email_code`) to an account whose
+   * address is verified, besides its authenticator app and recovery codes. Default true.
+   */
+  emailCodeMfa?: boolean;
   /** The clock, in ms since the epoch (tests). Default `Date.now`. */
   now?: () => number;
   /** Receives audit events (sign-ins, sign-outs, lockouts…). Never given a secret. */
@@ -140,6 +145,7 @@ export interface AuthServer {
 export const DEFAULT_RATE_LIMITS: Readonly<Record<string, { max: number; windowSeconds: number }>> = {
   "/auth/sign-in": { max: 60, windowSeconds: 60 },
   "/auth/mfa/verify": { max: 60, windowSeconds: 60 },
+  "/auth/mfa/email-code": { max: 20, windowSeconds: 600 },
   "/auth/sign-up": { max: 30, windowSeconds: 600 },
   "/auth/password/reset-request": { max: 20, windowSeconds: 600 },
   "/auth/password/reset": { max: 60, windowSeconds: 600 },
@@ -220,6 +226,7 @@ export function assembleAuthServer(
     audience: options.audience ?? "tegata",
     lockout: { maxAttempts: 5, lockSeconds: 900, ...options.lockout },
     lifetimes: { ...DEFAULT_LIFETIMES, ...options.lifetimes },
+    ...(options.emailCodeMfa === false ? { emailCodeMfa: false } : {}),
   };
   const ctx: DomainContext = {
     store,

@@ -43,7 +43,7 @@ export const SignedInSchema = z.looseObject({
 export type WireSignedIn = z.infer<typeof SignedInSchema>;
 
 /** A second factor this challenge accepts. */
-export const MfaMethodSchema = z.enum(["totp", "recovery_code"]);
+export const MfaMethodSchema = z.enum(["totp", "recovery_code", "email_code"]);
 
 /** The sign-in needs a second factor. */
 export const MfaRequiredSchema = z.looseObject({
@@ -72,7 +72,14 @@ export const MfaVerifyRequestSchema = z.object({
   challenge_id: nonEmpty(),
   code: z.optional(nonEmpty()),
   recovery_code: z.optional(nonEmpty()),
+  email_code: z.optional(nonEmpty()),
 });
+
+/** `POST /auth/mfa/email-code` request body: mail a code for this challenge. */
+export const MfaEmailCodeRequestSchema = z.object({ challenge_id: nonEmpty() });
+
+/** `POST /auth/mfa/email-code` response body: how long the mailed code works, in seconds. */
+export const MfaEmailCodeSentSchema = z.looseObject({ expires_in: z.number().check(z.gte(0)) });
 
 /** `POST /auth/sign-up` request body. */
 export const SignUpRequestSchema = z.object({

@@ -354,10 +354,11 @@ const get = (path: string, fields: string[] = [], valid: Target["valid"] = () =>
 
 const authTargets: Target[] = [
   json("/auth/sign-in", ["email", "password", "remember"], () => ({ ...alice, remember: false })),
-  json("/auth/mfa/verify", ["challenge_id", "code", "recovery_code"], (p) => ({
+  json("/auth/mfa/verify", ["challenge_id", "code", "recovery_code", "email_code"], (p) => ({
     challenge_id: p.challengeId,
     code: p.totp,
   })),
+  json("/auth/mfa/email-code", ["challenge_id"], (p) => ({ challenge_id: p.challengeId })),
   json("/auth/sign-up", ["email", "password", "name"], () => ({
     email: "new@example.com",
     password: "a long passphrase",

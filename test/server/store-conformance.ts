@@ -693,21 +693,31 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         const store = await fresh();
         await store.createChallenge(newChallenge("ch_1", "usr_1"));
         const code = (n: number) => ({ sealed: `sealed-${n}`, expiresAt: T0 + 10 * MINUTE });
-        expect(await store.setChallengeEmailCode("ch_1", code(1), 2, T0)).toBe("set");
-        expect(await store.setChallengeEmailCode("ch_1", code(2), 2, T0 + 1)).toBe("set");
-        expect(await store.setChallengeEmailCode("ch_1", code(3), 2, T0 + 2)).toBe("limit");
+        expect(await store.setChallengeEmailCode("ch_1", code(1), 2, T0)).toEqual({
+          kind: "set",
+          challenge: {
+            ...newChallenge("ch_1", "usr_1"),
+            emailCodeSealed: "sealed-1",
+            emailCodeExpiresAt: T0 + 10 * MINUTE,
+            emailCodesSent: 1,
+          },
+        });
+        expect((await store.setChallengeEmailCode("ch_1", code(2), 2, T0 + 1)).kind).toBe("set");
+        expect(await store.setChallengeEmailCode("ch_1", code(3), 2, T0 + 2)).toEqual({ kind: "limit" });
         const claim = await store.claimChallengeAttempt("ch_1", 5, T0 + 3);
         expect(claim.kind === "ok" && claim.challenge).toMatchObject({
           emailCodeSealed: "sealed-2",
           emailCodeExpiresAt: T0 + 10 * MINUTE,
           emailCodesSent: 2,
         });
-        expect(await store.setChallengeEmailCode("ch_unknown", code(4), 2, T0)).toBe("invalid");
+        expect(await store.setChallengeEmailCode("ch_unknown", code(4), 2, T0)).toEqual({ kind: "invalid" });
         await store.createChallenge(newChallenge("ch_2", "usr_1"));
         expect(await store.completeChallenge("ch_2", T0)).toBe(true);
-        expect(await store.setChallengeEmailCode("ch_2", code(5), 2, T0)).toBe("invalid");
+        expect(await store.setChallengeEmailCode("ch_2", code(5), 2, T0)).toEqual({ kind: "invalid" });
         await store.createChallenge(newChallenge("ch_3", "usr_1", { expiresAt: T0 + MINUTE }));
-        expect(await store.setChallengeEmailCode("ch_3", code(6), 2, T0 + MINUTE)).toBe("invalid");
+        expect(await store.setChallengeEmailCode("ch_3", code(6), 2, T0 + MINUTE)).toEqual({
+          kind: "invalid",
+        });
       });
 
       it("race: 10 concurrent mailed codes with maxSends 3: exactly 3 set", async () => {
@@ -716,8 +726,8 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         const results = await concurrently(10, (i) =>
           store.setChallengeEmailCode("ch_1", { sealed: `s${i}`, expiresAt: T0 + MINUTE }, 3, T0),
         );
-        expect(results.filter((r) => r === "set")).toHaveLength(3);
-        expect(results.filter((r) => r === "limit")).toHaveLength(7);
+        expect(results.filter((r) => r.kind === "set")).toHaveLength(3);
+        expect(results.filter((r) => r.kind === "limit")).toHaveLength(7);
       });
 
       it("hands out attempts 1..max, then exhausted", async () => {

@@ -32,6 +32,8 @@ export interface DomainConfig {
   audience: string;
   lockout: LockoutPolicy;
   lifetimes: TokenLifetimes;
+  /** Whether challenges offer a code by mail to verified addresses (`email_code`). Default true. */
+  emailCodeMfa?: boolean;
 }
 
 /** The dependencies of the domain. */

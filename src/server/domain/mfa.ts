@@ -13,8 +13,15 @@
 
 import { generateTotpSecret, totpUri, verifyTotp } from "../../totp/primitives";
 import { generateRecoveryCodes, hashRecoveryCode, normalizeRecoveryCode } from "../../totp/recovery";
-import { hashToken, randomToken } from "../crypto/tokens";
-import type { AttemptReservation, StoredFactor, StoredLoginEvent, StoredUser } from "../store/types";
+import { hashToken, randomToken, timingSafeEqual } from "../crypto/tokens";
+import type {
+  AttemptReservation,
+  StoredChallenge,
+  StoredFactor,
+  StoredLoginEvent,
+  StoredMail,
+  StoredUser,
+} from "../store/types";
 import type { DomainContext, RequestMeta } from "./context";
 import { accountSuspended, DomainError } from "./errors";
 
@@ -66,6 +73,8 @@ export interface CompleteMfaInput {
   code?: string;
   /** A recovery code (case, spaces and dashes ignored; `o`, `i`, `l` read as `0`, `1`, `1`). */
   recoveryCode?: string;
+  /** The code mailed for this challenge (`sendEmailCode`; spaces ignored). */
+  emailCode?: string;
 }
 
 /** A new, pending TOTP factor: show `secret` (or `uri` as a QR code) once. */
@@ -251,6 +260,8 @@ export async function createChallenge(
   const now = ctx.now();
   const id = `chl_${randomToken(32)}`;
   const methods = (await ctx.store.countRecoveryCodes(user.id)) > 0 ? ["totp", "recovery_code"] : ["totp"];
+  // A code by mail is offered to a verified address only: it is where the code goes.
+  if (ctx.config.emailCodeMfa !== false && user.emailVerified) methods.push("email_code");
   const lifetime = ctx.config.lifetimes.challenge;
   await ctx.store.createChallenge({
     idHash: await hashToken(id),
@@ -267,6 +278,89 @@ export async function createChallenge(
     createdAt: now,
   });
   return { id, methods: [...methods], expires_in: lifetime };
+}
+
+/** The seal purpose of a challenge's mailed code: bound to that challenge. */
+const emailCodePurpose = (idHash: string) => `mfa-email-code:${idHash}`;
+
+/** Digits of a mailed code. */
+const EMAIL_CODE_DIGITS = 6;
+/** How long a mailed code works (at most: never past its challenge). */
+const EMAIL_CODE_SECONDS = 600;
+/** Codes one challenge may mail (a resend replaces the previous code). */
+const EMAIL_CODE_MAX_SENDS = 3;
+
+/** A uniformly random code of {@link EMAIL_CODE_DIGITS} decimal digits. */
+function randomDigits(): string {
+  let code = "";
+  while (code.length < EMAIL_CODE_DIGITS) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(EMAIL_CODE_DIGITS * 2))) {
+      // 250 = 25 × 10: rejecting the bytes above keeps the digits uniform.
+      if (byte < 250 && code.length < EMAIL_CODE_DIGITS) code += String(byte % 10);
+    }
+  }
+  return code;
+}
+
+/** Checks a mailed code against the challenge's (sealed; constant-time compare), while it works. */
+async function acceptEmailCode(ctx: DomainContext, challenge: StoredChallenge, input: string, now: number) {
+  if (challenge.emailCodeSealed === null || (challenge.emailCodeExpiresAt ?? 0) <= now) return false;
+  const expected = await ctx.sealer.open(challenge.emailCodeSealed, emailCodePurpose(challenge.idHash));
+  return timingSafeEqual(input.replace(/\s+/g, ""), expected);
+}
+
+/** What {@link sendEmailCode} gives the caller to mail: the code, to whom, and for how long. */
+export interface EmailCodeMail {
+  user: StoredUser;
+  code: string;
+  validSeconds: number;
+}
+
+/**
+ * Mails a one-time code for a pending challenge, as the alternative to the authenticator app: a
+ * random 6-digit code, stored sealed on the challenge (a new one replaces the previous), working
+ * for 10 minutes at most and never past the challenge, usable once (the challenge completes with
+ * it), its attempts counted with the challenge's others. The code and its mail are stored in one
+ * transaction (the mail through the outbox, by `compose`).
+ *
+ * @returns How long the code works, in seconds.
+ * @throws DomainError `mfa_challenge_expired` (unknown, expired or completed challenge),
+ *   `invalid_request` (this challenge offers no code by mail), `rate_limited` (3 codes were mailed
+ *   for this challenge already).
+ */
+export async function sendEmailCode(
+  ctx: DomainContext,
+  challengeId: string,
+  compose: (mail: EmailCodeMail) => Promise<StoredMail> | StoredMail,
+): Promise<{ expiresIn: number }> {
+  const idHash = await hashToken(challengeId);
+  const code = randomDigits();
+  const sealed = await ctx.sealer.seal(code, emailCodePurpose(idHash));
+  const now = ctx.now();
+  return ctx.store.transaction(async (store) => {
+    const set = await store.setChallengeEmailCode(
+      idHash,
+      { sealed, expiresAt: now + EMAIL_CODE_SECONDS * 1000 },
+      EMAIL_CODE_MAX_SENDS,
+      now,
+    );
+    if (set.kind === "invalid") throw challengeExpired();
+    if (set.kind === "limit") {
+      throw new DomainError("rate_limited", "This challenge has mailed all the codes it may: sign in again");
+    }
+    const { challenge } = set;
+    if (!challenge.methods.includes("email_code")) {
+      throw new DomainError("invalid_request", "This challenge offers no code by mail");
+    }
+    const user = await store.getUserById(challenge.userId);
+    if (user === null) throw challengeExpired();
+    const validSeconds = Math.max(
+      1,
+      Math.floor((Math.min(challenge.expiresAt, now + EMAIL_CODE_SECONDS * 1000) - now) / 1000),
+    );
+    await store.enqueueMail(await compose({ user, code, validSeconds }));
+    return { expiresIn: validSeconds };
+  });
 }
 
 /**
@@ -328,10 +422,10 @@ const challengeExpired = () =>
  * challenge's own slots bound what it hears, and with the default lifetimes (challenge 300 s,
  * lock 900 s) it has expired before the lock ends.
  *
- * Every attempt on a live challenge is recorded in the login history (method `totp` or
- * `recovery_code`).
+ * Every attempt on a live challenge is recorded in the login history (method `totp`,
+ * `recovery_code` or `email_code`).
  *
- * @throws DomainError `invalid_request` (both or neither of `code` and `recoveryCode`),
+ * @throws DomainError `invalid_request` (not exactly one of `code`, `recoveryCode`, `emailCode`),
  *   `mfa_challenge_expired`, `invalid_mfa_code`, `account_locked`.
  */
 export async function completeMfa(
@@ -339,12 +433,17 @@ export async function completeMfa(
   input: CompleteMfaInput,
   meta: RequestMeta,
 ): Promise<AuthenticatedResult> {
-  const { code, recoveryCode } = input;
-  if ((code === undefined) === (recoveryCode === undefined)) {
-    throw new DomainError("invalid_request", "Send exactly one of code and recoveryCode");
+  const { code, recoveryCode, emailCode } = input;
+  if ([code, recoveryCode, emailCode].filter((c) => c !== undefined).length !== 1) {
+    throw new DomainError("invalid_request", "Send exactly one of code, recoveryCode and emailCode");
   }
-  const second = code !== undefined ? { code } : { recoveryCode: recoveryCode as string };
-  const method = code !== undefined ? "totp" : "recovery_code";
+  const second: { code: string } | { recoveryCode: string } | { emailCode: string } =
+    code !== undefined
+      ? { code }
+      : recoveryCode !== undefined
+        ? { recoveryCode }
+        : { emailCode: emailCode as string };
+  const method = code !== undefined ? "totp" : recoveryCode !== undefined ? "recovery_code" : "email_code";
   const now = ctx.now();
   const idHash = await hashToken(input.challengeId);
   const claim = await ctx.store.claimChallengeAttempt(idHash, ctx.config.lockout.maxAttempts, now);
@@ -368,10 +467,15 @@ export async function completeMfa(
   }
 
   const factor = await activeTotpFactor(ctx, user.id);
-  if (!(await acceptSecondFactor(ctx, user.id, factor, second, now))) {
+  const accepted =
+    "emailCode" in second
+      ? await acceptEmailCode(ctx, claim.challenge, second.emailCode, now)
+      : await acceptSecondFactor(ctx, user.id, factor, second, now);
+  if (!accepted) {
     await record(reservation.lockedNow ? "locked" : "failure");
     throw countedFailure(ctx, reservation, "invalid_mfa_code");
   }
+  // Completing the challenge is what makes a mailed code single-use.
   if (!(await ctx.store.completeChallenge(idHash, now))) {
     // Another request completed (or the clock ended) the challenge meanwhile.
     await record("failure");
@@ -390,7 +494,7 @@ export async function completeMfa(
   return {
     kind: "authenticated",
     user,
-    amr: [...claim.challenge.amr, code !== undefined ? "otp" : "rec"],
+    amr: [...claim.challenge.amr, recoveryCode !== undefined ? "rec" : "otp"],
     remember: claim.challenge.remember,
     attemptId,
   };

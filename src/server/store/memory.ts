@@ -633,13 +633,13 @@ export function memoryStore(): AuthStore {
         exec((s) => {
           const challenge = s.challenges.get(idHash);
           if (challenge === undefined || challenge.completedAt !== null || challenge.expiresAt <= now) {
-            return "invalid" as const;
+            return { kind: "invalid" as const };
           }
-          if (challenge.emailCodesSent >= maxSends) return "limit" as const;
+          if (challenge.emailCodesSent >= maxSends) return { kind: "limit" as const };
           challenge.emailCodeSealed = code.sealed;
           challenge.emailCodeExpiresAt = code.expiresAt;
           challenge.emailCodesSent += 1;
-          return "set" as const;
+          return { kind: "set" as const, challenge: copyChallenge(challenge) };
         }),
 
       // Sessions and refresh-token families

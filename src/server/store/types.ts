@@ -402,15 +402,16 @@ export interface AuthStore {
   completeChallenge(idHash: string, now: number): Promise<boolean>;
   /**
    * Stores a new mailed code of a live, uncompleted challenge (replacing the previous one), in one
-   * step with the count of codes sent: `"limit"` when `maxSends` were sent already, `"invalid"`
-   * for an unknown, expired or completed challenge; nothing changes then.
+   * step with the count of codes sent, and gives the challenge as it is now: `"limit"` when
+   * `maxSends` were sent already, `"invalid"` for an unknown, expired or completed challenge;
+   * nothing changes then.
    */
   setChallengeEmailCode(
     idHash: string,
     code: { sealed: string; expiresAt: number },
     maxSends: number,
     now: number,
-  ): Promise<"set" | "limit" | "invalid">;
+  ): Promise<{ kind: "set"; challenge: StoredChallenge } | { kind: "limit" } | { kind: "invalid" }>;
 
   // Sessions and refresh-token families
   /**

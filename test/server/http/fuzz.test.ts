@@ -631,10 +631,11 @@ const targets: Target[] = [
     password: p.password,
     remember: false,
   })),
-  json("/auth/mfa/verify", ["challenge_id", "code", "recovery_code"], (p) => ({
+  json("/auth/mfa/verify", ["challenge_id", "code", "recovery_code", "email_code"], (p) => ({
     challenge_id: p.challengeId,
     code: p.totp,
   })),
+  json("/auth/mfa/email-code", ["challenge_id"], (p) => ({ challenge_id: p.challengeId })),
   {
     method: "POST",
     path: "/oauth/token",

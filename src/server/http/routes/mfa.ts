@@ -1,13 +1,15 @@
 /**
  * MFA management (`tegata/totp`): `POST /auth/mfa/totp/enroll`, `POST /auth/mfa/totp/activate`,
- * `GET /auth/mfa/factors`, `POST /auth/mfa/factors/remove` and `POST /auth/mfa/recovery-codes`.
- * All need the bearer token, checked before the body. Every code is checked by the domain
+ * `GET /auth/mfa/factors`, `POST /auth/mfa/factors/remove` and `POST /auth/mfa/recovery-codes`;
+ * and `POST /auth/mfa/email-code`, which mails a code for a pending sign-in challenge. All but the
+ * last need the bearer token, checked before the body. Every code is checked by the domain
  * (`domain/mfa.ts`): counted on the account's lockout before it is evaluated, TOTP steps shared
  * with `/auth/mfa/verify` so that one code never works twice. The TOTP secret leaves the server
  * once (the enrolment response) and the recovery codes once (activation and regeneration).
  *
  * @module
  */
+import { MfaEmailCodeRequestSchema } from "../../../wire";
 import { CodeRequestSchema, FactorCodeRequestSchema, TotpEnrollRequestSchema } from "../../../wire/totp";
 import {
   activateTotp,
@@ -16,8 +18,12 @@ import {
   listFactors,
   regenerateRecoveryCodes,
   removeFactor,
+  sendEmailCode,
 } from "../../domain/mfa";
+import { sealMail } from "../../mail/outbox";
 import type { Route } from "../env";
+import { mailLocale } from "../mail";
+import { renderEmailCodeMail } from "../mail-code";
 import { readJson } from "../request";
 import { json, noContent } from "../responses";
 import { requireUser } from "./session";
@@ -35,6 +41,29 @@ function wireFactor(factor: FactorInfo) {
 
 /** @internal */
 export const mfaRoutes: Route[] = [
+  {
+    // Part of the sign-in (no bearer: the challenge id is the proof of the correct password).
+    method: "POST",
+    path: "/auth/mfa/email-code",
+    async handle(request, env) {
+      const body = await readJson(request, MfaEmailCodeRequestSchema);
+      const locale = mailLocale(request);
+      const { expiresIn } = await sendEmailCode(env.ctx, body.challenge_id, ({ user, code, validSeconds }) =>
+        sealMail(
+          env.ctx.sealer,
+          {
+            to: user.email,
+            kind: "mfa_code",
+            locale,
+            ...renderEmailCodeMail({ locale, code, validSeconds }),
+          },
+          env.ctx.now(),
+        ),
+      );
+      env.mailQueued();
+      return json({ expires_in: expiresIn }, 202);
+    },
+  },
   {
     method: "POST",
     path: "/auth/mfa/totp/enroll",

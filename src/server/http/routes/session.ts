@@ -81,6 +81,7 @@ export const sessionRoutes: Route[] = [
           challengeId: body.challenge_id,
           ...(body.code === undefined ? {} : { code: body.code }),
           ...(body.recovery_code === undefined ? {} : { recoveryCode: body.recovery_code }),
+          ...(body.email_code === undefined ? {} : { emailCode: body.email_code }),
         },
         env.meta,
       );

@@ -577,15 +577,15 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
                   email_codes_sent = email_codes_sent + 1
               WHERE id_hash = ${idHash} AND completed_at IS NULL AND expires_at > ${now}
                 AND email_codes_sent < ${maxSends}
-              RETURNING id_hash`,
+              RETURNING *`,
         );
-        if (set !== undefined) return "set";
+        if (set !== undefined) return { kind: "set", challenge: toChallenge(set) };
         const live = await first(
           q(),
           sql`SELECT id_hash FROM tegata_challenges
               WHERE id_hash = ${idHash} AND completed_at IS NULL AND expires_at > ${now}`,
         );
-        return live === undefined ? "invalid" : "limit";
+        return live === undefined ? { kind: "invalid" } : { kind: "limit" };
       },
 
       // Sessions and refresh-token families
