@@ -34,6 +34,7 @@ export {
   AccountSuspendedError,
   DiscoveryError,
   EmailBlockedError,
+  EmailNotVerifiedError,
   EmailTakenError,
   FactorExistsError,
   HttpError,

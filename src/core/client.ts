@@ -22,6 +22,16 @@ export interface Endpoints {
   passwordChange: string;
   emailChangeRequest: string;
   emailChangeConfirm: string;
+  /** `POST` cancels an email change with the link of the notice to the old address. */
+  emailChangeCancel: string;
+  /** `POST` verifies the address with the link of the verification mail. */
+  emailVerify: string;
+  /** `POST` mails a new verification link to the signed-in user. */
+  emailVerifyResend: string;
+  /** `POST` ends a lockout with the link of the unlock mail. */
+  accountUnlock: string;
+  /** `GET` reads and `PATCH` updates the account settings (the language of the user's mails). */
+  settings: string;
   signOut: string;
   user: string;
   /** `POST` starts a TOTP enrollment (tegata/totp). */
@@ -72,6 +82,11 @@ export const defaultEndpoints: Readonly<Endpoints> = {
   passwordChange: "/auth/password/change",
   emailChangeRequest: "/auth/email/change-request",
   emailChangeConfirm: "/auth/email/confirm",
+  emailChangeCancel: "/auth/email/change-cancel",
+  emailVerify: "/auth/email/verify",
+  emailVerifyResend: "/auth/email/verify/resend",
+  accountUnlock: "/auth/account/unlock",
+  settings: "/auth/settings",
   signOut: "/auth/sign-out",
   user: "/auth/user",
   mfaTotpEnroll: "/auth/mfa/totp/enroll",

@@ -41,6 +41,7 @@ export type TegataErrorCode =
   | "mfa_not_enabled"
   | "invalid_return_to"
   | "account_suspended"
+  | "email_not_verified"
   | "email_blocked"
   | "user_not_found"
   | "identity_conflict"
@@ -176,6 +177,7 @@ export interface TegataErrorByCode {
   mfa_not_enabled: MfaNotEnabledError;
   invalid_return_to: InvalidReturnToError;
   account_suspended: AccountSuspendedError;
+  email_not_verified: EmailNotVerifiedError;
   email_blocked: EmailBlockedError;
   user_not_found: UserNotFoundError;
   identity_conflict: IdentityConflictError;
@@ -496,6 +498,17 @@ export class InvalidReturnToError extends TegataError {
 export class AccountSuspendedError extends TegataError {
   static override readonly code = "account_suspended";
   declare readonly code: "account_suspended";
+}
+
+/**
+ * The server requires a verified address (`requireVerifiedEmail`) and this account's is not
+ * verified yet: the password was right, and a new verification mail is on its way. Open its link
+ * (`verifyEmail`), then sign in again. Also the answer of a sign-up on such a server: the account
+ * exists, unverified, with no session.
+ */
+export class EmailNotVerifiedError extends TegataError {
+  static override readonly code = "email_not_verified";
+  declare readonly code: "email_not_verified";
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   AccountLockedError,
   AccountSuspendedError,
   EmailBlockedError,
+  EmailNotVerifiedError,
   EmailTakenError,
   FactorExistsError,
   HttpError,
@@ -257,6 +258,8 @@ const PROBLEM_ERRORS: Record<ProblemCode, ((o: ProblemOptions) => TegataError) |
   factor_not_found: null,
   session_not_found: null,
   account_suspended: (o) => new AccountSuspendedError("The account is suspended", o),
+  email_not_verified: (o) =>
+    new EmailNotVerifiedError("The email address is not verified yet: open the link mailed to it", o),
   email_blocked: (o) =>
     new EmailBlockedError("The address belonged to an account deleted recently: it cannot register yet", o),
   user_not_found: (o) => new UserNotFoundError("No such user", o),

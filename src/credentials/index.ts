@@ -11,6 +11,15 @@
  * @module
  */
 
+export type { AccountSettings, MailLocale } from "./account-mail";
+export {
+  cancelEmailChange,
+  getAccountSettings,
+  resendVerificationEmail,
+  unlockAccount,
+  updateAccountSettings,
+  verifyEmail,
+} from "./account-mail";
 export type { DeleteAccountProof } from "./delete-account";
 export { deleteAccount } from "./delete-account";
 export { confirmEmailChange, requestEmailChange } from "./email";

@@ -11,6 +11,16 @@ export interface SignUpParams {
   password: string;
   /** Display name. */
   name?: string;
+  /**
+   * The language of the mails the server sends this user (`ja` or `en`; changed later with
+   * `updateAccountSettings`). Default: the server takes the request's `Accept-Language`.
+   */
+  locale?: "ja" | "en";
+  /**
+   * Where the link of the verification mail leads: a path, or a URL on one of the server's
+   * `appOrigins`. Default: the server's `/verify-email` page.
+   */
+  redirectTo?: string;
   /** Checked before anything is sent, such as `presets.nist` from `tegata/password`. */
   policy?: PasswordChecker;
   /** Cancels the request. */
@@ -18,11 +28,14 @@ export interface SignUpParams {
 }
 
 /**
- * Creates an account and signs it in.
+ * Creates an account and signs it in. The server mails a verification link to the address
+ * (`verifyEmail` takes its token).
  *
  * @throws PasswordPolicyError (with `issues`) when `policy` refuses the password (nothing is
  * sent) or the server's policy does; EmailTakenError when the address is registered; InvalidRequestError for a malformed
- * address.
+ * address or a refused `redirectTo`; EmailNotVerifiedError when the server requires a verified
+ * address (`requireVerifiedEmail`): the account was created, unverified and without a session —
+ * open the mailed link, then sign in.
  * @example
  * ```ts
  * const { session } = await signUp(auth, { email: "new@example.com", password });
@@ -40,6 +53,13 @@ export async function signUp(
   });
   const body: Record<string, string> = { email: params.email.trim(), password: params.password };
   if (params.name !== undefined) body.name = params.name;
+  if (params.locale !== undefined) {
+    if (params.locale !== "ja" && params.locale !== "en") {
+      throw new TypeError('tegata: "locale" must be "ja" or "en"');
+    }
+    body.locale = params.locale;
+  }
+  if (params.redirectTo !== undefined) body.redirect_to = params.redirectTo;
   const result = await postJson(auth, "signUp", body, SignedInSchema, { signal: params.signal });
   const receivedAt = context(auth).clock.now();
   return { status: "signed_in", session: await acceptSignedIn(auth, result, receivedAt) };

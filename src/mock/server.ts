@@ -27,14 +27,33 @@ import type {
   MockAuthOptions,
   MockEmail,
   MockFault,
+  MockLinkEmail,
   MockLocation,
   MockLoginAttempt,
+  MockNoticeEmail,
   MockPasswordPolicy,
   MockRequestRecord,
   MockSessionInfo,
   MockUserInfo,
   MockUserInit,
 } from "./types";
+
+/** The kinds of mail the outbox keeps with their link (`MockLinkEmail`). */
+const LINK_KINDS: ReadonlySet<string> = new Set<MockLinkEmail["kind"]>([
+  "email_verify",
+  "password_reset",
+  "email_change",
+  "email_change_notice",
+  "account_locked",
+]);
+
+/** The kinds of mail the outbox keeps as notices (`MockNoticeEmail`). */
+const NOTICE_KINDS: ReadonlySet<string> = new Set<MockNoticeEmail["kind"]>([
+  "password_changed",
+  "new_sign_in",
+  "account_deleted",
+  "account_suspended",
+]);
 
 /** The mock's default policy: at least 8 characters (lenient on purpose: tests pick passwords). */
 const defaultPolicy: MockPasswordPolicy = (password) =>
@@ -125,6 +144,10 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       ...(options.locate ? { locate: options.locate } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.providers ? { providers: options.providers } : {}),
+      ...(options.serviceName === undefined ? {} : { serviceName: options.serviceName }),
+      ...(options.requireVerifiedEmail === undefined
+        ? {}
+        : { requireVerifiedEmail: options.requireVerifiedEmail }),
       ...(options.deletedEmailBlockSeconds === undefined
         ? {}
         : { deletedEmailBlockSeconds: options.deletedEmailBlockSeconds }),
@@ -145,7 +168,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       locale: message.locale,
       at,
     };
-    if (message.kind === "password_reset" || message.kind === "email_change") {
+    if (LINK_KINDS.has(message.kind)) {
       const link = message.link ?? "";
       let token = "";
       try {
@@ -153,9 +176,9 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       } catch {
         // no link: token stays empty
       }
-      outbox.push({ ...common, kind: message.kind, token, link });
-    } else if (message.kind === "email_change_notice") {
-      outbox.push({ ...common, kind: "email_change_notice" });
+      outbox.push({ ...common, kind: message.kind as MockLinkEmail["kind"], token, link });
+    } else if (NOTICE_KINDS.has(message.kind)) {
+      outbox.push({ ...common, kind: message.kind as MockNoticeEmail["kind"] });
     }
   }
 
@@ -185,6 +208,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       failedAttempts: counter === undefined || counter.lockedUntil !== null ? 0 : counter.failures,
       lockedUntil: locked === null ? null : new Date(locked),
       recoveryCodesLeft: codesLeft,
+      mailLocale: u.mailLocale,
     };
   };
 
@@ -199,6 +223,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
         passwordHash: await ctx.hasher.hash(init.password),
         emailVerified: init.emailVerified ?? true,
         showLastLogin: true,
+        ...(init.mailLocale === undefined ? {} : { mailLocale: init.mailLocale }),
         createdAt: now,
       },
       now,

@@ -22,6 +22,8 @@ export interface MockUserInit {
   recoveryCodes?: string[];
   /** Default true. */
   emailVerified?: boolean;
+  /** The language of the user's mails. Default: none chosen (mails follow the request's `Accept-Language`). */
+  mailLocale?: "ja" | "en";
 }
 
 /** What the mock exposes of a user (no secrets). */
@@ -38,6 +40,8 @@ export interface MockUserInfo {
   lockedUntil: Date | null;
   /** How many recovery codes are left. */
   recoveryCodesLeft: number;
+  /** The language of the user's mails, `null` when never chosen. */
+  mailLocale: "ja" | "en" | null;
 }
 
 /** Server-side password check of the mock: return issues to refuse a password. */
@@ -58,8 +62,12 @@ export interface MockAuthOptions {
   refreshTokenTtlSeconds?: number;
   /** Lifetime of an MFA challenge. Default 300 s. */
   mfaChallengeTtlSeconds?: number;
-  /** Lifetime of password-reset and email-change tokens. Default 3600 s. */
+  /** Lifetime of password-reset, email-change and verification tokens. Default 3600 s. */
   emailTokenTtlSeconds?: number;
+  /** The product name of the mails, as the server's option. Default `"tegata"`. */
+  serviceName?: string;
+  /** Password sign-in needs a verified address, as the server's option. Default false. */
+  requireVerifiedEmail?: boolean;
   /** Where the mock answers. Default `https://auth.tegata.test`. */
   baseUrl?: string;
   /** Issuer (`iss`) of its tokens. Default: `baseUrl`. */
@@ -127,10 +135,16 @@ export interface MockRequestRecord {
   fault?: "status" | "network" | "delay" | "body";
 }
 
-/** An email the mock "sent" that carries a one-time link. Tests read the token here to follow it. */
+/**
+ * An email the mock "sent" that carries a one-time link. Tests read the token here to follow it:
+ * `email_verify` (sign-up, `resendVerificationEmail`: `verifyEmail`), `password_reset`
+ * (`resetPassword`), `email_change` (to the new address: `confirmEmailChange`),
+ * `email_change_notice` (to the old address, "this wasn't me": `cancelEmailChange`),
+ * `account_locked` (the unlock link: `unlockAccount`).
+ */
 export interface MockLinkEmail {
   to: string;
-  kind: "password_reset" | "email_change";
+  kind: "email_verify" | "password_reset" | "email_change" | "email_change_notice" | "account_locked";
   /** The one-time token of the link (its `token` query parameter). */
   token: string;
   /** The link the email contains. */
@@ -142,10 +156,13 @@ export interface MockLinkEmail {
   at: Date;
 }
 
-/** An email the mock "sent" that carries no link: the notice to the old address of an email change. */
+/**
+ * An email the mock "sent" that carries no link: `password_changed`, `new_sign_in` (a sign-in from
+ * a new device or network), `account_deleted`, `account_suspended`.
+ */
 export interface MockNoticeEmail {
   to: string;
-  kind: "email_change_notice";
+  kind: "password_changed" | "new_sign_in" | "account_deleted" | "account_suspended";
   token?: undefined;
   link?: undefined;
   subject: string;

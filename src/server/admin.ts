@@ -20,6 +20,7 @@ import type { Credentials } from "./domain/credentials";
 import { DomainError } from "./domain/errors";
 import { activeTotpFactor, loginEventId } from "./domain/mfa";
 import type { AuthServerEvent } from "./http/env";
+import { composeMail, type MailSettings, userMailLocale } from "./http/notices";
 import { emailKey } from "./store/email-key";
 import type { StoredAuditEvent, StoredLoginEvent, StoredUser } from "./store/types";
 
@@ -120,6 +121,10 @@ export interface AdminDeps {
   /** Seconds an address stays blocked after its account is deleted. */
   deletedEmailBlockSeconds: number;
   emit(event: Omit<AuthServerEvent, "at">): void;
+  /** What every mail shares (the notices of a suspension and a deletion). */
+  mail?: MailSettings;
+  /** Says that mail was queued (the sender takes it from there). */
+  mailQueued?: () => Promise<void>;
 }
 
 /** An audit-trail id: sorts by time, then arrival (the login-event id shape, `aud_` prefix). */
@@ -273,9 +278,21 @@ export function createAdmin(deps: AdminDeps): AuthServerAdmin {
 
     async suspend(userId, by) {
       const { reason } = checkActor(by, true);
+      const settings = deps.mail;
       await act("suspend", userId, by, true, async () => {
-        await suspendAccount(ctx, userId, reason as string);
+        await suspendAccount(
+          ctx,
+          userId,
+          reason as string,
+          settings === undefined
+            ? undefined
+            : (user) =>
+                composeMail(settings, "account_suspended", user.email, userMailLocale(user), {
+                  at: ctx.now(),
+                }),
+        );
       });
+      if (settings !== undefined) await deps.mailQueued?.();
       return view(await userById(userId));
     },
 
@@ -300,9 +317,22 @@ export function createAdmin(deps: AdminDeps): AuthServerAdmin {
     },
 
     async deleteUser(userId, by) {
+      const settings = deps.mail;
       await act("delete", userId, by, true, (user) =>
-        deleteAccount(ctx, user, "operator", deps.deletedEmailBlockSeconds),
+        deleteAccount(
+          ctx,
+          user,
+          "operator",
+          deps.deletedEmailBlockSeconds,
+          settings === undefined
+            ? undefined
+            : composeMail(settings, "account_deleted", user.email, userMailLocale(user), {
+                at: ctx.now(),
+                deletedBy: "operator",
+              }),
+        ),
       );
+      if (settings !== undefined) await deps.mailQueued?.();
     },
 
     async auditTrail(query = {}) {

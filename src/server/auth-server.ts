@@ -15,6 +15,8 @@ import type { DomainConfig, DomainContext, LoginLocation, TokenLifetimes } from 
 import { createCredentials } from "./domain/credentials";
 import type { IdTokenProvider } from "./domain/identities";
 import type { AuthServerEvent, Mailer, MailMessage, Route, RouteEnv } from "./http/env";
+import { mailLocale, resolveServiceName } from "./http/mail";
+import type { MailSettings } from "./http/notices";
 import { clientIp } from "./http/request";
 import { errorResponse, problem } from "./http/responses";
 import { accountRoutes } from "./http/routes/account";
@@ -70,6 +72,18 @@ export interface AuthServerOptions {
   hasher?: PasswordHasher;
   /** Origins that links in mails and `redirect_to` may point to; anything else is refused. */
   appOrigins?: string[];
+  /**
+   * The product name in the mails' subjects and bodies. Control characters (CR, LF, …) become
+   * spaces and it is cut at 100 characters: it never breaks a header. Default `"tegata"`.
+   */
+  serviceName?: string;
+  /**
+   * Password sign-in needs a verified address: an unverified account's correct password answers
+   * `403 email_not_verified` (and mails a new verification link), and sign-up creates the account
+   * and mails its link but answers `403 email_not_verified` instead of a session. Sessions already
+   * open stay; social sign-in is not affected (the provider vouched for the person). Default false.
+   */
+  requireVerifiedEmail?: boolean;
   /** CORS: the origins allowed to call the server from a browser. Default: none (same origin only). */
   cors?: { origins: string[]; credentials?: boolean };
   /**
@@ -140,7 +154,8 @@ export interface AuthServer {
 
 /**
  * The default per-IP limits: sign-in (password or a provider's ID token), identity linking and
- * second-factor attempts 60 a minute, sign-ups 30 and reset or email-change mails 20 per 10 minutes.
+ * second-factor attempts 60 a minute, sign-ups 30 and reset, email-change or verification mails 20
+ * per 10 minutes, and the links of the mails (reset, verify, unlock, cancel) 60 per 10 minutes.
  */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<string, { max: number; windowSeconds: number }>> = {
   "/auth/sign-in": { max: 60, windowSeconds: 60 },
@@ -150,6 +165,10 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, { max: number; windowS
   "/auth/password/reset-request": { max: 20, windowSeconds: 600 },
   "/auth/password/reset": { max: 60, windowSeconds: 600 },
   "/auth/email/change-request": { max: 20, windowSeconds: 600 },
+  "/auth/email/verify": { max: 60, windowSeconds: 600 },
+  "/auth/email/verify/resend": { max: 20, windowSeconds: 600 },
+  "/auth/email/change-cancel": { max: 60, windowSeconds: 600 },
+  "/auth/account/unlock": { max: 60, windowSeconds: 600 },
   "/auth/identities/sign-in": { max: 60, windowSeconds: 60 },
   "/auth/identities/link": { max: 60, windowSeconds: 60 },
 };
@@ -248,7 +267,13 @@ export function assembleAuthServer(
   }
   const emit = (event: Omit<AuthServerEvent, "at">) => options.onEvent?.({ ...event, at: now() });
   const policy = options.passwordPolicy ?? definePasswordPolicy();
-  const credentials = createCredentials(ctx, { policy });
+  const requireVerifiedEmail = options.requireVerifiedEmail === true;
+  const credentials = createCredentials(ctx, { policy, requireVerifiedEmail });
+  const mail: MailSettings = {
+    serviceName: resolveServiceName(options.serviceName),
+    appOrigins: options.appOrigins ?? [],
+    issuer: config.issuer,
+  };
   const outbox: MailMessage[] = [];
   const mailer: Mailer = options.mailer ?? {
     async send(message) {
@@ -362,6 +387,9 @@ export function assembleAuthServer(
         queued = true;
       },
       appOrigins: options.appOrigins ?? [],
+      mail,
+      requireVerifiedEmail,
+      requestLocale: mailLocale(request),
       providers: options.providers ?? {},
       deletedEmailBlockSeconds,
       emit,
@@ -402,7 +430,18 @@ export function assembleAuthServer(
       },
       deliverMail: () => sender.deliver(),
       outbox,
-      admin: createAdmin({ ctx, credentials, policy, deletedEmailBlockSeconds, emit }),
+      admin: createAdmin({
+        ctx,
+        credentials,
+        policy,
+        deletedEmailBlockSeconds,
+        emit,
+        mail,
+        mailQueued: async () => {
+          if (internal.deliverBeforeAnswer) await sender.deliver().catch(reportDelivery);
+          else if (delivery !== null) sender.deliver().catch(reportDelivery);
+        },
+      }),
     },
     ctx,
   };

@@ -27,6 +27,7 @@ export type ProblemCode =
   | "factor_not_found"
   | "session_not_found"
   | "account_suspended"
+  | "email_not_verified"
   | "email_blocked"
   | "user_not_found"
   | "invalid_id_token"

@@ -134,6 +134,7 @@ describe("problem codes: one list for client and mock", () => {
     factor_not_found: "HttpError",
     session_not_found: "HttpError",
     account_suspended: "AccountSuspendedError",
+    email_not_verified: "EmailNotVerifiedError",
     email_blocked: "EmailBlockedError",
     user_not_found: "UserNotFoundError",
     invalid_id_token: "IdTokenValidationError",

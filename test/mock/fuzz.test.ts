@@ -385,6 +385,12 @@ const authTargets: Target[] = [
     { regressions: [example([["redirect_to", "https://exa mple.com/"]])] },
   ),
   json("/auth/email/confirm", ["token"], (p) => ({ token: p.emailToken })),
+  json("/auth/email/verify", ["token"], (p) => ({ token: p.resetToken })),
+  json("/auth/email/verify/resend", ["redirect_to"], () => ({ redirect_to: "/verify" })),
+  json("/auth/account/unlock", ["token"], (p) => ({ token: p.resetToken })),
+  json("/auth/email/change-cancel", ["token"], (p) => ({ token: p.cancelToken })),
+  get("/auth/settings"),
+  json("/auth/settings", ["mail_locale"], () => ({ mail_locale: "ja" }), { method: "PATCH" }),
   json("/auth/sign-out", ["scope"], () => ({ scope: "local" })),
   get("/auth/user"),
   json(
@@ -474,6 +480,10 @@ async function freshAuthMock() {
         await get("access"),
       );
       return mock.lastEmail("alice@new.example", "email_change")?.token ?? "";
+    },
+    cancelToken: async (get) => {
+      await get("emailToken");
+      return mock.lastEmail(alice.email, "email_change_notice")?.token ?? "";
     },
     challengeId: async () =>
       (await post("/auth/sign-in", { email: bob.email, password: bob.password })).challenge.id,

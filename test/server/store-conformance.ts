@@ -346,6 +346,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           lastLoginAt: null,
           suspendedAt: null,
           suspendedReason: null,
+          mailLocale: null,
           updatedAt: T0 + 5,
         });
         expect(await store.getUserById("usr_1")).toEqual(created);
@@ -385,6 +386,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           passwordHash: null,
           suspendedAt: null,
           suspendedReason: null,
+          mailLocale: null,
           updatedAt: T0 + MINUTE,
         });
         expect(await store.getUserById("usr_1")).toEqual(updated);
@@ -1457,6 +1459,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           lastLoginAt: null,
           suspendedAt: null,
           suspendedReason: null,
+          mailLocale: null,
           updatedAt: T0,
         });
         expect(await store.getUserByEmailKey("changed@example.jp")).toBeNull();
@@ -1590,10 +1593,21 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           lastLoginAt: null,
           suspendedAt: T0 - DAY,
           suspendedReason: "spam",
+          mailLocale: null,
           updatedAt: T0,
         });
         expect(await store.getUserById("usr_2")).toEqual(given);
         expect(await store.getUserByEmailKey("user2@example.jp")).toEqual(given);
+      });
+
+      it("the mail locale: null unless given, set and changed by updateUser, left by other patches", async () => {
+        const store = await fresh();
+        expect(await createUser(store, newUser(1))).toMatchObject({ mailLocale: null });
+        expect(await createUser(store, newUser(2, { mailLocale: "ja" }))).toMatchObject({ mailLocale: "ja" });
+        expect(await store.updateUser("usr_1", { mailLocale: "en" }, T0)).toMatchObject({ mailLocale: "en" });
+        expect(await store.updateUser("usr_1", { name: "x" }, T0)).toMatchObject({ mailLocale: "en" });
+        expect(await store.getUserById("usr_1")).toMatchObject({ mailLocale: "en" });
+        expect(await store.getUserByEmailKey("user2@example.jp")).toMatchObject({ mailLocale: "ja" });
       });
 
       it("updateUser sets and clears the suspension; other patches leave it; the record round-trips", async () => {

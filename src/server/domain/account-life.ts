@@ -13,6 +13,8 @@
  * @module
  */
 import { hashToken } from "../crypto/tokens";
+import type { MailMessage } from "../http/env";
+import { sealMail } from "../mail/outbox";
 import type { AuthStore, StoredUser } from "../store/types";
 import type { DomainContext } from "./context";
 import { DomainError } from "./errors";
@@ -26,6 +28,9 @@ const userNotFound = () => new DomainError("user_not_found", "No such user");
  * Deletes the account and everything personal of it in one store step, keeping a tombstone that
  * blocks its address from registering again for `blockSeconds`.
  *
+ * @param notice - The notice of the deletion to the account's address (`account_deleted`): queued
+ *   in the outbox in the deletion's transaction (no deletion without its notice, and no notice of
+ *   a deletion that did not happen).
  * @throws DomainError `user_not_found` when it no longer exists (deleted meanwhile).
  */
 export async function deleteAccount(
@@ -33,16 +38,25 @@ export async function deleteAccount(
   user: Pick<StoredUser, "id" | "emailKey">,
   by: "user" | "operator",
   blockSeconds: number,
+  notice?: MailMessage,
 ): Promise<void> {
   const now = ctx.now();
-  const deleted = await ctx.store.deleteUser(user.id, {
+  const tombstone = {
     userId: user.id,
     emailKeyHash: await hashToken(user.emailKey),
     deletedAt: now,
     blockedUntil: now + blockSeconds * 1000,
     deletedBy: by,
+  };
+  if (notice === undefined) {
+    if (!(await ctx.store.deleteUser(user.id, tombstone))) throw userNotFound();
+    return;
+  }
+  const mail = await sealMail(ctx.sealer, notice, now);
+  await ctx.store.transaction(async (store) => {
+    if (!(await store.deleteUser(user.id, tombstone))) throw userNotFound();
+    await store.enqueueMail(mail);
   });
-  if (!deleted) throw userNotFound();
 }
 
 /**
@@ -72,6 +86,9 @@ export async function assertEmailNotBlocked(
  * refresh tokens stop working at once, its access tokens at the server's endpoints at once (and
  * at your API when they expire, or at once with introspection of the session).
  *
+ * @param notice - The notice to the account's address (`account_suspended`), made of the user:
+ *   queued with the suspension, in one transaction, only when the account was not suspended
+ *   already (a new reason mails nothing).
  * @returns The updated user and how many sessions ended.
  * @throws DomainError `user_not_found`.
  */
@@ -79,16 +96,25 @@ export async function suspendAccount(
   ctx: DomainContext,
   userId: string,
   reason: string,
+  notice?: (user: StoredUser) => MailMessage,
 ): Promise<{ user: StoredUser; sessionsEnded: number }> {
   const now = ctx.now();
   const current = await ctx.store.getUserById(userId);
   if (current === null) throw userNotFound();
-  const user = await ctx.store.updateUser(
-    userId,
-    { suspendedAt: current.suspendedAt ?? now, suspendedReason: reason },
-    now,
-  );
-  if (user === null || user === "email_taken") throw userNotFound();
+  const mail =
+    notice === undefined || current.suspendedAt !== null
+      ? null
+      : await sealMail(ctx.sealer, notice(current), now);
+  const user = await ctx.store.transaction(async (store) => {
+    const updated = await store.updateUser(
+      userId,
+      { suspendedAt: current.suspendedAt ?? now, suspendedReason: reason },
+      now,
+    );
+    if (updated === null || updated === "email_taken") throw userNotFound();
+    if (mail !== null) await store.enqueueMail(mail);
+    return updated;
+  });
   const sessionsEnded = await ctx.store.revokeUserSessions(userId, now);
   return { user, sessionsEnded };
 }

@@ -22,7 +22,7 @@ import { hashToken, randomToken } from "../crypto/tokens";
 import type { MailMessage } from "../http/env";
 import { enqueueMails, MAIL_SEAL_PURPOSE, sealMail } from "../mail/outbox";
 import { emailKey } from "../store/email-key";
-import type { StoredUser } from "../store/types";
+import type { AuthStore, OneTimePurpose, StoredMail, StoredUser } from "../store/types";
 import { assertEmailNotBlocked } from "./account-life";
 import type { DomainContext, RequestMeta } from "./context";
 import { accountSuspended, DomainError } from "./errors";
@@ -43,6 +43,8 @@ export interface SignUpInput {
   email: string;
   password: string;
   name?: string;
+  /** The language of the user's mails (from the sign-up request). */
+  mailLocale?: "ja" | "en";
 }
 
 /** What {@link Credentials.signIn} takes. */
@@ -61,6 +63,17 @@ export interface MfaRequired {
 
 /** The outcome of {@link Credentials.signIn}. */
 export type SignInResult = AuthenticatedResult | MfaRequired;
+
+/** What the HTTP layer hears of a sign-in besides its outcome (to mail the user). */
+export interface SignInHooks {
+  /** The attempt locked the account (`lockedNow`): the unlock mail. Its failure is not the sign-in's. */
+  onLocked?: (user: StoredUser) => Promise<void>;
+  /**
+   * A correct password of an unverified account while `requireVerifiedEmail` holds: a new
+   * verification mail. Its failure is not the sign-in's.
+   */
+  onUnverified?: (user: StoredUser) => Promise<void>;
+}
 
 /** What {@link Credentials.changePassword} takes. */
 export interface ChangePasswordInput {
@@ -93,18 +106,24 @@ export interface Credentials {
    * {@link recordLoginAttempt} records the sign-up as a password sign-in.
    *
    * @param policy - Default: the factory's policy.
+   * @param compose - The verification mail: an `email_verify` token (data: the address) is issued
+   *   and its mails queued in the transaction that creates the user.
    */
-  signUp(input: SignUpInput, policy?: PasswordChecker): Promise<StoredUser>;
+  signUp(input: SignUpInput, policy?: PasswordChecker, compose?: ComposeMails): Promise<StoredUser>;
   /**
    * Signs in with a password: reserve a lockout slot, then verify (against a dummy hash for an
    * unknown address or an account without a password, so timing tells nothing), rehash an
    * outdated hash, and hand over to the second factor when the account has an active TOTP
    * factor. Every attempt is recorded in the login history (method `password`, `sessionId: null`).
    *
+   * With `requireVerifiedEmail`, a correct password of an account whose address is unverified is
+   * `email_not_verified` (said only to someone who knows the password, as a suspension).
+   *
    * @throws DomainError `account_locked` (`retryAfterSeconds`) while locked and for the failure
-   *   that locks; `invalid_credentials` (`remainingAttempts`) for an unknown address or a wrong password.
+   *   that locks; `invalid_credentials` (`remainingAttempts`) for an unknown address or a wrong
+   *   password; `account_suspended`; `email_not_verified`.
    */
-  signIn(input: SignInInput, meta: RequestMeta): Promise<SignInResult>;
+  signIn(input: SignInInput, meta: RequestMeta, hooks?: SignInHooks): Promise<SignInResult>;
   /**
    * Changes the password of a signed-in user: the current password is checked with the lockout
    * (as the mock: wrong ones count), the new one against the policy; every session but
@@ -143,8 +162,8 @@ export interface Credentials {
   requestEmailChange(
     user: StoredUser,
     input: { newEmail: string; password: string },
-    compose?: ComposeMails<IssuedToken & { newEmail: string }>,
-  ): Promise<IssuedToken & { newEmail: string }>;
+    compose?: ComposeMails<EmailChangeIssued>,
+  ): Promise<EmailChangeIssued>;
   /**
    * Confirms an email change with its token, once: the address changes and counts as verified.
    * When the address was registered meanwhile it is `email_taken` and the token stays usable.
@@ -163,7 +182,54 @@ export interface Credentials {
    *   `invalid_mfa_code`, `mfa_not_enabled`, `account_locked`.
    */
   reauthenticate(user: StoredUser, proof: { password?: string; code?: string }): Promise<void>;
+  /**
+   * Issues a new `email_verify` token for the user's current address (retiring the older one) and
+   * queues its mails in the same transaction; `null`, issuing nothing, when the address is
+   * verified already.
+   */
+  issueEmailVerification(user: StoredUser, compose?: ComposeMails): Promise<IssuedToken | null>;
+  /**
+   * Marks the address verified with an `email_verify` token, once (10 concurrent uses: one
+   * success). A token issued for another address than the account's current one is refused.
+   *
+   * @returns The updated user.
+   * @throws DomainError `invalid_token`.
+   */
+  verifyEmail(token: string): Promise<StoredUser>;
+  /**
+   * Issues an `unlock` token (valid as long as the lock: `lockout.lockSeconds`) and queues its
+   * mails in the same transaction.
+   */
+  issueUnlock(user: StoredUser, compose?: ComposeMails): Promise<IssuedToken>;
+  /**
+   * Ends the lockout of the token's account early, once: the token is consumed and the account's
+   * lockout counter cleared.
+   *
+   * @returns The user.
+   * @throws DomainError `invalid_token`.
+   */
+  unlockWithToken(token: string): Promise<StoredUser>;
+  /**
+   * "This wasn't me": with the token of the notice to the old address, once, in one transaction:
+   * the pending change ends (its link stops working); when it was confirmed already and the
+   * account still has the new address, the old address comes back (verified: its owner just
+   * proved it) unless another account took it meanwhile; every session of the user ends.
+   *
+   * @returns The user, and whether the address was put back.
+   * @throws DomainError `invalid_token`.
+   */
+  cancelEmailChange(token: string): Promise<{ user: StoredUser; reverted: boolean }>;
 }
+
+/** An email change's tokens: the link to the new address, and the "this wasn't me" link to the old one. */
+export interface EmailChangeIssued extends IssuedToken {
+  newEmail: string;
+  /** The token of the cancel link in the notice to the old address. */
+  cancelToken: string;
+}
+
+/** How long the "this wasn't me" link of an email-change notice works: 7 days. */
+export const EMAIL_CHANGE_CANCEL_SECONDS = 7 * 24 * 3600;
 
 /** What the mock takes for an address: `local@domain.tld`, no spaces (checked on the email key). */
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -193,6 +259,8 @@ async function checkPolicy(
  * code points, no control characters; the mock's default is "at least 8").
  *
  * @param options.policy - The password policy of sign-up, change and reset (each call may pass its own).
+ * @param options.requireVerifiedEmail - Refuse the password sign-in of an unverified address
+ *   (`email_not_verified`).
  *
  * @example
  * ```ts
@@ -203,7 +271,7 @@ async function checkPolicy(
  */
 export function createCredentials(
   ctx: DomainContext,
-  options: { policy?: PasswordChecker } = {},
+  options: { policy?: PasswordChecker; requireVerifiedEmail?: boolean } = {},
 ): Credentials {
   const defaultPolicy: PasswordChecker = options.policy ?? definePasswordPolicy();
   let dummy: Promise<string> | undefined;
@@ -254,6 +322,38 @@ export function createCredentials(
     return current;
   }
 
+  /**
+   * Issues a one-time token of `purpose` for `userId` (retiring the user's older one of that
+   * purpose) and queues `messages` in the same transaction of `store`.
+   */
+  async function issueWithMails(
+    store: AuthStore,
+    token: {
+      hash: string;
+      purpose: OneTimePurpose;
+      userId: string;
+      data?: Record<string, string>;
+      seconds: number;
+    },
+    mails: StoredMail[],
+    now: number,
+  ): Promise<void> {
+    await store.issueOneTimeToken({
+      tokenHash: token.hash,
+      purpose: token.purpose,
+      userId: token.userId,
+      data: token.data ?? {},
+      expiresAt: now + token.seconds * 1000,
+      createdAt: now,
+    });
+    await enqueueMails(store, mails);
+  }
+
+  /** Seals the mails `compose` makes of `issued`. */
+  async function sealed<T extends IssuedToken>(compose: ComposeMails<T> | undefined, issued: T, now: number) {
+    return Promise.all((compose?.(issued) ?? []).map((m) => sealMail(ctx.sealer, m, now)));
+  }
+
   /** Stores the new PHC hash of `user`; the updated record, `null` when the user is gone. */
   async function setPassword(user: StoredUser, password: string, now: number): Promise<StoredUser | null> {
     const updated = await ctx.store.updateUser(
@@ -273,7 +373,7 @@ export function createCredentials(
       else await checkOwnPassword(user, proof.password as string);
     },
 
-    async signUp(input, policy = defaultPolicy) {
+    async signUp(input, policy = defaultPolicy, compose) {
       const email = input.email.trim();
       const key = emailKey(email);
       // Checked on the key, so that a full-width address (an IME left in full-width mode) passes.
@@ -283,24 +383,49 @@ export function createCredentials(
       await checkPolicy(policy, input.password, { email, name: input.name });
       const passwordHash = await ctx.hasher.hash(input.password);
       const now = ctx.now();
-      const created = await ctx.store.createUser(
-        {
-          id: `usr_${randomToken(9)}`,
-          email,
-          emailKey: key,
-          name: input.name ?? null,
-          passwordHash,
-          emailVerified: false,
-          showLastLogin: true,
-          createdAt: now,
-        },
-        now,
-      );
-      if (created === "email_taken") throw emailTaken(); // registered meanwhile
-      return created;
+      const record = {
+        id: `usr_${randomToken(9)}`,
+        email,
+        emailKey: key,
+        name: input.name ?? null,
+        passwordHash,
+        emailVerified: false,
+        showLastLogin: true,
+        mailLocale: input.mailLocale ?? null,
+        createdAt: now,
+      };
+      if (compose === undefined) {
+        const created = await ctx.store.createUser(record, now);
+        if (created === "email_taken") throw emailTaken(); // registered meanwhile
+        return created;
+      }
+      // The account, its verification token and its mail: all or nothing.
+      const token = randomToken(32);
+      const hash = await hashToken(token);
+      const user: StoredUser = {
+        ...record,
+        lastLoginAt: null,
+        suspendedAt: null,
+        suspendedReason: null,
+        updatedAt: now,
+      };
+      const mails = await sealed(compose, { user, token }, now);
+      return ctx.store.transaction(async (store) => {
+        const created = await store.createUser(record, now);
+        if (created === "email_taken") throw emailTaken(); // registered meanwhile
+        const data = { email: created.emailKey };
+        const seconds = ctx.config.lifetimes.oneTimeToken;
+        await issueWithMails(
+          store,
+          { hash, purpose: "email_verify", userId: created.id, data, seconds },
+          mails,
+          now,
+        );
+        return created;
+      });
     },
 
-    async signIn(input, meta) {
+    async signIn(input, meta, hooks = {}) {
       const email = input.email.trim();
       const key = emailKey(email);
       const now = ctx.now();
@@ -316,6 +441,7 @@ export function createCredentials(
       const { valid, needsRehash } = await verify(user, input.password);
       if (user === null || !valid) {
         await record(reservation.lockedNow ? "locked" : "failure");
+        if (user !== null && reservation.lockedNow) await quietly(hooks.onLocked, user);
         throw countedFailure(ctx, reservation, "invalid_credentials");
       }
       if (user.suspendedAt !== null) {
@@ -324,12 +450,20 @@ export function createCredentials(
         await record("failure");
         throw accountSuspended();
       }
+      if (options.requireVerifiedEmail === true && !user.emailVerified) {
+        // Said, as a suspension, only to someone who knows the password.
+        await settleCorrectPassword(user, false);
+        await record("failure");
+        await quietly(hooks.onUnverified, user);
+        throw new DomainError("email_not_verified", "The email address is not verified yet");
+      }
       const remember = input.remember ?? true;
       const factor = await activeTotpFactor(ctx, user.id);
       if (factor !== null && reservation.lockedNow) {
         // The correct password took the last slot, and only a second factor clears the counter:
         // the account is now locked, and a challenge could not be completed.
         await record("locked");
+        await quietly(hooks.onLocked, user);
         throw accountLocked({ seconds: ctx.config.lockout.lockSeconds });
       }
       await settleCorrectPassword(user, factor !== null);
@@ -395,8 +529,13 @@ export function createCredentials(
         await checkPolicy(policy, input.password, owner);
         return owner;
       });
-      const updated = await setPassword(user, input.password, now);
+      let updated = await setPassword(user, input.password, now);
       if (updated === null) throw invalidToken(); // the account was deleted meanwhile
+      if (!updated.emailVerified) {
+        // The link came to the address: it is verified (an unverified account's way back in).
+        const verified = await ctx.store.updateUser(user.id, { emailVerified: true }, now);
+        if (verified !== null && verified !== "email_taken") updated = verified;
+      }
       await ctx.store.revokeUserSessions(user.id, now);
       await ctx.store.clearAttempts(updated.emailKey);
       return updated;
@@ -411,9 +550,11 @@ export function createCredentials(
       await assertEmailNotBlocked(ctx, key);
       const token = randomToken(32);
       const tokenHash = await hashToken(token);
+      const cancelToken = randomToken(32);
+      const cancelHash = await hashToken(cancelToken);
       const now = ctx.now();
-      const issued = { user: current, token, newEmail };
-      const mails = await Promise.all((compose?.(issued) ?? []).map((m) => sealMail(ctx.sealer, m, now)));
+      const issued = { user: current, token, newEmail, cancelToken };
+      const mails = await sealed(compose, issued, now);
       await ctx.store.transaction(async (store) => {
         await store.issueOneTimeToken({
           tokenHash,
@@ -423,7 +564,16 @@ export function createCredentials(
           expiresAt: now + ctx.config.lifetimes.oneTimeToken * 1000,
           createdAt: now,
         });
-        await enqueueMails(store, mails);
+        const data = { oldEmail: current.email, newEmail };
+        const seconds = EMAIL_CHANGE_CANCEL_SECONDS;
+        const cancel = {
+          hash: cancelHash,
+          purpose: "email_change_cancel" as const,
+          userId: current.id,
+          data,
+          seconds,
+        };
+        await issueWithMails(store, cancel, mails, now);
       });
       return issued;
     },
@@ -448,5 +598,115 @@ export function createCredentials(
         return updated;
       });
     },
+
+    async issueEmailVerification(user, compose) {
+      const current = await ctx.store.getUserById(user.id);
+      if (current === null || current.emailVerified) return null;
+      const token = randomToken(32);
+      const hash = await hashToken(token);
+      const now = ctx.now();
+      const issued = { user: current, token };
+      const mails = await sealed(compose, issued, now);
+      const data = { email: current.emailKey };
+      const seconds = ctx.config.lifetimes.oneTimeToken;
+      await ctx.store.transaction((store) =>
+        issueWithMails(
+          store,
+          { hash, purpose: "email_verify", userId: current.id, data, seconds },
+          mails,
+          now,
+        ),
+      );
+      return issued;
+    },
+
+    async verifyEmail(token) {
+      const tokenHash = await hashToken(token);
+      const now = ctx.now();
+      return ctx.store.transaction(async (store) => {
+        const record = await store.consumeOneTimeToken(tokenHash, "email_verify", now);
+        if (record === null) throw invalidToken();
+        const owner = await store.getUserById(record.userId);
+        // Issued for the address the account had then: after an email change it proves nothing.
+        if (owner === null || owner.emailKey !== record.data.email) throw invalidToken();
+        if (owner.emailVerified) return owner;
+        const updated = await store.updateUser(owner.id, { emailVerified: true }, now);
+        if (updated === null || updated === "email_taken") throw invalidToken();
+        return updated;
+      });
+    },
+
+    async issueUnlock(user, compose) {
+      const token = randomToken(32);
+      const hash = await hashToken(token);
+      const now = ctx.now();
+      const issued = { user, token };
+      const mails = await sealed(compose, issued, now);
+      const seconds = ctx.config.lockout.lockSeconds;
+      await ctx.store.transaction((store) =>
+        issueWithMails(store, { hash, purpose: "unlock", userId: user.id, seconds }, mails, now),
+      );
+      return issued;
+    },
+
+    async unlockWithToken(token) {
+      const tokenHash = await hashToken(token);
+      const now = ctx.now();
+      return ctx.store.transaction(async (store) => {
+        const record = await store.consumeOneTimeToken(tokenHash, "unlock", now);
+        if (record === null) throw invalidToken();
+        const owner = await store.getUserById(record.userId);
+        if (owner === null) throw invalidToken();
+        await store.unlock(owner.emailKey);
+        return owner;
+      });
+    },
+
+    async cancelEmailChange(token) {
+      const tokenHash = await hashToken(token);
+      const now = ctx.now();
+      return ctx.store.transaction(async (store) => {
+        const record = await store.consumeOneTimeToken(tokenHash, "email_change_cancel", now);
+        if (record === null) throw invalidToken();
+        const owner = await store.getUserById(record.userId);
+        if (owner === null) throw invalidToken();
+        // The pending change's link stops working: a newer (already expired) token of its purpose
+        // retires it in the store's own step.
+        await store.issueOneTimeToken({
+          tokenHash: await hashToken(randomToken(32)),
+          purpose: "email_change",
+          userId: owner.id,
+          data: {},
+          expiresAt: now,
+          createdAt: now,
+        });
+        let user = owner;
+        let reverted = false;
+        const { oldEmail, newEmail } = record.data;
+        if (oldEmail !== undefined && newEmail !== undefined && owner.emailKey === emailKey(newEmail)) {
+          const back = await store.updateUser(
+            owner.id,
+            { email: oldEmail, emailKey: emailKey(oldEmail), emailVerified: true },
+            now,
+          );
+          if (back !== null && back !== "email_taken") {
+            user = back;
+            reverted = true;
+          }
+        }
+        await store.revokeUserSessions(owner.id, now);
+        return { user, reverted };
+      });
+    },
   };
+}
+
+/** Runs a hook of the HTTP layer; its failure (a store outage while mailing) is not the caller's. */
+async function quietly(hook: ((user: StoredUser) => Promise<void>) | undefined, user: StoredUser) {
+  if (hook === undefined) return;
+  try {
+    await hook(user);
+  } catch {
+    // the refusal stands; the mail is lost with the outage that lost it
+  }
 }

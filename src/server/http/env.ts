@@ -9,6 +9,7 @@ import type { Credentials } from "../domain/credentials";
 import type { IdTokenProvider } from "../domain/identities";
 import { activeTotpFactor } from "../domain/mfa";
 import type { StoredUser } from "../store/types";
+import type { MailSettings } from "./notices";
 
 /** A mail the server sends (verification, reset, email change, notices). */
 export interface MailMessage {
@@ -57,6 +58,12 @@ export interface RouteEnv {
   mailQueued(): void;
   /** Origins that links in mails and `redirect_to` may point to. */
   appOrigins: readonly string[];
+  /** What every mail shares: the service name, the app origins, the issuer. */
+  mail: MailSettings;
+  /** Whether a password sign-in needs a verified address (`requireVerifiedEmail`). */
+  requireVerifiedEmail: boolean;
+  /** The language of the request (`Accept-Language`): mails to users who never chose one. */
+  requestLocale: "ja" | "en";
   /** Seconds the address of a deleted account stays blocked from registering again. */
   deletedEmailBlockSeconds: number;
   /** The OpenID Connect providers whose ID tokens sign users in, by id. */

@@ -32,6 +32,7 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = {
   factor_not_found: 404,
   session_not_found: 404,
   account_suspended: 403,
+  email_not_verified: 403,
   email_blocked: 409,
   user_not_found: 404,
   invalid_id_token: 401,

@@ -368,7 +368,7 @@ describe("POST /auth/password/reset", () => {
       await signIn(client(), { email: HANAKO.email, password: "wrong" }).catch(() => {});
     expect(await refusal(signIn(client(), HANAKO))).toBeInstanceOf(AccountLockedError);
     await requestPasswordReset(auth, { email: HANAKO.email });
-    const token = tokenOf(mails(h)[0]);
+    const token = tokenOf(mails(h, "password_reset")[0]);
     const raw = await post(h, "/auth/password/reset", { token, password: "a brand new passphrase" });
     expect(raw.status).toBe(204);
     expect(raw.text).toBe("");
@@ -411,7 +411,7 @@ describe("POST /auth/password/reset", () => {
     const { h, auth } = await setup();
     await requestPasswordReset(auth, { email: HANAKO.email });
     await requestPasswordReset(auth, { email: HANAKO.email });
-    const [older, newer] = mails(h).map(tokenOf);
+    const [older, newer] = mails(h, "password_reset").map(tokenOf);
     expect(
       await refusal(resetPassword(auth, { token: older ?? "", password: "another passphrase" })),
     ).toBeInstanceOf(InvalidTokenError);
@@ -423,7 +423,7 @@ describe("POST /auth/password/reset", () => {
       Array.from({ length: 10 }, () => ({ email: HANAKO.email })),
     );
     expect(batch.every((r) => r.status === 202)).toBe(true);
-    const tokens = mails(h).slice(2).map(tokenOf);
+    const tokens = mails(h, "password_reset").slice(2).map(tokenOf);
     expect(tokens).toHaveLength(10);
     let working = 0;
     for (const token of tokens) {
@@ -564,7 +564,10 @@ describe("email change", () => {
     const notice = mails(h, "email_change_notice");
     expect(notice).toHaveLength(1);
     expect(notice[0]?.to).toBe(HANAKO.email);
-    expect(notice[0]?.link).toBeUndefined();
+    // Its link is the "this wasn't me" cancel link, another token than the confirmation's.
+    const cancel = new URL(notice[0]?.link ?? "");
+    expect(`${cancel.origin}${cancel.pathname}`).toBe(`${APP}/cancel-email-change`);
+    expect(cancel.searchParams.get("token")).toMatch(TOKEN);
     expect(notice[0]?.text).toContain("hanako@new.example");
     expect(JSON.stringify(notice[0])).not.toContain(token);
     // Nothing changes before the confirmation.
@@ -714,7 +717,7 @@ describe("audit events", () => {
     const { h, client, events, auth } = await setup();
     await signUp(client(), { email: "taro@example.jp", password: "taro's long passphrase" });
     await requestPasswordReset(auth, { email: HANAKO.email });
-    const resetToken = tokenOf(mails(h)[0]);
+    const resetToken = tokenOf(mails(h, "password_reset")[0]);
     await resetPassword(auth, { token: resetToken, password: "a brand new passphrase" });
     const {
       auth: signed,

@@ -455,6 +455,11 @@ function newRun(): Run {
       );
       return mailedToken(to, "email_change");
     },
+    /** The "this wasn't me" link of the notice to the old address (after the change request). */
+    cancelToken: async (get) => {
+      await get("emailToken");
+      return mailedToken(email, "email_change_notice");
+    },
     factorId: async (get) => {
       const enrolled = await post("/auth/mfa/totp/enroll", {}, await get("access"));
       totpSecret = str(enrolled.secret);
@@ -529,7 +534,7 @@ function newRun(): Run {
     return value;
   };
   /** Secrets besides the password and those of `extraSecrets` (refresh tokens, challenge ids, TOTP secret, recovery codes). */
-  const SECRET_KEYS = ["resetToken", "emailToken", "newPassword"];
+  const SECRET_KEYS = ["resetToken", "emailToken", "cancelToken", "newPassword"];
   return {
     get,
     userId,
@@ -681,6 +686,13 @@ const targets: Target[] = [
     { regressions: [example([["redirect_to", "https://exa mple.com/"]])] },
   ),
   json("/auth/email/confirm", ["token"], (p) => ({ token: p.emailToken })),
+  // account.ts: the links of the mails (a reset token is of another purpose: invalid_token), settings
+  json("/auth/email/verify", ["token"], (p) => ({ token: p.resetToken })),
+  json("/auth/email/verify/resend", ["redirect_to"], () => ({ redirect_to: "/verify" })),
+  json("/auth/account/unlock", ["token"], (p) => ({ token: p.resetToken })),
+  json("/auth/email/change-cancel", ["token"], (p) => ({ token: p.cancelToken })),
+  get("/auth/settings"),
+  json("/auth/settings", ["mail_locale"], () => ({ mail_locale: "ja" }), { method: "PATCH" }),
   // mfa.ts
   json(
     "/auth/mfa/totp/enroll",

@@ -1,22 +1,22 @@
 /**
- * The account endpoints of the contract (docs/api.md): sign-up, the password reset (request and
- * reset), the password change, and the email change (request and confirmation).
+ * The account endpoints of the contract (docs/api.md): sign-up (and the verification of its
+ * address), the password reset (request and reset), the password change, the email change
+ * (request, confirmation, and the "this wasn't me" cancel), the unlock link, account deletion and
+ * the account settings (the language of the user's mails).
  *
- * **Links in mails** go only where the server's `appOrigins` allow. A `redirect_to` is either an
- * absolute http(s) URL whose origin is one of them, or a path (`/…`) resolved against the first
- * of them (the issuer's origin when none is configured); anything else, `javascript:` URLs,
- * protocol-relative `//host` references and URLs with user info included, is refused with
- * `invalid_request` before any account is looked up, so the refusal says nothing about who is
- * registered. Without `redirect_to` the link leads to `/reset-password` or `/confirm-email` of the
- * first app origin (else of the issuer). The one-time token goes into the link's `token` query
- * parameter.
+ * **Links in mails** go only where the server's `appOrigins` allow (see `linkTarget` of
+ * `../notices`): a `redirect_to` that is neither a path nor an http(s) URL on an allowed origin is
+ * refused with `invalid_request` before any account is looked up, so the refusal says nothing
+ * about who is registered. The one-time token goes into the link's `token` query parameter.
  *
  * **A reset request answers the same for every address**: `202 {}`, whether the account exists
- * or not. The mail is queued in the durable outbox in the transaction that issues its token and
- * sent by the server's mail sender after the answer, so neither a slow mailer nor a failing one
- * changes the answer (a failed attempt is retried, and reported as a `mail_failed` audit event).
- * The email-change mails (the link to the new address, the notice to the old one) are queued the
- * same way.
+ * or not. A mail that carries a token is queued in the durable outbox in the transaction that
+ * issues its token, and sent by the server's mail sender after the answer, so neither a slow
+ * mailer nor a failing one changes the answer. Notices (password changed, account deleted) are
+ * queued the same way, without a token.
+ *
+ * **The language of a mail** is the user's setting (`GET`/`PATCH /auth/settings`), set at sign-up
+ * from the body's `locale` or the request's `Accept-Language`.
  *
  * @module
  */
@@ -27,16 +27,31 @@ import {
   PasswordChangeSchema,
   PasswordResetRequestSchema,
   PasswordResetSchema,
-  SignUpRequestSchema,
 } from "../../../wire";
+import {
+  AccountSettingsUpdateSchema,
+  MailTokenSchema,
+  SignUpBodySchema,
+  VerificationResendSchema,
+} from "../../../wire/account";
 import { audit } from "../../admin";
 import { deleteAccount } from "../../domain/account-life";
+import { EMAIL_CHANGE_CANCEL_SECONDS } from "../../domain/credentials";
 import { DomainError } from "../../domain/errors";
 import { activeTotpFactor, recordLoginAttempt } from "../../domain/mfa";
 import { startSession } from "../../domain/sessions";
-import type { MailMessage, Route, RouteEnv } from "../env";
+import type { StoredUser } from "../../store/types";
+import type { Route, RouteEnv } from "../env";
 import { wireUser } from "../env";
-import { type MailKind, type MailLocale, mailLocale, renderMail } from "../mail";
+import { mailLocale } from "../mail";
+import {
+  composeMail,
+  linkTarget,
+  queueNotices,
+  userMailLocale,
+  verificationMail,
+  withToken,
+} from "../notices";
 import { readJson } from "../request";
 import { json, noContent } from "../responses";
 import { requireUser } from "./session";
@@ -48,73 +63,18 @@ const ACCEPTED = 202;
 /** How recent a session must be to delete an account that has no password nor second factor. */
 const RECENT_SIGN_IN_MS = 5 * 60_000;
 
-/** The page a link leads to when the request names none. */
-type DefaultPage = "reset-password" | "confirm-email";
-
-/** The configured app origins, normalised (`https://app.example.com`); unusable entries skipped. */
-function appOrigins(env: RouteEnv): string[] {
-  const origins: string[] = [];
-  for (const entry of env.appOrigins) {
-    try {
-      const url = new URL(entry);
-      if (url.protocol === "https:" || url.protocol === "http:") origins.push(url.origin);
-    } catch {
-      // not a URL: nothing may point there
-    }
-  }
-  return origins;
-}
-
-const badRedirect = () =>
-  new DomainError("invalid_request", "redirect_to must be a path or an http(s) URL on an allowed app origin");
-
-/**
- * Where a mail's link leads: `redirectTo` checked against the app origins, or the default page.
- *
- * @throws DomainError `invalid_request` for a `redirectTo` that is neither a path nor an http(s)
- *   URL on an allowed origin.
- */
-function linkTarget(env: RouteEnv, redirectTo: string | undefined, page: DefaultPage): URL {
-  const origins = appOrigins(env);
-  const base = origins[0] ?? new URL(env.ctx.config.issuer).origin;
-  if (redirectTo === undefined) {
-    return new URL(origins[0] === undefined ? `${env.ctx.config.issuer}/${page}` : `${base}/${page}`);
-  }
-  let url: URL;
+/** Queues the `password_changed` notice to `user`; a failure to queue it is reported, not thrown. */
+async function noticePasswordChanged(env: RouteEnv, user: StoredUser, request: Request): Promise<void> {
   try {
-    // A path stays on the base origin; `//host` and `/\host` resolve elsewhere and are refused below.
-    url = redirectTo.startsWith("/") ? new URL(redirectTo, `${base}/`) : new URL(redirectTo);
+    await queueNotices(env.ctx, [
+      composeMail(env.mail, "password_changed", user.email, userMailLocale(user, request), {
+        at: env.ctx.now(),
+      }),
+    ]);
+    env.mailQueued();
   } catch {
-    throw badRedirect();
+    env.emit({ type: "mail_not_queued", userId: user.id, detail: { kind: "password_changed" } });
   }
-  const allowed = redirectTo.startsWith("/") ? url.origin === base : origins.includes(url.origin);
-  if (!allowed || (url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password) {
-    throw badRedirect();
-  }
-  return url;
-}
-
-/** `target` with the one-time token added as `?token=…` (a secret: never log the result). */
-function withToken(target: URL, token: string): string {
-  const url = new URL(target);
-  url.searchParams.set("token", token);
-  return url.href;
-}
-
-/** A mail of `kind`, rendered in `locale`. */
-function message(
-  env: RouteEnv,
-  kind: MailKind,
-  to: string,
-  locale: MailLocale,
-  extra: { link?: string; newEmail?: string },
-): MailMessage {
-  const rendered = renderMail(kind, {
-    locale,
-    ...extra,
-    validSeconds: env.ctx.config.lifetimes.oneTimeToken,
-  });
-  return { to, kind, locale, ...rendered, ...(extra.link === undefined ? {} : { link: extra.link }) };
 }
 
 /** @internal */
@@ -123,15 +83,29 @@ export const accountRoutes: Route[] = [
     method: "POST",
     path: "/auth/sign-up",
     async handle(request, env) {
-      const body = await readJson(request, SignUpRequestSchema);
+      const body = await readJson(request, SignUpBodySchema);
+      // Checked before anything is stored: a refused redirect_to creates no account.
+      const target = linkTarget(env.mail, body.redirect_to, "verify-email");
+      const locale = body.locale ?? mailLocale(request);
       const user = await env.credentials.signUp(
         {
           email: body.email,
           password: body.password,
           ...(body.name === undefined ? {} : { name: body.name }),
+          mailLocale: locale,
         },
         env.policy,
+        verificationMail(env, target, locale),
       );
+      env.mailQueued();
+      if (env.requireVerifiedEmail) {
+        // The account exists and its link is on its way; a session waits for the verified address.
+        env.emit({ type: "sign_up", userId: user.id, ip: env.meta.ip, detail: { amr: [], verified: false } });
+        throw new DomainError(
+          "email_not_verified",
+          "The account was created: open the link mailed to the address, then sign in",
+        );
+      }
       // The contract records a sign-up as a password sign-in.
       const attemptId = await recordLoginAttempt(
         env.ctx,
@@ -154,10 +128,12 @@ export const accountRoutes: Route[] = [
     async handle(request, env) {
       const body = await readJson(request, PasswordResetRequestSchema);
       // Checked before the lookup: a refused redirect_to answers alike for every address.
-      const target = linkTarget(env, body.redirect_to, "reset-password");
-      const locale = mailLocale(request);
+      const target = linkTarget(env.mail, body.redirect_to, "reset-password");
       const issued = await env.credentials.requestPasswordReset(body.email, ({ user, token }) => [
-        message(env, "password_reset", user.email, locale, { link: withToken(target, token) }),
+        composeMail(env.mail, "password_reset", user.email, userMailLocale(user, request), {
+          link: withToken(target, token),
+          validSeconds: env.ctx.config.lifetimes.oneTimeToken,
+        }),
       ]);
       if (issued !== null) {
         env.mailQueued();
@@ -176,6 +152,7 @@ export const accountRoutes: Route[] = [
         env.policy,
       );
       env.emit({ type: "password_reset", userId: user.id, ip: env.meta.ip });
+      await noticePasswordChanged(env, user, request);
       return noContent();
     },
   },
@@ -185,7 +162,7 @@ export const accountRoutes: Route[] = [
     async handle(request, env) {
       const auth = await requireUser(request, env);
       const body = await readJson(request, PasswordChangeSchema);
-      await env.credentials.changePassword(
+      const updated = await env.credentials.changePassword(
         auth.user,
         {
           currentPassword: body.current_password,
@@ -195,6 +172,7 @@ export const accountRoutes: Route[] = [
         env.policy,
       );
       env.emit({ type: "password_changed", userId: auth.user.id, ip: env.meta.ip });
+      await noticePasswordChanged(env, updated, request);
       return noContent();
     },
   },
@@ -205,14 +183,22 @@ export const accountRoutes: Route[] = [
       const auth = await requireUser(request, env);
       const body = await readJson(request, EmailChangeRequestSchema);
       // Checked before the password, so a bad redirect_to costs no lockout attempt.
-      const target = linkTarget(env, body.redirect_to, "confirm-email");
-      const locale = mailLocale(request);
+      const target = linkTarget(env.mail, body.redirect_to, "confirm-email");
+      const cancelTarget = linkTarget(env.mail, undefined, "cancel-email-change");
+      const locale = userMailLocale(auth.user, request);
       const issued = await env.credentials.requestEmailChange(
         auth.user,
         { newEmail: body.new_email, password: body.password },
-        ({ user, token, newEmail }) => [
-          message(env, "email_change", newEmail, locale, { link: withToken(target, token) }),
-          message(env, "email_change_notice", user.email, locale, { newEmail }),
+        ({ user, token, newEmail, cancelToken }) => [
+          composeMail(env.mail, "email_change", newEmail, locale, {
+            link: withToken(target, token),
+            validSeconds: env.ctx.config.lifetimes.oneTimeToken,
+          }),
+          composeMail(env.mail, "email_change_notice", user.email, locale, {
+            newEmail,
+            link: withToken(cancelTarget, cancelToken),
+            validSeconds: EMAIL_CHANGE_CANCEL_SECONDS,
+          }),
         ],
       );
       env.mailQueued();
@@ -255,10 +241,89 @@ export const accountRoutes: Route[] = [
           ...(body.code === undefined ? {} : { code: body.code }),
         });
       }
-      await deleteAccount(env.ctx, user, "user", env.deletedEmailBlockSeconds);
+      const notice = composeMail(env.mail, "account_deleted", user.email, userMailLocale(user, request), {
+        at: env.ctx.now(),
+        deletedBy: "user",
+      });
+      await deleteAccount(env.ctx, user, "user", env.deletedEmailBlockSeconds, notice);
+      env.mailQueued();
       await audit(env.ctx, { actor: "user", action: "delete", userId: user.id, reason: null });
       env.emit({ type: "account_deleted", userId: user.id, ip: env.meta.ip, detail: { by: "user" } });
       return noContent();
+    },
+  },
+  {
+    method: "POST",
+    path: "/auth/email/verify",
+    async handle(request, env) {
+      const body = await readJson(request, MailTokenSchema);
+      const user = await env.credentials.verifyEmail(body.token);
+      env.emit({ type: "email_verified", userId: user.id, ip: env.meta.ip });
+      return json({ user: await wireUser(env.ctx, user) });
+    },
+  },
+  {
+    method: "POST",
+    path: "/auth/email/verify/resend",
+    async handle(request, env) {
+      const auth = await requireUser(request, env);
+      const body = await readJson(request, VerificationResendSchema);
+      const target = linkTarget(env.mail, body.redirect_to, "verify-email");
+      const issued = await env.credentials.issueEmailVerification(
+        auth.user,
+        verificationMail(env, target, userMailLocale(auth.user, request)),
+      );
+      if (issued !== null) {
+        env.mailQueued();
+        env.emit({ type: "email_verification_sent", userId: auth.user.id, ip: env.meta.ip });
+      }
+      return json({}, ACCEPTED);
+    },
+  },
+  {
+    method: "POST",
+    path: "/auth/email/change-cancel",
+    async handle(request, env) {
+      const body = await readJson(request, MailTokenSchema);
+      const { user, reverted } = await env.credentials.cancelEmailChange(body.token);
+      env.emit({ type: "email_change_cancelled", userId: user.id, ip: env.meta.ip, detail: { reverted } });
+      return noContent();
+    },
+  },
+  {
+    method: "POST",
+    path: "/auth/account/unlock",
+    async handle(request, env) {
+      const body = await readJson(request, MailTokenSchema);
+      const user = await env.credentials.unlockWithToken(body.token);
+      await audit(env.ctx, { actor: "user", action: "unlock", userId: user.id, reason: "unlock link" });
+      env.emit({ type: "account_unlocked", userId: user.id, ip: env.meta.ip, detail: { by: "link" } });
+      return noContent();
+    },
+  },
+  {
+    method: "GET",
+    path: "/auth/settings",
+    async handle(request, env) {
+      const { user } = await requireUser(request, env);
+      return json({ mail_locale: user.mailLocale });
+    },
+  },
+  {
+    method: "PATCH",
+    path: "/auth/settings",
+    async handle(request, env) {
+      const { user } = await requireUser(request, env);
+      const body = await readJson(request, AccountSettingsUpdateSchema);
+      const updated = await env.ctx.store.updateUser(
+        user.id,
+        { mailLocale: body.mail_locale },
+        env.ctx.now(),
+      );
+      if (updated === null || updated === "email_taken") {
+        throw new DomainError("unauthorized", "The account no longer exists");
+      }
+      return json({ mail_locale: updated.mailLocale });
     },
   },
 ];

@@ -11,6 +11,14 @@ import { completeMfa } from "../../domain/mfa";
 import { authenticate, refreshSession, revokeToken, signOut, startSession } from "../../domain/sessions";
 import type { Route, RouteEnv } from "../env";
 import { wireUser } from "../env";
+import {
+  composeMail,
+  mailUnlockLink,
+  mailVerificationLink,
+  queueNotices,
+  userMailLocale,
+  watchLocks,
+} from "../notices";
 import { bearerToken, readForm, readJson } from "../request";
 import { json, noContent } from "../responses";
 
@@ -31,12 +39,15 @@ async function signedIn(env: RouteEnv, result: AuthenticatedResult) {
 /**
  * @internal Assesses a successful sign-in against the user's history and emits a
  * `suspicious_sign_in` event (reasons: `new_device`, `new_network`, `country_change`,
- * `failure_burst`) when it looks unusual: what the "was this you?" mail is sent from. Never fails
- * the sign-in: an assessment that cannot run is reported as `assessment_failed`.
+ * `failure_burst`) when it looks unusual, and mails the user the `new_sign_in` notice: when, the
+ * IP address, the device (browser and OS), the location when `locate` knows it, why, and what to
+ * do if it was not them. Never fails the sign-in: an assessment that cannot run is reported as
+ * `assessment_failed`, a notice that cannot be queued as `mail_not_queued`.
  */
 export async function noticeIfSuspicious(env: RouteEnv, userId: string, attemptId: string): Promise<void> {
+  let assessment: Awaited<ReturnType<typeof assessSignIn>>;
   try {
-    const assessment = await assessSignIn(env.ctx, userId, attemptId, env.meta);
+    assessment = await assessSignIn(env.ctx, userId, attemptId, env.meta);
     if (!assessment.suspicious) return;
     env.emit({
       type: "suspicious_sign_in",
@@ -46,6 +57,48 @@ export async function noticeIfSuspicious(env: RouteEnv, userId: string, attemptI
     });
   } catch {
     env.emit({ type: "assessment_failed", userId });
+    return;
+  }
+  try {
+    const user = await env.ctx.store.getUserById(userId);
+    if (user === null) return;
+    const page = await env.ctx.store.listLoginEvents(userId, { limit: 5 });
+    const event = page.items.find((e) => e.id === attemptId);
+    await queueNotices(env.ctx, [
+      composeMail(env.mail, "new_sign_in", user.email, userMailLocale(user, env.requestLocale), {
+        signIn: {
+          at: event?.at ?? env.ctx.now(),
+          ip: env.meta.ip,
+          userAgent: env.meta.userAgent,
+          location: event?.location ?? null,
+          reasons: assessment.reasons,
+        },
+      }),
+    ]);
+    env.mailQueued();
+  } catch {
+    env.emit({ type: "mail_not_queued", userId, detail: { kind: "new_sign_in" } });
+  }
+}
+
+/**
+ * Runs a second-factor step; when one of its failures locked the account (`watch` saw the
+ * reservation that did), mails the unlock link before the refusal goes out.
+ */
+async function lockMailed<T>(env: RouteEnv, watch: ReturnType<typeof watchLocks>, step: () => Promise<T>) {
+  try {
+    return await step();
+  } catch (error) {
+    const key = watch.lockedKey();
+    if (key !== null) {
+      try {
+        const user = await env.ctx.store.getUserByEmailKey(key);
+        if (user !== null) await mailUnlockLink(env, user);
+      } catch {
+        // the refusal stands; the mail is lost with the outage that lost it
+      }
+    }
+    throw error;
   }
 }
 
@@ -64,6 +117,10 @@ export const sessionRoutes: Route[] = [
       const result = await env.credentials.signIn(
         { email: body.email, password: body.password, remember: body.remember ?? true },
         env.meta,
+        {
+          onLocked: (user) => mailUnlockLink(env, user),
+          onUnverified: (user) => mailVerificationLink(env, user),
+        },
       );
       if (result.kind === "mfa_required")
         return json({ status: "mfa_required", challenge: result.challenge });
@@ -75,15 +132,19 @@ export const sessionRoutes: Route[] = [
     path: "/auth/mfa/verify",
     async handle(request, env) {
       const body = await readJson(request, MfaVerifyRequestSchema);
-      const result = await completeMfa(
-        env.ctx,
-        {
-          challengeId: body.challenge_id,
-          ...(body.code === undefined ? {} : { code: body.code }),
-          ...(body.recovery_code === undefined ? {} : { recoveryCode: body.recovery_code }),
-          ...(body.email_code === undefined ? {} : { emailCode: body.email_code }),
-        },
-        env.meta,
+      // The code that locks the account mails its unlock link (completeMfa knows nothing of mail).
+      const watch = watchLocks(env.ctx);
+      const result = await lockMailed(env, watch, () =>
+        completeMfa(
+          watch.ctx,
+          {
+            challengeId: body.challenge_id,
+            ...(body.code === undefined ? {} : { code: body.code }),
+            ...(body.recovery_code === undefined ? {} : { recoveryCode: body.recovery_code }),
+            ...(body.email_code === undefined ? {} : { emailCode: body.email_code }),
+          },
+          env.meta,
+        ),
       );
       return json(await signedIn(env, result));
     },
