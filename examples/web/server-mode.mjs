@@ -1,22 +1,31 @@
 // examples/web against a real tegata server: `npm run example:web:server` (it builds first).
 //
-// Starts the `tegata serve` command (the package's bin, a child process) on an SQLite file in a
-// temporary folder, allowing the web app's origin (--cors-origin), seeds the demo accounts through
-// its HTTP API with tegata's own client (sign-up; Hanako's TOTP enrolled and activated; the seller
-// signed in from a phone), then runs the Vite dev server with VITE_TEGATA_SERVER pointing at it: the
-// page talks to the server over HTTP, cross-origin, and no service worker is started. Ctrl+C stops
-// both and removes the folder.
+// Runs tegata's auth server, what `tegata serve` runs (createAuthServer of tegata/server on
+// sqliteStore of tegata/server/sqlite), in this process over node:http, on an SQLite file in a
+// temporary folder, allowing the web app's origin (CORS and the links in mails); seeds the demo
+// accounts through its HTTP API with tegata's own client (sign-up; Hanako's TOTP enrolled and
+// activated; the seller signed in from a phone); then runs the Vite dev server with
+// VITE_TEGATA_SERVER pointing at it: the page talks to the server over HTTP, cross-origin, and no
+// service worker is started. Ctrl+C stops both and removes the folder.
+//
+// In-process rather than the `tegata serve` command, for the dev mailbox: the command sends no
+// mail (its mailer only says a mail was not sent), while here the server's mailer is this
+// script's, which keeps every mail and lists them at GET /dev/mailbox on the server's port, newest
+// first, for the page's 「メールボックス（開発用）」 (VITE_TEGATA_DEV_MAILBOX). Development only: the
+// mails hold one-time links that reset passwords.
 //
 // Ports: the app on EXAMPLE_WEB_PORT (default 5173), the server on TEGATA_PORT (default 8787; 0 for
 // any free one). The test (test/e2e/web.e2e.mjs) uses startDemoServer() with its own ports.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { serve } from "@hono/node-server";
 import { createAuthClient } from "tegata";
 import { signIn, signOut, signUp } from "tegata/credentials";
+import { createAuthServer } from "tegata/server";
+import { sqliteStore } from "tegata/server/sqlite";
 import { activateTotp, enrollTotp, generateTotp } from "tegata/totp";
 
 /** The demo accounts: the same as the mock's (src/demo.ts). */
@@ -29,9 +38,8 @@ const SEED_AGENT = "tegata-example-seed/1.0";
 const PHONE_AGENT =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1";
 
-// The `tegata` command as npx finds it: the package's "bin" (dist/cli/index.js, made by the build).
-const pkgFile = fileURLToPath(import.meta.resolve("tegata/package.json"));
-const cli = join(dirname(pkgFile), JSON.parse(readFileSync(pkgFile, "utf8")).bin.tegata);
+/** Where the server's port answers with the mails it sent (this script's endpoint, not tegata's). */
+export const MAILBOX_PATH = "/dev/mailbox";
 
 /** A fetch that sends this User-Agent (what the login history shows as the device). */
 const withAgent = (userAgent) => (input, init) => {
@@ -41,70 +49,102 @@ const withAgent = (userAgent) => (input, init) => {
 };
 
 /**
- * Starts `tegata serve` on a fresh SQLite file and seeds the demo accounts.
+ * Starts the auth server on a fresh SQLite file and seeds the demo accounts.
  *
  * @param {object} options
- * @param {string[]} options.appOrigins the web app's origins (CORS)
+ * @param {string[]} options.appOrigins the web app's origins (CORS; the first is where mailed links lead)
  * @param {number} [options.port] the server's port (0: a free one)
- * @param {(line: string) => void} [options.log] receives the server's output, line by line
+ * @param {(line: string) => void} [options.log] receives the server's log, line by line (one per request)
  */
 export async function startDemoServer({ appOrigins, port = 0, log = () => {} }) {
   const folder = mkdtempSync(join(tmpdir(), "tegata-web-"));
   const database = join(folder, "auth.sqlite");
-  // The server's secret (it seals the signing keys and TOTP secrets): fresh, for this folder only.
-  // Not --dev, whose secret would change on a restart and lock the database's keys away.
-  const env = { ...process.env, TEGATA_SECRET: randomBytes(32).toString("base64url") };
-  const origins = appOrigins.flatMap((origin) => ["--cors-origin", origin, "--app-origin", origin]);
+  // The server's secret (it seals the signing keys, TOTP secrets and queued mails): fresh, for
+  // this folder only, and the same across a restart (or the database's keys would not open).
+  const secret = randomBytes(32).toString("base64url");
 
-  let child;
-  let exited;
-  /** Starts the command; resolves with its URL once it listens. */
-  const launch = (onPort) =>
-    new Promise((resolve, reject) => {
-      // Its own process group: Ctrl+C in the terminal reaches this script alone, which stops the
-      // server (one signal, one graceful shutdown); it is also stopped if this process exits.
-      child = spawn(
-        process.execPath,
-        [cli, "serve", "--db", database, "--port", String(onPort), ...origins],
-        {
-          env,
-          stdio: ["ignore", "pipe", "pipe"],
-          detached: true,
-        },
-      );
-      const orphaned = () => child.kill("SIGTERM");
-      process.once("exit", orphaned);
-      exited = new Promise((done) =>
-        child.once("exit", (code, signal) => {
-          process.off("exit", orphaned);
-          done(code ?? signal);
-        }),
-      );
-      let stderr = "";
-      for (const [stream, prefix] of [
-        [child.stdout, ""],
-        [child.stderr, "stderr: "],
-      ]) {
-        let buffered = "";
-        stream.setEncoding("utf8").on("data", (chunk) => {
-          const lines = (buffered + chunk).split("\n");
-          buffered = lines.pop();
-          for (const line of lines) {
-            log(prefix + line);
-            if (prefix) stderr += `${line}\n`;
-            const listening = /listening on (http:\/\/\S+)/.exec(line);
-            if (listening) resolve(listening[1]);
-          }
-        });
-      }
-      exited.then((code) => reject(new Error(`tegata serve ended (${code}) before listening\n${stderr}`)));
+  /** What the server sent, oldest first: the dev mailbox. Kept across a restart. */
+  const mails = [];
+  const mailer = {
+    async send(message) {
+      // The outbox's id is the same on every attempt: a mail sent again is not listed twice.
+      if (message.id !== undefined && mails.some((mail) => mail.id === message.id)) return;
+      mails.push({
+        id: message.id ?? `mail-${mails.length + 1}`,
+        to: message.to,
+        kind: message.kind,
+        locale: message.locale,
+        subject: message.subject,
+        text: message.text,
+        link: message.link ?? null,
+        at: new Date().toISOString(),
+      });
+      log(`mail ${message.kind} to ${message.to} (in the dev mailbox)`);
+    },
+  };
+
+  /** GET /dev/mailbox: the mails, newest first, readable by the app's origins (CORS). */
+  const mailbox = (request) => {
+    const headers = { "content-type": "application/json", "cache-control": "no-store", vary: "Origin" };
+    const origin = request.headers.get("origin");
+    if (origin && appOrigins.includes(origin)) headers["access-control-allow-origin"] = origin;
+    if (request.method !== "GET")
+      return new Response(null, { status: 405, headers: { ...headers, allow: "GET" } });
+    return new Response(JSON.stringify({ mails: mails.toReversed() }), { headers });
+  };
+
+  let http;
+  let auth;
+  /** Listens on `onPort`, then makes the server (its issuer is the URL bound); resolves with the URL. */
+  const launch = async (onPort) => {
+    let started;
+    const ready = new Promise((resolve) => {
+      started = resolve;
     });
-  const stopChild = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
+    http = await new Promise((resolve, reject) => {
+      const server = serve(
+        {
+          hostname: "127.0.0.1",
+          port: onPort,
+          async fetch(request, env) {
+            const began = performance.now();
+            const path = new URL(request.url).pathname;
+            const response =
+              path === MAILBOX_PATH
+                ? mailbox(request)
+                : await (await ready).fetch(request, { remoteAddress: env.incoming.socket.remoteAddress });
+            // One line per request, as `tegata serve` logs them (no query string: it may hold a token).
+            log(`${request.method} ${path} ${response.status} ${Math.round(performance.now() - began)}ms`);
+            return response;
+          },
+        },
+        () => resolve(server),
+      );
+      server.once("error", reject);
+    });
+    const url = `http://127.0.0.1:${http.address().port}`;
+    const store = await sqliteStore({ path: database }); // applies the schema migrations it lacks
+    auth = createAuthServer({
+      issuer: url,
+      secret,
+      store,
+      appOrigins,
+      cors: { origins: appOrigins },
+      mailer,
+      onError: (error) => log(`stderr: tegata: request failed: ${error?.stack ?? error}`),
+    });
+    started(auth);
+    log(`tegata/server listening on ${url} (SQLite ${database})`);
+    return url;
+  };
+  const stopServer = async () => {
+    if (!http) return;
+    const closed = new Promise((resolve) => http.close(resolve));
+    http.closeAllConnections();
+    await closed;
+    await auth?.close(); // the mail sender, then the database
+    http = undefined;
+    auth = undefined;
   };
 
   let url;
@@ -116,25 +156,28 @@ export async function startDemoServer({ appOrigins, port = 0, log = () => {} }) 
       folder,
       database,
       ...seeded,
+      /** The mails the server sent, oldest first (what the dev mailbox lists, newest first). */
+      mails,
       /** What the web app's build needs (Vite reads VITE_* from the environment). */
       viteEnv: {
         VITE_TEGATA_SERVER: url,
         VITE_TEGATA_DEMO_TOTP_SECRET: seeded.totpSecret,
         VITE_TEGATA_DEMO_SELLER_ID: seeded.sellerId,
+        VITE_TEGATA_DEV_MAILBOX: `${url}${MAILBOX_PATH}`,
       },
-      /** Stops the server and starts it again on the same file and port. */
+      /** Stops the server and starts it again on the same file and port (same secret). */
       async restart() {
-        await stopChild();
-        await launch(new URL(url).port);
+        await stopServer();
+        await launch(Number(new URL(url).port));
       },
       /** Stops the server and removes the folder. */
       async stop() {
-        await stopChild();
+        await stopServer();
         rmSync(folder, { recursive: true, force: true });
       },
     };
   } catch (error) {
-    if (child) await stopChild();
+    await stopServer().catch(() => {});
     rmSync(folder, { recursive: true, force: true });
     throw error;
   }
@@ -181,11 +224,18 @@ async function seed(baseUrl) {
 async function main() {
   const appPort = Number(process.env.EXAMPLE_WEB_PORT ?? 5173);
   const appOrigins = [`http://127.0.0.1:${appPort}`, `http://localhost:${appPort}`];
-  const demo = await startDemoServer({
-    appOrigins,
-    port: Number(process.env.TEGATA_PORT ?? 8787),
-    log: (line) => console.log(`tegata | ${line}`),
-  });
+  const port = Number(process.env.TEGATA_PORT ?? 8787);
+  let demo;
+  try {
+    demo = await startDemoServer({ appOrigins, port, log: (line) => console.log(`tegata | ${line}`) });
+  } catch (error) {
+    console.error(
+      error?.code === "EADDRINUSE"
+        ? `examples/web: port ${port} is in use (set TEGATA_PORT)`
+        : `examples/web: ${error?.stack ?? error}`,
+    );
+    process.exit(1);
+  }
   let vite;
   const stop = async () => {
     await vite?.close().catch(() => {});
@@ -210,7 +260,8 @@ async function main() {
   console.log(`
 examples/web against a real tegata server
   app:      ${appOrigins[0]}/   (Vite; no service worker)
-  server:   ${demo.url}   (tegata serve, SQLite ${demo.database})
+  server:   ${demo.url}   (tegata/server, SQLite ${demo.database})
+  mailbox:  ${demo.viteEnv.VITE_TEGATA_DEV_MAILBOX}   (the page's 「メールボックス（開発用）」)
   accounts: ${DEMO.mfa.email} / ${DEMO.mfa.password} (TOTP: the page's helper shows the code)
             ${DEMO.plain.email} / ${DEMO.plain.password}
   recovery codes of ${DEMO.mfa.email}: ${demo.recoveryCodes.slice(0, 3).join(", ")}, …

@@ -2,12 +2,15 @@
 // (playwright-core) drives Debian's Chromium. Two passes:
 // - msw: the app's default build, its auth server tegata/mock in a service worker (with mock
 //   OpenID Providers). Screenshots in test-output/e2e/.
-// - server: the build with VITE_TEGATA_SERVER, against a real `tegata serve` (the built CLI, a
-//   child process) on an SQLite file, over HTTP and CORS, seeded by examples/web/server-mode.mjs.
-//   The social sign-in steps are skipped there (tegata serve has no OpenID providers); the steps
-//   only a real server can show are added (a restart on the same file, a recovery code used once).
+// - server: the build with VITE_TEGATA_SERVER, against a real tegata server (tegata/server from the
+//   built package, on an SQLite file, over HTTP and CORS: examples/web/server-mode.mjs runs it in
+//   this process, with a mailer whose mails the page's dev mailbox reads, and seeds it). The social
+//   sign-in steps are skipped there (the server has no OpenID providers); the steps only a real
+//   server can show are added (a restart on the same file, a recovery code used once).
 //   Screenshots in test-output/e2e/server/.
-// Run: npm run test:e2e   (it runs npm run build first when dist/ lacks the CLI; CHROMIUM_PATH
+// Both passes end with a password reset and an email change clicked through in the page's dev
+// mailbox (the mock's outbox, or the mails server-mode.mjs kept).
+// Run: npm run test:e2e   (it runs npm run build first when dist/ lacks the server; CHROMIUM_PATH
 // overrides /usr/bin/chromium; Japanese text needs a Japanese font, such as Debian's
 // fonts-ipafont-gothic). E2E_MODES=msw or E2E_MODES=server runs one pass.
 import { spawnSync } from "node:child_process";
@@ -22,10 +25,17 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const config = `${root}examples/web/vite.config.ts`;
 const shotsRoot = `${root}test-output/e2e/`;
 
-// The server pass runs the package's CLI and seeds through the package: both from dist/.
-const built = ["dist/cli/index.js", "dist/index.js", "dist/credentials/index.js", "dist/totp/index.js"];
+// The server pass runs the package's server and seeds through the package: both from dist/.
+const built = [
+  "dist/cli/index.js",
+  "dist/index.js",
+  "dist/credentials/index.js",
+  "dist/totp/index.js",
+  "dist/server/index.js",
+  "dist/server/sqlite/index.js",
+];
 if (!built.every((file) => existsSync(`${root}${file}`))) {
-  console.log("dist/ lacks the CLI: npm run build");
+  console.log("dist/ lacks the server: npm run build");
   const result = spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" });
   if (result.status !== 0) process.exit(1);
 }
@@ -63,7 +73,7 @@ let page;
 let shots = shotsRoot;
 let base = "";
 let consoleErrors = [];
-/** The server pass's tegata serve (startDemoServer), and its output. */
+/** The server pass's server (startDemoServer), and its log. */
 let demo = null;
 let serverLog = [];
 /** Hanako's recovery codes: the mock's, or the ones the seeding got from the server. */
@@ -131,9 +141,9 @@ const expectLanguage = async (lang) => {
 
 /** The steps, in order: [name, run, only in this mode]. */
 const SOCIAL = "msw"; // social sign-in: the mock's OpenID Providers
-// tegata serve has no option for createAuthServer's `providers`, and the mock providers live in the
-// page's worker, out of a real server's reach (it fetches their JWKS itself).
-const SOCIAL_SKIPPED = "tegata serve has no OpenID providers";
+// The real server is given no `providers`: the mock providers live in the page's worker, out of a
+// real server's reach (it fetches their JWKS itself).
+const SOCIAL_SKIPPED = "the real server has no OpenID providers";
 const STEPS = [
   [
     "the sign-in screen is drawn by the load event, in Japanese, with a favicon",
@@ -152,8 +162,8 @@ const STEPS = [
       await expectLabelled();
       await page.getByLabel("メールアドレス").waitFor();
       if (mode === "server") {
-        await expectText("tagline", new RegExp(`${demo.url.replace(/\W/g, "\\$&")} の tegata serve`));
-        assert((await tid("oauth-google").count()) === 0, "social sign-in offered against tegata serve");
+        await expectText("tagline", new RegExp(`${demo.url.replace(/\W/g, "\\$&")} の tegata/server`));
+        assert((await tid("oauth-google").count()) === 0, "social sign-in offered against the real server");
         await expectText("social-unavailable", /OpenID プロバイダーが設定されていない/);
         const workers = await page.evaluate(
           async () => (await navigator.serviceWorker.getRegistrations()).length,
@@ -173,7 +183,7 @@ const STEPS = [
       if (mode === "server") {
         assert(
           serverLog.some((line) => /^POST \/auth\/sign-in 401 /.test(line)),
-          "tegata serve logged no refused sign-in",
+          "the server logged no refused sign-in",
         );
       }
       await shot("02-wrong-password");
@@ -523,7 +533,7 @@ const STEPS = [
   ],
 
   [
-    "tegata serve restarts on the same SQLite file: the page stays signed in, the history is kept",
+    "the server restarts on the same SQLite file: the page stays signed in, the history is kept",
     async () => {
       await demo.restart();
       // Every call of the home screen with the access token issued before the restart: the
@@ -561,6 +571,147 @@ const STEPS = [
   ],
 
   [
+    "a password reset for Taro: asked for on the sign-in screen, its mail in the dev mailbox",
+    async () => {
+      if (await tid("signout").isVisible()) await tid("signout").click();
+      await tid("goto-forgot").click();
+      await tid("screen-forgot").waitFor();
+      await tid("forgot-email").fill("taro@example.jp");
+      await expectLanguage("ja");
+      await expectLabelled();
+      await tid("forgot-submit").click();
+      await expectText("forgot-notice", /taro@example\.jp が登録済みであれば/);
+      await shot("21-forgot-password");
+      await tid("goto-mailbox").click(); // the header's 「メールボックス（開発用）」
+      await tid("screen-mailbox").waitFor();
+      await expectText("mailbox-source", mode === "server" ? /server-mode\.mjs/ : /outbox/);
+      // A real server hands the mail to its mailer just after answering: the list shows it then.
+      const mail = page.locator('[data-testid="mail"][data-kind="password_reset"]').first();
+      await mail.waitFor({ timeout: 10_000 });
+      await expectText("mailbox", /パスワードの再設定\s*パスワード再設定 · 宛先：taro@example\.jp · 送信：/);
+      await expectLanguage("ja");
+      await shot("22-mailbox");
+      await mail.locator("button.mail-head").click();
+      await expectText("mail-view", /パスワード再設定のお申し込みを受け付けました/);
+      const href = await tid("mail-link").first().getAttribute("href");
+      assert(href?.startsWith(`${base}/reset-password?token=`), `the reset link: ${href}`);
+      await shot("23-mail-reset");
+    },
+  ],
+
+  [
+    "the reset mail's link opens the app's reset page; the new password signs Taro in, the old one not",
+    async () => {
+      await tid("mail-link").first().click();
+      await tid("screen-reset").waitFor();
+      assert(!page.url().includes("token="), `the token in the address bar: ${page.url()}`);
+      await expectLanguage("ja");
+      await expectLabelled();
+      await tid("reset-password").fill("password");
+      await expectText("reset-issues", /よく使われる/);
+      await tid("reset-password").fill("a lantern by the kamo river");
+      await shot("24-reset-password");
+      await tid("reset-submit").click();
+      await tid("screen-signin").waitFor();
+      await expectText("signin-notice", /パスワードを再設定しました/);
+      assert((await page.getByLabel("メールアドレス").inputValue()) === "taro@example.jp", "the address");
+      await page.getByLabel("パスワード").fill("correct horse battery");
+      await tid("signin-submit").click();
+      await expectText("signin-error", /正しくありません/);
+      await page.getByLabel("パスワード").fill("a lantern by the kamo river");
+      await tid("signin-submit").click();
+      await expectText("home-user", /^Taro$/);
+      await shot("25-signed-in-after-reset");
+    },
+  ],
+
+  [
+    "the reset link works once",
+    async () => {
+      await tid("goto-mailbox").click();
+      const mail = page.locator('[data-testid="mail"][data-kind="password_reset"]').first();
+      await mail.locator("button.mail-head").click();
+      await tid("mail-link").first().click();
+      await tid("reset-password").fill("another lantern by the kamo river");
+      await tid("reset-submit").click();
+      await expectText("reset-error", /このリンクは無効か、有効期限が切れているか、すでに使われています/);
+      await tid("goto-mailbox").click();
+      await tid("screen-mailbox").waitFor();
+      await page.getByRole("button", { name: "戻る", exact: true }).click(); // back where the mailbox was opened
+      await tid("screen-reset").waitFor();
+      await page.getByRole("button", { name: "ログイン画面に戻る" }).click();
+      await page.getByLabel("パスワード").fill("a lantern by the kamo river");
+      await tid("signin-submit").click();
+      await expectText("home-user", /^Taro$/);
+    },
+  ],
+
+  [
+    "Taro changes his address: a notice to the old one, the new one's link confirms it",
+    async () => {
+      await tid("new-email").fill("taro.new@example.jp");
+      await tid("email-change-password").fill("a lantern by the kamo river");
+      await tid("email-change-submit").click();
+      await expectText("flash", /taro\.new@example\.jp に確認のメールを送りました/);
+      await tid("goto-mailbox").click();
+      const confirm = page.locator('[data-testid="mail"][data-kind="email_change"]').first();
+      const notice = page.locator('[data-testid="mail"][data-kind="email_change_notice"]').first();
+      await confirm.waitFor({ timeout: 10_000 });
+      await notice.waitFor({ timeout: 10_000 });
+      // Newest first: the email change's mails above the reset's.
+      const kinds = await page
+        .locator('[data-testid="mail"]')
+        .evaluateAll((items) => items.map((i) => i.dataset.kind));
+      assert(
+        kinds.indexOf("email_change") < kinds.indexOf("password_reset") &&
+          kinds.indexOf("email_change_notice") < kinds.indexOf("password_reset"),
+        `the list: ${kinds.join(", ")}`,
+      );
+      // The notice to the old address, shown as any mail is: subject, recipient, time, text.
+      await notice.locator("button.mail-head").click();
+      await expectText("mail-view", /taro\.new@example\.jp に変更するお申し込みがありました/);
+      assert(/宛先：taro@example\.jp · 送信：/.test(await notice.textContent()), "the notice's recipient");
+      await shot("26-mail-notice");
+      await confirm.locator("button.mail-head").click();
+      assert(/宛先：taro\.new@example\.jp/.test(await confirm.textContent()), "the confirmation's recipient");
+      await tid("mail-link").first().click();
+      await tid("screen-confirm-email").waitFor();
+      await expectLanguage("ja");
+      await shot("27-confirm-email");
+      await tid("confirm-email-submit").click();
+      await expectText("flash", /メールアドレスを taro\.new@example\.jp に変更しました/);
+      assert((await bodyText()).includes("taro.new@example.jp でログインしています"), "the new address");
+      await shot("28-email-changed");
+    },
+  ],
+
+  [
+    "a reset link loaded as a page of its own (as from a mail app) works; the token leaves the address bar",
+    async () => {
+      await tid("signout").click();
+      await tid("goto-forgot").click();
+      await tid("forgot-email").fill("taro.new@example.jp");
+      await tid("forgot-submit").click();
+      await tid("forgot-mailbox").click();
+      const mail = page.locator('[data-testid="mail"][data-kind="password_reset"]').first();
+      await expectText("mailbox", /パスワードの再設定\s*パスワード再設定 · 宛先：taro\.new@example\.jp/);
+      await mail.locator("button.mail-head").click();
+      const href = await tid("mail-link").first().getAttribute("href");
+      await page.goto(href, { waitUntil: "load" });
+      await tid("screen-reset").waitFor();
+      assert(page.url() === `${base}/`, `the address bar: ${page.url()}`);
+      await tid("reset-password").fill("a paper boat on the kamo river");
+      await tid("reset-submit").click();
+      await expectText("signin-notice", /パスワードを再設定しました/);
+      await page.getByLabel("メールアドレス").fill("taro.new@example.jp");
+      await page.getByLabel("パスワード").fill("a paper boat on the kamo river");
+      await tid("signin-submit").click();
+      await expectText("home-user", /^Taro$/);
+    },
+    "server",
+  ],
+
+  [
     "no uncaught errors in the page",
     async () => {
       assert(consoleErrors.length === 0, consoleErrors.join("\n"));
@@ -568,7 +719,7 @@ const STEPS = [
   ],
 ];
 
-/** A free port of 127.0.0.1 (the server pass's app: tegata serve must know its origin first). */
+/** A free port of 127.0.0.1 (the server pass's app: the server must know its origin first). */
 const freePort = () =>
   new Promise((resolve, reject) => {
     const probe = createServer();
@@ -579,7 +730,12 @@ const freePort = () =>
     });
   });
 
-const VITE_KEYS = ["VITE_TEGATA_SERVER", "VITE_TEGATA_DEMO_TOTP_SECRET", "VITE_TEGATA_DEMO_SELLER_ID"];
+const VITE_KEYS = [
+  "VITE_TEGATA_SERVER",
+  "VITE_TEGATA_DEMO_TOTP_SECRET",
+  "VITE_TEGATA_DEMO_SELLER_ID",
+  "VITE_TEGATA_DEV_MAILBOX",
+];
 
 async function runPass(which) {
   mode = which;
@@ -623,7 +779,7 @@ async function runPass(which) {
     base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 4173}`;
     console.log(
       which === "server"
-        ? `\n== server mode: ${base} against tegata serve at ${demo.url} (SQLite, seeded) ==`
+        ? `\n== server mode: ${base} against tegata/server at ${demo.url} (SQLite, seeded) ==`
         : `\n== msw mode: ${base}, tegata/mock in a service worker ==`,
     );
     context = await browser.newContext({
@@ -655,7 +811,7 @@ async function runPass(which) {
     await demo?.stop().catch(() => {});
   }
   if (which === "server" && failed > failedBefore) {
-    console.log(`tegata serve's output (last 30 lines):\n  ${serverLog.slice(-30).join("\n  ")}`);
+    console.log(`the server's log (last 30 lines):\n  ${serverLog.slice(-30).join("\n  ")}`);
   }
   console.log(`(${which} mode: ${((Date.now() - passStarted) / 1000).toFixed(1)} s)`);
 }

@@ -6,7 +6,7 @@ export type Lang = "ja" | "en";
 const ja = {
   title: "tegata デモ",
   tagline: "すべてブラウザの中で動いています。認証サーバーは Service Worker 上の tegata/mock です。",
-  taglineServer: (url: string) => `認証サーバーは ${url} の tegata serve です（SQLite に保存）。`,
+  taglineServer: (url: string) => `認証サーバーは ${url} の tegata/server です（SQLite に保存）。`,
   language: "表示言語",
   signIn: "ログイン",
   email: "メールアドレス",
@@ -16,7 +16,7 @@ const ja = {
   withApple: "Apple でサインイン",
   withYahoo: "Yahoo! JAPAN ID でログイン",
   socialUnavailable:
-    "このサーバー（tegata serve）には OpenID プロバイダーが設定されていないため、Google・Apple・Yahoo! JAPAN でのログインは使えません。",
+    "このサーバーには OpenID プロバイダーが設定されていないため、Google・Apple・Yahoo! JAPAN でのログインは使えません。",
   toSignUp: "アカウントを作成",
   mfaTitle: "2段階認証",
   mfaIntro: "認証アプリに表示されている6桁のコードを入力してください。",
@@ -124,12 +124,63 @@ const ja = {
   invalidRequest: "入力内容を確認してください",
   network: "サーバーに接続できませんでした。通信環境を確認してください。",
   otherError: (code: string) => `エラーが発生しました（${code}）`,
+  mailbox: "メールボックス（開発用）",
+  mailboxIntro:
+    "このデモの認証サーバーが送ったメールです（新しい順）。開発用の画面で、本番のアプリにはありません。",
+  mailboxFromMock:
+    "モック（tegata/mock）の outbox から読んでいます。モックのデータはこのページの中にあるので、リンクはこのページで開いてください（新しいタブでは使えません）。",
+  mailboxFromServer:
+    "server-mode.mjs が認証サーバーのメーラーとして受け取ったメールです（実際には送信していません）。",
+  mailboxUnavailable:
+    "このサーバーが送ったメールは、このページからは読めません。server-mode.mjs で起動すると、ここに表示されます。",
+  mailboxEmpty: "メールはまだありません。",
+  mailboxRefresh: "更新",
+  mailTo: (to: string) => `宛先：${to}`,
+  mailSentAt: (at: string) => `送信：${at}`,
+  mailKinds: {
+    email_verify: "メールアドレスの確認",
+    password_reset: "パスワード再設定",
+    email_change: "メールアドレス変更の確認",
+    email_change_notice: "メールアドレス変更のお知らせ",
+    password_changed: "パスワード変更のお知らせ",
+    new_sign_in: "新しいログインのお知らせ",
+    account_locked: "アカウントロックのお知らせ",
+    account_deleted: "退会のお知らせ",
+    account_suspended: "利用停止のお知らせ",
+  } as Record<string, string>,
+  mailOpenLink: "リンクを開く",
+  linkUnsupported: (path: string) =>
+    `このデモはまだ ${path} のリンクに対応していません（メールのリンクのうち、パスワードの再設定とメールアドレス変更の確認に対応しています）。`,
+  forgotPassword: "パスワードをお忘れの方",
+  forgotTitle: "パスワードの再設定",
+  forgotIntro: "登録したメールアドレスを入力してください。パスワードを再設定するためのリンクをお送りします。",
+  forgotSubmit: "再設定用のリンクを送る",
+  forgotSent: (email: string) =>
+    `${email} が登録済みであれば、パスワード再設定用のリンクを送りました。メールのリンクを開いてください。`,
+  openMailbox: "メールボックス（開発用）を開く",
+  resetTitle: "新しいパスワードの設定",
+  resetIntro: "新しいパスワードを入力してください。設定すると、すべての端末でログアウトします。",
+  newPassword: "新しいパスワード",
+  resetSubmit: "パスワードを設定する",
+  resetDone: "パスワードを再設定しました。新しいパスワードでログインしてください。",
+  invalidLink:
+    "このリンクは無効か、有効期限が切れているか、すでに使われています。もう一度お申し込みください。",
+  changeEmailTitle: "メールアドレスの変更",
+  newEmail: "新しいメールアドレス",
+  currentPassword: "現在のパスワード",
+  changeEmailSubmit: "確認のメールを送る",
+  changeEmailSent: (email: string) =>
+    `${email} に確認のメールを送りました。メールのリンクを開くと変更が完了します。`,
+  confirmEmailTitle: "メールアドレス変更の確定",
+  confirmEmailIntro: "ボタンを押すと、メールアドレスの変更が完了します。",
+  confirmEmailSubmit: "変更を確定する",
+  emailChanged: (email: string) => `メールアドレスを ${email} に変更しました`,
 };
 
 const en: typeof ja = {
   title: "tegata demo",
   tagline: "Everything runs in your browser. The auth server is tegata/mock in a service worker.",
-  taglineServer: (url: string) => `The auth server is tegata serve at ${url} (kept in SQLite).`,
+  taglineServer: (url: string) => `The auth server is tegata/server at ${url} (kept in SQLite).`,
   language: "Language",
   signIn: "Sign in",
   email: "Email",
@@ -139,7 +190,7 @@ const en: typeof ja = {
   withApple: "Sign in with Apple",
   withYahoo: "Sign in with Yahoo! JAPAN ID",
   socialUnavailable:
-    "This server (tegata serve) has no OpenID providers set up, so Google, Apple and Yahoo! JAPAN sign-in is not available.",
+    "This server has no OpenID providers set up, so Google, Apple and Yahoo! JAPAN sign-in is not available.",
   toSignUp: "Create an account",
   mfaTitle: "Two-step verification",
   mfaIntro: "Enter the 6-digit code shown in your authenticator app.",
@@ -246,6 +297,56 @@ const en: typeof ja = {
   invalidRequest: "Please check what you entered",
   network: "Could not reach the server. Check your connection.",
   otherError: (code: string) => `Something went wrong (${code})`,
+  mailbox: "Dev mailbox",
+  mailboxIntro:
+    "The mails this demo's auth server sent, newest first. A development screen: a real app has none.",
+  mailboxFromMock:
+    "Read from the mock's outbox (tegata/mock). The mock's data lives in this page, so open the links here (they do not work in a new tab).",
+  mailboxFromServer: "Captured by server-mode.mjs as the auth server's mailer (nothing is really sent).",
+  mailboxUnavailable:
+    "The mails of this server cannot be read from this page. Start it with server-mode.mjs to see them here.",
+  mailboxEmpty: "No mail yet.",
+  mailboxRefresh: "Refresh",
+  mailTo: (to: string) => `To: ${to}`,
+  mailSentAt: (at: string) => `Sent: ${at}`,
+  mailKinds: {
+    email_verify: "Address verification",
+    password_reset: "Password reset",
+    email_change: "Email change confirmation",
+    email_change_notice: "Email change notice",
+    password_changed: "Password changed",
+    new_sign_in: "New sign-in",
+    account_locked: "Account locked",
+    account_deleted: "Account deleted",
+    account_suspended: "Account suspended",
+  },
+  mailOpenLink: "Open the link",
+  linkUnsupported: (path: string) =>
+    `This demo does not handle ${path} links yet (of the links in mails, it handles the password reset and the email change confirmation).`,
+  forgotPassword: "Forgot your password?",
+  forgotTitle: "Reset your password",
+  forgotIntro:
+    "Enter the email address you registered with: we will send you a link to choose a new password.",
+  forgotSubmit: "Send the link",
+  forgotSent: (email: string) =>
+    `If ${email} has an account, a link to reset its password is on its way. Open the link in the mail.`,
+  openMailbox: "Open the dev mailbox",
+  resetTitle: "Choose a new password",
+  resetIntro: "Enter your new password. Setting it signs you out on every device.",
+  newPassword: "New password",
+  resetSubmit: "Set the password",
+  resetDone: "Your password has been reset. Sign in with your new password.",
+  invalidLink: "This link is invalid, expired or already used. Please ask for a new one.",
+  changeEmailTitle: "Change your email address",
+  newEmail: "New email address",
+  currentPassword: "Current password",
+  changeEmailSubmit: "Send the confirmation",
+  changeEmailSent: (email: string) =>
+    `A confirmation mail is on its way to ${email}: the change takes effect once you open its link.`,
+  confirmEmailTitle: "Confirm your new email address",
+  confirmEmailIntro: "Press the button to complete the change of your email address.",
+  confirmEmailSubmit: "Confirm the change",
+  emailChanged: (email: string) => `Your email address is now ${email}`,
 };
 
 export type Texts = typeof ja;

@@ -8,9 +8,13 @@ import {
 } from "tegata";
 import {
   completeMfa,
+  confirmEmailChange,
   deleteAccount,
   getUser,
   type MfaChallenge,
+  requestEmailChange,
+  requestPasswordReset,
+  resetPassword,
   signIn,
   signOut,
   signUp,
@@ -46,7 +50,7 @@ import {
 } from "tegata/password";
 import { revokeTokens } from "tegata/session";
 import { activateTotp, enrollTotp, generateTotp, type TotpEnrollment } from "tegata/totp";
-import { BASE_URL, type Backend, SERVER_URL, SOCIAL_SIGN_IN, startBackend } from "./backend";
+import { BASE_URL, type Backend, type DevMail, SERVER_URL, SOCIAL_SIGN_IN, startBackend } from "./backend";
 import { CALLBACK_PATH, CLIENT_ID, DEMO } from "./demo";
 import { currentLang, formatDate, type Lang, setLang, t } from "./i18n";
 
@@ -68,7 +72,10 @@ const clientOptions = {
   clock: { now: () => backend?.clock.now() ?? Date.now() },
   fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
     await ready;
-    return fetch(input, init);
+    // The server writes its mails in the request's language: the page's, not the browser's.
+    const request = new Request(input, init);
+    request.headers.set("accept-language", currentLang() === "ja" ? "ja,en;q=0.5" : "en,ja;q=0.5");
+    return fetch(request);
   },
 };
 const auth = createAuthClient(clientOptions);
@@ -79,7 +86,7 @@ onAuthStateChange(auth, (event) => console.info("tegata:", event));
 // nonce are used (linkIdentity on `auth`); the provider's tokens are revoked at once.
 const linker = createAuthClient(clientOptions);
 
-// presets.nist (the mock enforces the same rules; tegata serve, its default policy), with its
+// presets.nist (the mock enforces the same rules; the real server, its default policy), with its
 // messages in the page's language.
 const policies: Record<Lang, PasswordPolicy> = {
   ja: definePasswordPolicy({ ...presets.nist.options, locale: "ja" }),
@@ -130,6 +137,7 @@ function errorMessage(error: unknown): Message {
     if (isTegataError(error, "mfa_challenge_expired")) return x.challengeExpired;
     if (isTegataError(error, "password_policy")) return error.issues.map((i) => i.message).join(" / ");
     if (isTegataError(error, "email_taken")) return x.emailTaken;
+    if (isTegataError(error, "invalid_token")) return x.invalidLink;
     if (isTegataError(error, "email_blocked")) {
       return x.emailBlocked(error.retryAfter === undefined ? null : Math.ceil(error.retryAfter / 86_400));
     }
@@ -156,10 +164,14 @@ function renderChrome() {
   document.documentElement.lang = lang;
   document.title = x.title;
   header.innerHTML = `<div><h1>tegata <small lang="ja">通行手形</small></h1><p class="muted" data-testid="tagline">${esc(SERVER_URL ? x.taglineServer(SERVER_URL) : x.tagline)}</p></div>
-    <div class="lang" role="group" aria-label="${esc(x.language)}">
-      <button type="button" lang="ja" data-testid="lang-ja" aria-pressed="${lang === "ja"}">日本語</button>
-      <button type="button" lang="en" data-testid="lang-en" aria-pressed="${lang === "en"}">English</button>
+    <div class="top-actions">
+      <button type="button" class="mailbox" data-testid="goto-mailbox">${esc(x.mailbox)}</button>
+      <div class="lang" role="group" aria-label="${esc(x.language)}">
+        <button type="button" lang="ja" data-testid="lang-ja" aria-pressed="${lang === "ja"}">日本語</button>
+        <button type="button" lang="en" data-testid="lang-en" aria-pressed="${lang === "en"}">English</button>
+      </div>
     </div>`;
+  header.querySelector('[data-testid="goto-mailbox"]')?.addEventListener("click", () => openMailbox());
   for (const next of ["ja", "en"] as const) {
     header
       .querySelector(`[data-testid="lang-${next}"]`)
@@ -202,17 +214,18 @@ async function showHelper() {
 
 // ---- screens -------------------------------------------------------------------------------
 
-function signInScreen(message?: Message, notice?: Message) {
-  redraw = () => signInScreen(message, notice);
+function signInScreen(message?: Message, notice?: Message, email: string = DEMO.mfa.email) {
+  redraw = () => signInScreen(message, notice, email);
   const x = t();
   app.innerHTML = `<h2 data-testid="screen-signin">${esc(x.signIn)}</h2>
     <form id="f">
       <label for="email">${esc(x.email)}</label>
-      <input id="email" type="email" autocomplete="username" required value="${esc(DEMO.mfa.email)}">
+      <input id="email" type="email" autocomplete="username" required value="${esc(email)}">
       <label for="password">${esc(x.password)}</label>
       <input id="password" type="password" autocomplete="current-password" required>
       <button data-testid="signin-submit">${esc(x.signIn)}</button>
     </form>
+    <p><button type="button" class="link" data-testid="goto-forgot">${esc(x.forgotPassword)}</button></p>
     <p class="ok" role="status" data-testid="signin-notice">${esc(notice?.())}</p>
     <p class="error" role="alert" data-testid="signin-error">${esc(message?.())}</p>
     <h3>${esc(x.social)}</h3>
@@ -233,9 +246,10 @@ function signInScreen(message?: Message, notice?: Message) {
       if (r.status === "mfa_required") mfaScreen(r.challenge);
       else await homeScreen();
     } catch (error) {
-      signInScreen(errorMessage(error));
+      signInScreen(errorMessage(error), undefined, $("#email").value);
     }
   });
+  $('[data-testid="goto-forgot"]').addEventListener("click", () => forgotScreen($("#email").value));
   for (const key of SOCIAL_SIGN_IN ? (Object.keys(social) as ProviderKey[]) : []) {
     $(`[data-testid="oauth-${testIds[key]}"]`).addEventListener("click", async () => {
       const done = () => t().signedInWith(PROVIDERS[key]);
@@ -424,6 +438,15 @@ async function homeScreen(flash?: Message, identitiesError?: Message) {
     <h3>${esc(x.sessions(sessions.length))}</h3>
     <ul data-testid="sessions">${sessions.map((s) => `<li>${esc(deviceName(s.device))} — ${esc(s.ip)}${s.current ? esc(x.thisDevice) : ""}</li>`).join("")}</ul>
     <button type="button" id="others" class="secondary" data-testid="signout-others">${esc(x.signOutOthers)}</button>
+    <h3>${esc(x.changeEmailTitle)}</h3>
+    <form id="email-change">
+      <label for="new-email">${esc(x.newEmail)}</label>
+      <input id="new-email" type="email" autocomplete="email" required data-testid="new-email">
+      <label for="email-change-password">${esc(x.currentPassword)}</label>
+      <input id="email-change-password" type="password" autocomplete="current-password" required data-testid="email-change-password">
+      <button class="secondary" data-testid="email-change-submit">${esc(x.changeEmailSubmit)}</button>
+    </form>
+    <p class="error" role="alert" data-testid="email-change-error"></p>
     <h3>${esc(x.deleteTitle)}</h3>
     <button type="button" class="danger" data-testid="goto-delete">${esc(x.deleteAccount)}</button>`;
   $("#enroll").addEventListener("click", () => void enrollScreen());
@@ -455,6 +478,20 @@ async function homeScreen(flash?: Message, identitiesError?: Message) {
     button.addEventListener("click", () => void startLink(button.dataset.key as ProviderKey));
   }
   $('[data-testid="goto-delete"]').addEventListener("click", () => void deleteScreen());
+  $("#email-change").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const newEmail = $("#new-email").value.trim();
+    try {
+      // The server mails a confirmation link to the new address (and a notice to the current one);
+      // the address changes when the link is opened (/confirm-email, below).
+      await requestEmailChange(auth, { newEmail, password: $("#email-change-password").value });
+      await homeScreen(() => t().changeEmailSent(newEmail));
+    } catch (error) {
+      $('[data-testid="email-change-error"]').textContent = isTegataError(error, "invalid_credentials")
+        ? t().wrongReauthPassword(String(error.remainingAttempts ?? "?"))
+        : errorMessage(error)(); // keep what was typed
+    }
+  });
 }
 
 /** A provider's ID token, validated here, waiting for the user to confirm the link. */
@@ -629,10 +666,247 @@ function renderEnroll(enrollment: TotpEnrollment, recoveryCodes?: string[], mess
   });
 }
 
+// ---- mail: the password reset, the email change, and the dev mailbox -----------------------
+
+function forgotScreen(email = "", sentTo?: string) {
+  redraw = () => forgotScreen(email, sentTo);
+  const x = t();
+  app.innerHTML = `<h2 data-testid="screen-forgot">${esc(x.forgotTitle)}</h2>
+    <p>${esc(x.forgotIntro)}</p>
+    <form id="f">
+      <label for="email">${esc(x.email)}</label>
+      <input id="email" type="email" autocomplete="username" required value="${esc(email)}" data-testid="forgot-email">
+      <button data-testid="forgot-submit">${esc(x.forgotSubmit)}</button>
+    </form>
+    <p class="ok" role="status" data-testid="forgot-notice">${sentTo === undefined ? "" : esc(x.forgotSent(sentTo))}</p>
+    ${sentTo === undefined ? "" : `<p><button type="button" class="secondary" data-testid="forgot-mailbox">${esc(x.openMailbox)}</button></p>`}
+    <p class="error" role="alert" data-testid="forgot-error"></p>
+    <button type="button" class="link" id="back">${esc(x.backToSignIn)}</button>`;
+  $("#f").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const typed = $("#email").value.trim();
+    try {
+      // The same answer whether or not the address has an account (nothing says who is registered).
+      await requestPasswordReset(auth, { email: typed });
+      forgotScreen(typed, typed);
+    } catch (error) {
+      $('[data-testid="forgot-error"]').textContent = errorMessage(error)();
+    }
+  });
+  app.querySelector('[data-testid="forgot-mailbox"]')?.addEventListener("click", () => openMailbox());
+  $("#back").addEventListener("click", () =>
+    signInScreen(undefined, undefined, $("#email").value || undefined),
+  );
+}
+
+/** The page of the reset link: a new password for the account the token names. */
+function resetScreen(token: string, email?: string) {
+  redraw = () => resetScreen(token, email);
+  const x = t();
+  const lang = currentLang();
+  const policy = policies[lang];
+  app.innerHTML = `<h2 data-testid="screen-reset">${esc(x.resetTitle)}</h2>
+    <p>${esc(x.resetIntro)}</p>
+    <form id="f">
+      <label for="new-password">${esc(x.newPassword)}</label>
+      <input id="new-password" type="password" autocomplete="new-password" required aria-describedby="reset-rules reset-issues" data-testid="reset-password">
+      <div class="rules muted" id="reset-rules">${esc(x.rules)}<ul>${describePolicy(policy, lang)
+        .map((rule) => `<li>${esc(rule)}</li>`)
+        .join("")}</ul></div>
+      <ul class="issues" id="reset-issues" aria-live="polite" data-testid="reset-issues"></ul>
+      <button data-testid="reset-submit">${esc(x.resetSubmit)}</button>
+    </form>
+    <p class="error" role="alert" data-testid="reset-error"></p>
+    <button type="button" class="link" id="back">${esc(x.backToSignIn)}</button>`;
+  const context = email ? { email, locale: lang } : { locale: lang };
+  const live = () => {
+    const password = $("#new-password").value;
+    $("#reset-issues").innerHTML = password
+      ? validatePassword(policy, password, context)
+          .issues.map((i) => `<li data-code="${i.code}">${esc(i.message)}</li>`)
+          .join("")
+      : "";
+  };
+  $("#new-password").addEventListener("input", live);
+  // The blocklist arrives as a lazy chunk: validate again once it is there.
+  void loadCommonPasswords().then(live);
+  $("#f").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await resetPassword(auth, {
+        token,
+        password: $("#new-password").value,
+        policy,
+        ...(email ? { email } : {}),
+      });
+      // The server ended every session of the account: sign in again, with the new password.
+      signInScreen(undefined, () => t().resetDone, email);
+    } catch (error) {
+      $('[data-testid="reset-error"]').textContent = errorMessage(error)(); // keep what was typed
+    }
+  });
+  $("#back").addEventListener("click", () => signInScreen(undefined, undefined, email));
+}
+
+/** The page of the email-change link, opened on any device: one click confirms the new address. */
+function confirmEmailScreen(token: string, message?: Message) {
+  redraw = () => confirmEmailScreen(token, message);
+  const x = t();
+  app.innerHTML = `<h2 data-testid="screen-confirm-email">${esc(x.confirmEmailTitle)}</h2>
+    <p>${esc(x.confirmEmailIntro)}</p>
+    <button type="button" data-testid="confirm-email-submit">${esc(x.confirmEmailSubmit)}</button>
+    <p class="error" role="alert" data-testid="confirm-email-error">${esc(message?.())}</p>
+    <p><button type="button" class="link" id="back">${esc(x.back)}</button></p>`;
+  $('[data-testid="confirm-email-submit"]').addEventListener("click", async () => {
+    try {
+      // Updates this client's user too when the session is the same account's (USER_UPDATED).
+      const user = await confirmEmailChange(auth, { token });
+      const done = () => t().emailChanged(user.email ?? "");
+      if (await getSession(auth)) await homeScreen(done);
+      else signInScreen(undefined, done, user.email ?? undefined);
+    } catch (error) {
+      confirmEmailScreen(token, errorMessage(error));
+    }
+  });
+  $("#back").addEventListener("click", () => void homeScreen());
+}
+
+/** A mailed link of this app that the demo has no page for (yet): said, not followed. */
+function unsupportedLinkScreen(path: string) {
+  redraw = () => unsupportedLinkScreen(path);
+  const x = t();
+  app.innerHTML = `<h2 data-testid="screen-link-unsupported">${esc(x.mailbox)}</h2>
+    <p class="warning">${esc(x.linkUnsupported(path))}</p>
+    <p><button type="button" class="link" id="back">${esc(x.back)}</button></p>`;
+  $("#back").addEventListener("click", () => void homeScreen());
+}
+
+/**
+ * Opens the screen of a link the auth server mailed, a link with a `token` on this page's origin
+ * (the server builds them on its allowed app origins): `/reset-password` and `/confirm-email`, and
+ * a notice for the others. False when the URL is not one of those.
+ */
+function openAppLink(url: URL, email?: string): boolean {
+  const token = url.searchParams.get("token");
+  if (url.origin !== location.origin || !token) return false;
+  if (url.pathname === "/reset-password") resetScreen(token, email);
+  else if (url.pathname === "/confirm-email") confirmEmailScreen(token);
+  else unsupportedLinkScreen(url.pathname);
+  return true;
+}
+
+/** The screen the dev mailbox goes back to. */
+let beforeMailbox: () => unknown = () => signInScreen();
+let mailboxPoll: ReturnType<typeof setInterval> | undefined;
+const onMailbox = () => app.querySelector('[data-testid="screen-mailbox"]') !== null;
+
+function openMailbox() {
+  if (!onMailbox()) beforeMailbox = redraw;
+  void mailboxScreen();
+}
+
+async function mailboxScreen(openId?: string) {
+  await ready.catch(() => undefined);
+  let mails: DevMail[] | null = null;
+  let failure: Message | undefined;
+  if (backend?.mailbox) {
+    try {
+      mails = await backend.mailbox();
+    } catch (error) {
+      failure = errorMessage(error);
+    }
+  }
+  renderMailbox(mails, openId, failure);
+}
+
+/** One mail of the list; the open one shows its text, its link clickable. */
+function mailItem(mail: DevMail, open: boolean) {
+  const x = t();
+  const kind = x.mailKinds[mail.kind] ?? mail.kind;
+  return `<li data-testid="mail" data-kind="${esc(mail.kind)}" class="${open ? "open" : ""}">
+    <button type="button" class="mail-head" data-id="${esc(mail.id)}" aria-expanded="${open}">
+      <strong>${esc(mail.subject)}</strong>
+      <span class="muted">${esc(kind)} · ${esc(x.mailTo(mail.to))} · ${esc(x.mailSentAt(formatDate(mail.at)))}</span>
+    </button>
+    ${open ? mailView(mail) : ""}</li>`;
+}
+
+function mailView(mail: DevMail) {
+  const x = t();
+  const anchor = (link: string, label: string) =>
+    `<a href="${esc(link)}" data-mail-link data-testid="mail-link">${esc(label)}</a>`;
+  let body = esc(mail.text);
+  let inText = false;
+  if (mail.link) {
+    const escaped = esc(mail.link);
+    inText = body.includes(escaped);
+    body = body.split(escaped).join(anchor(mail.link, mail.link));
+  }
+  return `<article class="mail" data-testid="mail-view" lang="${esc(mail.locale)}">
+    <pre>${body}</pre>
+    ${mail.link && !inText ? `<p>${anchor(mail.link, x.mailOpenLink)}</p>` : ""}
+  </article>`;
+}
+
+function renderMailbox(mails: DevMail[] | null, openId?: string, failure?: Message) {
+  redraw = () => mailboxScreen(openId);
+  const x = t();
+  const read = backend?.mailbox;
+  const source = !read ? x.mailboxUnavailable : SERVER_URL ? x.mailboxFromServer : x.mailboxFromMock;
+  let list = "";
+  if (mails && mails.length === 0)
+    list = `<p class="muted" data-testid="mailbox-empty">${esc(x.mailboxEmpty)}</p>`;
+  else if (mails) {
+    list = `<ul class="mails" data-testid="mailbox">${mails.map((m) => mailItem(m, m.id === openId)).join("")}</ul>`;
+  }
+  app.innerHTML = `<h2 data-testid="screen-mailbox">${esc(x.mailbox)}</h2>
+    <p class="muted">${read ? `${esc(x.mailboxIntro)} ` : ""}<span data-testid="mailbox-source">${esc(source)}</span></p>
+    <nav><button type="button" id="back" class="secondary">${esc(x.back)}</button>${read ? `<button type="button" id="refresh" data-testid="mailbox-refresh">${esc(x.mailboxRefresh)}</button>` : ""}</nav>
+    <p class="error" role="alert">${esc(failure?.())}</p>
+    ${list}`;
+  $("#back").addEventListener("click", () => {
+    clearInterval(mailboxPoll);
+    void beforeMailbox();
+  });
+  app.querySelector("#refresh")?.addEventListener("click", () => void mailboxScreen(openId));
+  for (const head of app.querySelectorAll<HTMLButtonElement>("button.mail-head")) {
+    head.addEventListener("click", () =>
+      renderMailbox(mails, head.dataset.id === openId ? undefined : head.dataset.id),
+    );
+  }
+  const open = mails?.find((m) => m.id === openId);
+  for (const link of app.querySelectorAll<HTMLAnchorElement>("a[data-mail-link]")) {
+    link.addEventListener("click", (event) => {
+      // A plain click opens the app's page here, with the mock's data still in this page; a
+      // middle click or Ctrl+click opens the link as it is.
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      if (openAppLink(new URL(link.href), open?.to)) {
+        event.preventDefault();
+        clearInterval(mailboxPoll);
+      }
+    });
+  }
+  // New mail shows up by itself (a real server hands mail to its mailer just after answering).
+  clearInterval(mailboxPoll);
+  if (!read) return;
+  const seen = (mails ?? []).map((m) => m.id).join();
+  const poll = setInterval(async () => {
+    if (!onMailbox()) return clearInterval(poll);
+    const latest = await read().catch(() => null);
+    if (latest && mailboxPoll === poll && onMailbox() && latest.map((m) => m.id).join() !== seen) {
+      renderMailbox(latest, openId);
+    }
+  }, 1000);
+  mailboxPoll = poll;
+}
+
 // ---- start: draw at once, before the worker is up ------------------------------------------
 
 renderChrome();
-signInScreen();
+// The page of a mailed link (a reset, an email change), else the sign-in screen. The link's token
+// then leaves the address bar and the history: it is a secret.
+if (openAppLink(new URL(location.href))) history.replaceState(null, "", "/");
+else signInScreen();
 ready.then(
   () => {
     void showHelper();

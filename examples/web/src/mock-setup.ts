@@ -7,7 +7,7 @@ import { HttpResponse, http } from "msw";
 import { setupWorker } from "msw/browser";
 import { createMockAuth, createMockOidcProvider } from "tegata/mock";
 import { presets } from "tegata/password";
-import type { Backend } from "./backend";
+import type { Backend, DevMail } from "./backend";
 import { CALLBACK_PATH, CLIENT_ID, DEMO, MOCK_BASE_URL } from "./demo";
 
 const issuers = {
@@ -66,5 +66,21 @@ export async function startMock(): Promise<Backend> {
     clock: mock.clock,
     totp: () => mock.totp(DEMO.mfa.email),
     sellerId: DEMO.seller.id,
+    mailbox: async () => mock.outbox.map(devMail).reverse(),
+  };
+}
+
+/** A mail of the mock's outbox as the dev mailbox shows it, whatever its kind. */
+function devMail(mail: (typeof mock.outbox)[number], index: number): DevMail {
+  const link = "link" in mail && typeof mail.link === "string" && mail.link ? mail.link : null;
+  return {
+    id: `outbox-${index}`,
+    to: mail.to,
+    kind: mail.kind,
+    locale: mail.locale,
+    subject: mail.subject,
+    text: mail.text,
+    link,
+    at: mail.at,
   };
 }
