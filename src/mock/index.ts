@@ -27,6 +27,7 @@ export type {
   MockAuth,
   MockAuthOptions,
   MockClock,
+  MockCodeEmail,
   MockEmail,
   MockFault,
   MockLinkEmail,

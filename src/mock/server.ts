@@ -179,6 +179,8 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       outbox.push({ ...common, kind: message.kind as MockLinkEmail["kind"], token, link });
     } else if (NOTICE_KINDS.has(message.kind)) {
       outbox.push({ ...common, kind: message.kind as MockNoticeEmail["kind"] });
+    } else if (message.kind === "mfa_code") {
+      outbox.push({ ...common, kind: "mfa_code", code: /\b(\d{6})\b/.exec(message.text)?.[1] ?? "" });
     }
   }
 

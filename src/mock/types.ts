@@ -171,8 +171,22 @@ export interface MockNoticeEmail {
   at: Date;
 }
 
+/** The mail of a second-factor code (`sendMfaEmailCode`): `code` is what `completeMfa` takes as `emailCode`. */
+export interface MockCodeEmail {
+  to: string;
+  kind: "mfa_code";
+  /** The 6-digit code the mail carries. */
+  code: string;
+  token?: undefined;
+  link?: undefined;
+  subject: string;
+  text: string;
+  locale: "ja" | "en";
+  at: Date;
+}
+
 /** An email the mock "sent" (the server's mailer, kept in memory). */
-export type MockEmail = MockLinkEmail | MockNoticeEmail;
+export type MockEmail = MockLinkEmail | MockNoticeEmail | MockCodeEmail;
 
 /** A sign-in attempt, as the mock recorded it. */
 export interface MockLoginAttempt {
@@ -299,6 +313,8 @@ export interface MockAuth {
   lastEmail(to: string | undefined, kind: MockLinkEmail["kind"]): MockLinkEmail | undefined;
   /** The newest email of a kind without a link, optionally to an address. */
   lastEmail(to: string | undefined, kind: MockNoticeEmail["kind"]): MockNoticeEmail | undefined;
+  /** The newest second-factor code mail, optionally to an address. */
+  lastEmail(to: string | undefined, kind: "mfa_code"): MockCodeEmail | undefined;
   /** Requests answered per path, such as `count("/oauth/token")`. */
   count(path: string, method?: string): number;
   /** Fault injection. */

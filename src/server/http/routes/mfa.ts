@@ -22,8 +22,8 @@ import {
 } from "../../domain/mfa";
 import { sealMail } from "../../mail/outbox";
 import type { Route } from "../env";
-import { mailLocale } from "../mail";
 import { renderEmailCodeMail } from "../mail-code";
+import { userMailLocale } from "../notices";
 import { readJson } from "../request";
 import { json, noContent } from "../responses";
 import { requireUser } from "./session";
@@ -47,18 +47,24 @@ export const mfaRoutes: Route[] = [
     path: "/auth/mfa/email-code",
     async handle(request, env) {
       const body = await readJson(request, MfaEmailCodeRequestSchema);
-      const locale = mailLocale(request);
-      const { expiresIn } = await sendEmailCode(env.ctx, body.challenge_id, ({ user, code, validSeconds }) =>
-        sealMail(
-          env.ctx.sealer,
-          {
-            to: user.email,
-            kind: "mfa_code",
+      const { expiresIn } = await sendEmailCode(
+        env.ctx,
+        body.challenge_id,
+        ({ user, code, validSeconds }) => {
+          // The user's mail language, else this request's: the sign-in screen they are looking at.
+          const locale = userMailLocale(user, request);
+          const rendered = renderEmailCodeMail({
             locale,
-            ...renderEmailCodeMail({ locale, code, validSeconds }),
-          },
-          env.ctx.now(),
-        ),
+            code,
+            validSeconds,
+            serviceName: env.mail.serviceName,
+          });
+          return sealMail(
+            env.ctx.sealer,
+            { to: user.email, kind: "mfa_code", locale, ...rendered },
+            env.ctx.now(),
+          );
+        },
       );
       env.mailQueued();
       return json({ expires_in: expiresIn }, 202);
