@@ -122,7 +122,7 @@ describe("the second-factor challenge", () => {
     const result = await signIn(auth, bob);
     expect(result.status).toBe("mfa_required");
     if (result.status !== "mfa_required") throw new Error("unreachable");
-    expect(result.challenge.methods).toEqual(["totp", "recovery_code"]);
+    expect(result.challenge.methods).toEqual(["totp", "recovery_code", "email_code"]);
     expect(result.challenge.expiresAt.getTime()).toBe(mock.clock.now() + 300_000);
     expect(await getSession(auth)).toBeNull();
 

@@ -168,7 +168,7 @@ describe("MFA management over real HTTP with the SDK", () => {
     await signOut(auth, { scope: "local" });
     h.clock.advance(STEP);
     const challenge = await challengeOf(auth);
-    expect(challenge.methods).toEqual(["totp", "recovery_code"]);
+    expect(challenge.methods).toEqual(["totp", "recovery_code", "email_code"]);
     const otp = await completeMfa(auth, { challenge, code: await codeNow(h, enrollment.secret) });
     expect(otp.status).toBe("signed_in");
     expect(claimsOf(otp.session.accessToken).amr).toEqual(["pwd", "otp"]);
