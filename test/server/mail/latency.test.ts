@@ -1,8 +1,9 @@
 /**
  * How long a mail takes from the request to the SMTP server: 100 password-reset requests one
  * after another over real HTTP, each timed from the moment the request leaves to the moment the
- * SMTP server has the message's data; the median is printed (and bounded loosely: the sender is
- * kicked as the request is answered, not on its timer).
+ * SMTP server has the message's data; the median is printed, never asserted (timings are evidence,
+ * not a gate). With an hour-long interval, every mail arriving shows the sender is kicked as the
+ * request is answered, not on its timer.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -57,6 +58,5 @@ describe("delivery latency", () => {
       `tegata mail latency, request → SMTP (100 resets, ${name} store): median ${median.toFixed(1)} ms, p90 ${p90.toFixed(1)} ms, max ${(samples[99] ?? 0).toFixed(1)} ms`,
     );
     expect(new Set(smtp.messages.map((m) => m.parsed.messageId)).size).toBe(100);
-    expect(median).toBeLessThan(1_000);
   });
 });
