@@ -22,7 +22,6 @@ import {
 import { USER_HELP } from "./help";
 import { askHidden, type CliIo, readStdin } from "./io";
 import { checkSigningKeys, makeServer } from "./server";
-import { VERSION } from "./version";
 
 const OPTIONS = {
   ...DATABASE_OPTIONS,
@@ -60,7 +59,7 @@ function actorOf(values: Values, env: NodeJS.ProcessEnv): string {
 }
 
 /** Parses a problem body (RFC 9457) into a message. */
-async function problemMessage(response: Response): Promise<string> {
+async function _problemMessage(response: Response): Promise<string> {
   let body: { code?: string; title?: string; issues?: Array<{ message?: string }>; retry_after?: number } =
     {};
   try {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { MailLocale, RenderedMail } from "./mail";
-import { DEFAULT_SERVICE_NAME } from "./mail";
+import { DEFAULT_SERVICE_NAME, oneLine } from "./mail";
 
 /** Escapes text for HTML content. */
 function escapeHtml(value: string): string {
@@ -27,7 +27,7 @@ export function renderEmailCodeMail(params: {
   validSeconds: number;
   serviceName?: string;
 }): RenderedMail {
-  const service = (params.serviceName ?? DEFAULT_SERVICE_NAME).replace(/[\u0000-\u001f\u007f]+/g, " ");
+  const service = oneLine(params.serviceName ?? DEFAULT_SERVICE_NAME);
   const minutes = Math.max(1, Math.round(params.validSeconds / 60));
   const ja = params.locale === "ja";
   const subject = ja ? `【${service}】認証コード` : `${service}: your sign-in code`;
