@@ -26,7 +26,19 @@ export default defineConfig([
     sourcemap: true,
     target: "es2022",
     platform: "neutral",
-    external: ["ky", "jose", "zod", "otplib", "msw", "qrcode", "kysely", "pg", "nodemailer"],
+    external: [
+      "ky",
+      "jose",
+      "zod",
+      "otplib",
+      "msw",
+      "qrcode",
+      "kysely",
+      "pg",
+      "nodemailer",
+      "@simplewebauthn/server",
+      "@simplewebauthn/browser",
+    ],
   },
   {
     // The `tegata` command (package.json "bin"): ESM for Node only, one file. It imports the
