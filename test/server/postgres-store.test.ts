@@ -67,9 +67,19 @@ if (url === undefined || url === "") {
     return pool;
   }
 
-  describeStoreConformance("postgresStore (a fresh schema per test)", async () =>
-    postgresStore({ pool: await freshPool() }),
-  );
+  // Each test's pool ends with its store: idle connections of finished tests would otherwise
+  // pile up until afterAll and exhaust the server's max_connections (the race cases use 10 each).
+  describeStoreConformance("postgresStore (a fresh schema per test)", async () => {
+    const pool = await freshPool();
+    const store = await postgresStore({ pool });
+    const close = store.close;
+    store.close = async () => {
+      await close();
+      pools.splice(pools.indexOf(pool), 1);
+      await pool.end();
+    };
+    return store;
+  });
 
   describe("postgresStore", () => {
     it("migrations are idempotent, also when instances start at once", async () => {

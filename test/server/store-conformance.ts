@@ -22,11 +22,13 @@ import type {
   StoredLoginEvent,
   StoredMail,
   StoredOneTimeToken,
+  StoredPasskey,
   StoredRefreshToken,
   StoredSession,
   StoredSigningKey,
   StoredTombstone,
   StoredUser,
+  StoredWebAuthnChallenge,
 } from "../../src/server/store/index";
 
 /** The suite's clock: 2026-11-25T12:00:00Z, on a whole hour (so on every window boundary used). */
@@ -208,6 +210,38 @@ export function newIdentity(
 }
 
 /** The tombstone of a user deleted at `T0`, blocking the address for 30 days. */
+/** A passkey `id` of `userId`, created at `T0`, never used, without a counter yet. */
+export function newPasskey(id: string, userId: string, over: Partial<StoredPasskey> = {}): StoredPasskey {
+  return {
+    id,
+    userId,
+    publicKey: `pk_${id}`,
+    signCount: 0,
+    transports: ["internal", "hybrid"],
+    deviceType: "multiDevice",
+    backedUp: true,
+    name: `Passkey ${id}`,
+    createdAt: T0,
+    lastUsedAt: null,
+    ...over,
+  };
+}
+
+/** A WebAuthn challenge by hash, live for five minutes from `T0`. */
+export function newWebAuthnChallenge(
+  challengeHash: string,
+  over: Partial<StoredWebAuthnChallenge> = {},
+): StoredWebAuthnChallenge {
+  return {
+    challengeHash,
+    purpose: "sign_in",
+    userId: null,
+    expiresAt: T0 + 5 * MINUTE,
+    createdAt: T0,
+    ...over,
+  };
+}
+
 export function newTombstone(userId: string, over: Partial<StoredTombstone> = {}): StoredTombstone {
   return {
     userId,
@@ -1785,6 +1819,176 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       });
     });
 
+    describe("passkeys", () => {
+      it("adds, gets and lists passkeys (oldest first, the user's only); a credential id is taken once", async () => {
+        const store = await fresh();
+        const a = newPasskey("cred-a", "usr_1", { createdAt: T0 + 2, transports: [] });
+        const b = newPasskey("cred-b", "usr_1", {
+          createdAt: T0 + 1,
+          signCount: 7,
+          deviceType: "singleDevice",
+          backedUp: false,
+          lastUsedAt: T0 + 1,
+        });
+        const other = newPasskey("cred-c", "usr_2");
+        for (const p of [a, b, other]) expect(await store.addPasskey(p)).toBe("added");
+        expect(await store.getPasskey("cred-a")).toEqual(a);
+        expect(await store.getPasskey("cred-b")).toEqual(b);
+        expect(await store.getPasskey("cred-x")).toBeNull();
+        expect(await store.listPasskeys("usr_1")).toEqual([b, a]);
+        expect(await store.listPasskeys("usr_2")).toEqual([other]);
+        expect(await store.listPasskeys("usr_3")).toEqual([]);
+        // The same credential id again, for the same or another user: taken, the first one stays.
+        expect(await store.addPasskey(newPasskey("cred-a", "usr_2", { name: "stolen" }))).toBe("taken");
+        expect(await store.addPasskey(newPasskey("cred-a", "usr_1", { name: "again" }))).toBe("taken");
+        expect(await store.getPasskey("cred-a")).toEqual(a);
+        expect(await store.listPasskeys("usr_2")).toEqual([other]);
+      });
+
+      it("credential ids are case-sensitive (base64url)", async () => {
+        const store = await fresh();
+        expect(await store.addPasskey(newPasskey("AbC", "usr_1"))).toBe("added");
+        expect(await store.addPasskey(newPasskey("abc", "usr_1"))).toBe("added");
+        expect(await store.getPasskey("ABC")).toBeNull();
+        expect((await store.listPasskeys("usr_1")).map((p) => p.id)).toEqual(["AbC", "abc"]);
+      });
+
+      it("records a use only when the counter grows, or stays 0 without a counter", async () => {
+        const store = await fresh();
+        await store.addPasskey(newPasskey("zero", "usr_1"));
+        await store.addPasskey(newPasskey("counted", "usr_1", { signCount: 5, backedUp: false }));
+        // No counter: 0 → 0 is a use, again and again.
+        expect(await store.recordPasskeyUse("zero", { signCount: 0, backedUp: false }, T0 + 1)).toBe(true);
+        expect(await store.recordPasskeyUse("zero", { signCount: 0, backedUp: true }, T0 + 2)).toBe(true);
+        expect(await store.getPasskey("zero")).toMatchObject({
+          signCount: 0,
+          backedUp: true,
+          lastUsedAt: T0 + 2,
+        });
+        // A counter: only greater values; equal or smaller change nothing.
+        expect(await store.recordPasskeyUse("counted", { signCount: 5, backedUp: true }, T0 + 3)).toBe(false);
+        expect(await store.recordPasskeyUse("counted", { signCount: 4, backedUp: true }, T0 + 3)).toBe(false);
+        expect(await store.recordPasskeyUse("counted", { signCount: 0, backedUp: true }, T0 + 3)).toBe(false);
+        expect(await store.getPasskey("counted")).toMatchObject({
+          signCount: 5,
+          backedUp: false,
+          lastUsedAt: null,
+        });
+        expect(await store.recordPasskeyUse("counted", { signCount: 6, backedUp: true }, T0 + 4)).toBe(true);
+        expect(await store.getPasskey("counted")).toMatchObject({
+          signCount: 6,
+          backedUp: true,
+          lastUsedAt: T0 + 4,
+        });
+        // An authenticator that starts counting later: 0 → 3 grows.
+        expect(await store.recordPasskeyUse("zero", { signCount: 3, backedUp: true }, T0 + 5)).toBe(true);
+        expect(await store.recordPasskeyUse("zero", { signCount: 0, backedUp: true }, T0 + 6)).toBe(false);
+        expect(await store.recordPasskeyUse("unknown", { signCount: 1, backedUp: true }, T0)).toBe(false);
+        // Large counters (32-bit) survive the round trip.
+        expect(
+          await store.recordPasskeyUse("counted", { signCount: 4_294_967_295, backedUp: true }, T0 + 7),
+        ).toBe(true);
+        expect((await store.getPasskey("counted"))?.signCount).toBe(4_294_967_295);
+      });
+
+      it("race: 10 concurrent uses with the same counter: one winner per value", async () => {
+        const store = await fresh();
+        await store.addPasskey(newPasskey("cred", "usr_1", { signCount: 1 }));
+        const same = await concurrently(10, (i) =>
+          store.recordPasskeyUse("cred", { signCount: 2, backedUp: true }, T0 + i),
+        );
+        expect(countWhere(same, (r) => r)).toBe(1);
+        expect((await store.getPasskey("cred"))?.signCount).toBe(2);
+        // Counters 3..12 at once: whatever the order, each value is accepted at most once, the
+        // counter ends at the largest accepted one and never goes down.
+        const values = Array.from({ length: 10 }, (_, i) => 3 + ((i * 7) % 10));
+        const mixed = await concurrently(10, (i) =>
+          store.recordPasskeyUse("cred", { signCount: values[i] ?? 0, backedUp: true }, T0 + 20 + i),
+        );
+        const accepted = values.filter((_, i) => mixed[i]);
+        expect(accepted.length).toBeGreaterThanOrEqual(1);
+        expect(new Set(accepted).size).toBe(accepted.length);
+        expect((await store.getPasskey("cred"))?.signCount).toBe(Math.max(...accepted));
+      });
+
+      it("10 concurrent uses of a passkey without a counter all count (replays are the challenge's to refuse)", async () => {
+        const store = await fresh();
+        await store.addPasskey(newPasskey("cred", "usr_1"));
+        const results = await concurrently(10, (i) =>
+          store.recordPasskeyUse("cred", { signCount: 0, backedUp: true }, T0 + i),
+        );
+        // Without a counter the store cannot tell uses apart: replays are refused by the
+        // challenge, consumed once (see WebAuthn challenges).
+        expect(countWhere(results, (r) => r)).toBe(10);
+      });
+
+      it("renames and removes only the owner's passkeys", async () => {
+        const store = await fresh();
+        await store.addPasskey(newPasskey("cred-1", "usr_1"));
+        await store.addPasskey(newPasskey("cred-2", "usr_2"));
+        expect(await store.renamePasskey("usr_2", "cred-1", "mine now")).toBe(false);
+        expect(await store.removePasskey("usr_2", "cred-1")).toBe(false);
+        expect(await store.renamePasskey("usr_1", "cred-x", "x")).toBe(false);
+        expect(await store.removePasskey("usr_1", "cred-x")).toBe(false);
+        expect(await store.getPasskey("cred-1")).toEqual(newPasskey("cred-1", "usr_1"));
+        expect(await store.renamePasskey("usr_1", "cred-1", "iPhone 「仕事」")).toBe(true);
+        expect((await store.getPasskey("cred-1"))?.name).toBe("iPhone 「仕事」");
+        expect(await store.removePasskey("usr_1", "cred-1")).toBe(true);
+        expect(await store.removePasskey("usr_1", "cred-1")).toBe(false);
+        expect(await store.getPasskey("cred-1")).toBeNull();
+        expect(await store.listPasskeys("usr_1")).toEqual([]);
+        expect(await store.listPasskeys("usr_2")).toEqual([newPasskey("cred-2", "usr_2")]);
+        // Its id may be added again (the authenticator registers it anew).
+        expect(await store.addPasskey(newPasskey("cred-1", "usr_1"))).toBe("added");
+      });
+
+      it("race: 5 concurrent removals of one passkey: exactly one true", async () => {
+        const store = await fresh();
+        await store.addPasskey(newPasskey("cred", "usr_1"));
+        const results = await concurrently(5, () => store.removePasskey("usr_1", "cred"));
+        expect(countWhere(results, (r) => r)).toBe(1);
+      });
+    });
+
+    describe("WebAuthn challenges", () => {
+      it("a challenge is consumed once, for its purpose, while it lives", async () => {
+        const store = await fresh();
+        const reg = newWebAuthnChallenge("wc_reg", { purpose: "register", userId: "usr_1" });
+        const signIn = newWebAuthnChallenge("wc_in");
+        await store.createWebAuthnChallenge(reg);
+        await store.createWebAuthnChallenge(signIn);
+        // The wrong purpose takes nothing, and leaves it.
+        expect(await store.consumeWebAuthnChallenge("wc_reg", "sign_in", T0 + 1)).toBeNull();
+        expect(await store.consumeWebAuthnChallenge("wc_reg", "register", T0 + 1)).toEqual(reg);
+        expect(await store.consumeWebAuthnChallenge("wc_reg", "register", T0 + 2)).toBeNull();
+        expect(await store.consumeWebAuthnChallenge("wc_in", "sign_in", T0 + 1)).toEqual(signIn);
+        expect(await store.consumeWebAuthnChallenge("wc_in", "sign_in", T0 + 1)).toBeNull();
+        expect(await store.consumeWebAuthnChallenge("wc_unknown", "sign_in", T0)).toBeNull();
+      });
+
+      it("an expired challenge is not consumed; deleteExpired removes it", async () => {
+        const store = await fresh();
+        const challenge = newWebAuthnChallenge("wc");
+        await store.createWebAuthnChallenge(challenge);
+        expect(await store.consumeWebAuthnChallenge("wc", "sign_in", challenge.expiresAt)).toBeNull();
+        await store.createWebAuthnChallenge(newWebAuthnChallenge("wc_live", { expiresAt: T0 + HOUR }));
+        expect(await store.deleteExpired(challenge.expiresAt)).toBeGreaterThanOrEqual(1);
+        expect(await store.consumeWebAuthnChallenge("wc", "sign_in", T0)).toBeNull();
+        expect(await store.consumeWebAuthnChallenge("wc_live", "sign_in", T0 + 1)).not.toBeNull();
+      });
+
+      it("race: 10 concurrent consumptions of one challenge: exactly one gets it", async () => {
+        const store = await fresh();
+        await store.createWebAuthnChallenge(
+          newWebAuthnChallenge("wc", { purpose: "register", userId: "usr_1" }),
+        );
+        const results = await concurrently(10, () =>
+          store.consumeWebAuthnChallenge("wc", "register", T0 + 1),
+        );
+        expect(countWhere(results, (r) => r !== null)).toBe(1);
+      });
+    });
+
     describe("claimOnce", () => {
       it("claims a key once while the claim is live; keys are independent", async () => {
         const store = await fresh();
@@ -1841,6 +2045,10 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         await store.createChallenge(newChallenge(`ch_${n}`, userId));
         await store.appendLoginEvent(newEvent(n, userId, { email: user.email }));
         await store.linkIdentity(newIdentity("google", `g-${n}`, userId));
+        await store.addPasskey(newPasskey(`cred-${n}`, userId));
+        await store.createWebAuthnChallenge(
+          newWebAuthnChallenge(`wc_${n}`, { purpose: "register", userId, expiresAt: T0 + HOUR }),
+        );
         await store.appendAuditEvent(newAuditEvent(n, userId));
         for (let i = 0; i < lock.maxAttempts; i++) await store.reserveAttempt(user.emailKey, lock, T0);
         return { token };
@@ -1860,6 +2068,8 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           events: await store.listLoginEvents(userId, { limit: 100 }),
           identities: await store.listIdentities(userId),
           identity: await store.getIdentity("google", `g-${n}`),
+          passkeys: await store.listPasskeys(userId),
+          passkey: await store.getPasskey(`cred-${n}`),
           lockedUntil: await store.lockedUntil(`user${n}@example.jp`, T0 + 1),
         };
       }
@@ -1889,8 +2099,11 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           events: { items: [], next: null },
           identities: [],
           identity: null,
+          passkeys: [],
+          passkey: null,
           lockedUntil: null,
         });
+        expect(await store.consumeWebAuthnChallenge("wc_1", "register", T0 + 1)).toBeNull();
         const next = { tokenHash: "rt_after", expiresAt: T0 + 2 * DAY };
         expect(await store.rotateRefreshToken(token, next, SEEN, T0 + 1)).toEqual({ kind: "invalid" });
         expect(await store.consumeOneTimeToken("ot_1", "password_reset", T0 + 1)).toBeNull();
@@ -1925,6 +2138,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         });
         expect(await store.consumeRecoveryCode("usr_2", "rc_2_a", T0 + 1)).toBe(true);
         expect(await store.advanceTotpStep("fac_2", 1, T0 + 1)).toBe(true);
+        expect(await store.consumeWebAuthnChallenge("wc_2", "register", T0 + 1)).not.toBeNull();
       });
 
       it("the email key can register again: the block is the caller's, through findTombstone", async () => {

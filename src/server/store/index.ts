@@ -23,11 +23,13 @@ export type {
   StoredLoginEvent,
   StoredMail,
   StoredOneTimeToken,
+  StoredPasskey,
   StoredRefreshToken,
   StoredSession,
   StoredSigningKey,
   StoredTombstone,
   StoredUser,
+  StoredWebAuthnChallenge,
   UnlinkResult,
   UserPatch,
 } from "./types";

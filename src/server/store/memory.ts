@@ -26,11 +26,13 @@ import type {
   StoredLoginEvent,
   StoredMail,
   StoredOneTimeToken,
+  StoredPasskey,
   StoredRefreshToken,
   StoredSession,
   StoredSigningKey,
   StoredTombstone,
   StoredUser,
+  StoredWebAuthnChallenge,
   UnlinkResult,
 } from "./types";
 
@@ -92,6 +94,11 @@ interface State {
   /** `provider \0 subject` → the identity. */
   identities: Map<string, StoredIdentity>;
   identityKeysByUser: Map<string, Set<string>>;
+  /** credential id → the passkey. */
+  passkeys: Map<string, StoredPasskey>;
+  passkeyIdsByUser: Map<string, Set<string>>;
+  /** challengeHash → the WebAuthn challenge. */
+  webauthnChallenges: Map<string, StoredWebAuthnChallenge>;
   /** `claimOnce` keys → when the claim ends. */
   onceClaims: Map<string, number>;
   /** emailKeyHash → the tombstone blocking it. */
@@ -122,6 +129,9 @@ function emptyState(): State {
     mails: new Map(),
     identities: new Map(),
     identityKeysByUser: new Map(),
+    passkeys: new Map(),
+    passkeyIdsByUser: new Map(),
+    webauthnChallenges: new Map(),
     onceClaims: new Map(),
     tombstones: new Map(),
     auditEvents: [],
@@ -157,6 +167,21 @@ function copyIdentity(i: StoredIdentity): StoredIdentity {
     emailVerified: i.emailVerified,
     createdAt: i.createdAt,
     lastUsedAt: i.lastUsedAt,
+  };
+}
+
+function copyPasskey(p: StoredPasskey): StoredPasskey {
+  return {
+    id: p.id,
+    userId: p.userId,
+    publicKey: p.publicKey,
+    signCount: p.signCount,
+    transports: [...p.transports],
+    deviceType: p.deviceType,
+    backedUp: p.backedUp,
+    name: p.name,
+    createdAt: p.createdAt,
+    lastUsedAt: p.lastUsedAt,
   };
 }
 
@@ -958,6 +983,77 @@ export function memoryStore(): AuthStore {
           return "unlinked";
         }),
 
+      // Passkeys
+
+      addPasskey: (passkey) =>
+        exec((s) => {
+          if (s.passkeys.has(passkey.id)) return "taken" as const;
+          s.passkeys.set(passkey.id, copyPasskey(passkey));
+          addToIndex(s.passkeyIdsByUser, passkey.userId, passkey.id);
+          return "added" as const;
+        }),
+
+      getPasskey: (id) =>
+        exec((s) => {
+          const passkey = s.passkeys.get(id);
+          return passkey === undefined ? null : copyPasskey(passkey);
+        }),
+
+      listPasskeys: (userId) =>
+        exec((s) =>
+          [...(s.passkeyIdsByUser.get(userId) ?? [])]
+            .map((id) => s.passkeys.get(id))
+            .filter((p): p is StoredPasskey => p !== undefined)
+            .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+            .map(copyPasskey),
+        ),
+
+      recordPasskeyUse: (id, use, now) =>
+        exec((s) => {
+          const passkey = s.passkeys.get(id);
+          if (passkey === undefined) return false;
+          const grows = use.signCount > passkey.signCount || (use.signCount === 0 && passkey.signCount === 0);
+          if (!grows) return false;
+          passkey.signCount = use.signCount;
+          passkey.backedUp = use.backedUp;
+          passkey.lastUsedAt = now;
+          return true;
+        }),
+
+      renamePasskey: (userId, id, name) =>
+        exec((s) => {
+          const passkey = s.passkeys.get(id);
+          if (passkey === undefined || passkey.userId !== userId) return false;
+          passkey.name = name;
+          return true;
+        }),
+
+      removePasskey: (userId, id) =>
+        exec((s) => {
+          const passkey = s.passkeys.get(id);
+          if (passkey === undefined || passkey.userId !== userId) return false;
+          s.passkeys.delete(id);
+          removeFromIndex(s.passkeyIdsByUser, userId, id);
+          return true;
+        }),
+
+      createWebAuthnChallenge: (challenge) =>
+        exec((s) => {
+          if (s.webauthnChallenges.has(challenge.challengeHash)) {
+            throw duplicate("WebAuthn challenge", challenge.challengeHash);
+          }
+          s.webauthnChallenges.set(challenge.challengeHash, { ...challenge });
+        }),
+
+      consumeWebAuthnChallenge: (challengeHash, purpose, now) =>
+        exec((s) => {
+          const challenge = s.webauthnChallenges.get(challengeHash);
+          if (challenge === undefined || challenge.purpose !== purpose || challenge.expiresAt <= now)
+            return null;
+          s.webauthnChallenges.delete(challengeHash);
+          return { ...challenge };
+        }),
+
       // Single use
 
       claimOnce: (key, expiresAt, now) =>
@@ -999,6 +1095,11 @@ export function memoryStore(): AuthStore {
           s.anonymousLoginEvents = s.anonymousLoginEvents.filter((e) => emailKey(e.email) !== user.emailKey);
           for (const key of s.identityKeysByUser.get(userId) ?? []) s.identities.delete(key);
           s.identityKeysByUser.delete(userId);
+          for (const id of s.passkeyIdsByUser.get(userId) ?? []) s.passkeys.delete(id);
+          s.passkeyIdsByUser.delete(userId);
+          for (const [hash, challenge] of s.webauthnChallenges) {
+            if (challenge.userId === userId) s.webauthnChallenges.delete(hash);
+          }
           s.tombstones.set(tombstone.emailKeyHash, { ...tombstone });
           return true;
         }),
@@ -1146,6 +1247,11 @@ function deleteExpiredIn(s: State, now: number): number {
   for (const [id, mail] of s.mails) {
     if (mail.status !== "sent" && mail.status !== "failed") continue;
     s.mails.delete(id);
+    removed++;
+  }
+  for (const [hash, challenge] of s.webauthnChallenges) {
+    if (challenge.expiresAt > now) continue;
+    s.webauthnChallenges.delete(hash);
     removed++;
   }
   for (const [key, until] of s.onceClaims) {

@@ -130,7 +130,49 @@ export interface StoredAuditEvent {
   reason: string | null;
 }
 
-/** A second factor. Only TOTP for now (passkeys come with their issue). */
+/**
+ * A passkey: a WebAuthn credential of a user (a platform authenticator's "face or fingerprint", a
+ * security key, a password manager's passkey). Only public material: the private key never leaves
+ * the authenticator.
+ */
+export interface StoredPasskey {
+  /** The credential id, base64url: unique across users. */
+  id: string;
+  userId: string;
+  /** The credential's COSE public key, base64url. */
+  publicKey: string;
+  /**
+   * The authenticator's signature counter as last accepted; `0` for an authenticator that keeps
+   * none (most synced passkeys), which then stays `0`.
+   */
+  signCount: number;
+  /** How the client may reach the authenticator (`internal`, `hybrid`, `usb`, …), as it said. */
+  transports: string[];
+  /** `multiDevice` for a passkey that may be synced (backup eligible), else `singleDevice`. */
+  deviceType: "singleDevice" | "multiDevice";
+  /** Whether the authenticator said at its last use that the passkey is backed up (synced). */
+  backedUp: boolean;
+  /** The user's name of it ("MacBook", "iPhone"). */
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+/**
+ * A WebAuthn challenge handed out by a ceremony's options, consumed once by the response that
+ * signs it. Stored by hash (`challengeHash`, SHA-256 of the base64url challenge, base64url).
+ */
+export interface StoredWebAuthnChallenge {
+  challengeHash: string;
+  /** `register`: a signed-in user adds a passkey; `sign_in`: anyone, with a discoverable passkey. */
+  purpose: "register" | "sign_in";
+  /** The registering user; `null` for a sign-in (the passkey names its user). */
+  userId: string | null;
+  expiresAt: number;
+  createdAt: number;
+}
+
+/** A second factor of the TOTP kind (passkeys are {@link StoredPasskey}s of their own). */
 export interface StoredFactor {
   id: string;
   userId: string;
@@ -521,6 +563,36 @@ export interface AuthStore {
    */
   unlinkIdentity(userId: string, provider: string, subject: string): Promise<UnlinkResult>;
 
+  // Passkeys (WebAuthn credentials)
+  /** Adds a passkey; `"taken"` when its credential id is stored already (for anyone), atomically. */
+  addPasskey(passkey: StoredPasskey): Promise<"added" | "taken">;
+  getPasskey(id: string): Promise<StoredPasskey | null>;
+  /** The user's passkeys, oldest first. */
+  listPasskeys(userId: string): Promise<StoredPasskey[]>;
+  /**
+   * Records a use of a passkey in one step, only if `signCount` is greater than the stored counter,
+   * or both are `0` (an authenticator without a counter): `signCount`, `backedUp` and `lastUsedAt`
+   * are written and the answer is true. Otherwise (a counter that did not grow: a cloned
+   * authenticator or a replay) nothing changes and the answer is false; of concurrent calls with
+   * the same count, one wins.
+   */
+  recordPasskeyUse(id: string, use: { signCount: number; backedUp: boolean }, now: number): Promise<boolean>;
+  /** Renames a passkey of the user; false when it is not theirs (or unknown). */
+  renamePasskey(userId: string, id: string, name: string): Promise<boolean>;
+  /** Removes a passkey of the user; false when it is not theirs (or unknown). */
+  removePasskey(userId: string, id: string): Promise<boolean>;
+  /** Stores a WebAuthn challenge (its hash is new: 32 random bytes). */
+  createWebAuthnChallenge(challenge: StoredWebAuthnChallenge): Promise<void>;
+  /**
+   * Takes a live challenge of that purpose, once: the record for the one caller that consumed it,
+   * `null` for an unknown, expired, already consumed or other-purpose challenge (nothing changes).
+   */
+  consumeWebAuthnChallenge(
+    challengeHash: string,
+    purpose: StoredWebAuthnChallenge["purpose"],
+    now: number,
+  ): Promise<StoredWebAuthnChallenge | null>;
+
   // Single use
   /**
    * Claims `key` once until `expiresAt` (an ID token's nonce, say): true for the one caller that
@@ -531,8 +603,8 @@ export interface AuthStore {
   // Account deletion and the audit trail
   /**
    * Erases the user and everything of theirs (factors, recovery codes, sessions and refresh
-   * tokens, one-time tokens, challenges, login events, identities, the lockout counter of their
-   * email key) and keeps `tombstone`, in one step: false when there is no such user.
+   * tokens, one-time tokens, challenges, login events, identities, passkeys and their WebAuthn
+   * challenges, the lockout counter of their email key) and keeps `tombstone`, in one step: false when there is no such user.
    */
   deleteUser(userId: string, tombstone: StoredTombstone): Promise<boolean>;
   /** The tombstone whose block covers `emailKeyHash` at `now`, or `null`. */
@@ -554,7 +626,7 @@ export interface AuthStore {
    * the serialising stores that waits for the transaction itself and never ends.
    */
   transaction<T>(fn: (store: AuthStore) => Promise<T>): Promise<T>;
-  /** Removes what expired before `now` (tokens, challenges, ended sessions, rate-limit windows); returns how many rows. */
+  /** Removes what expired before `now` (tokens, challenges and WebAuthn challenges, ended sessions, rate-limit windows); returns how many rows. */
   deleteExpired(now: number): Promise<number>;
   /** Releases connections. */
   close(): Promise<void>;

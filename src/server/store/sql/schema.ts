@@ -250,6 +250,39 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE tegata_challenges ADD COLUMN email_codes_sent INTEGER NOT NULL DEFAULT 0",
     ],
   },
+  {
+    version: 6,
+    name: "passkeys",
+    // Passkeys (WebAuthn credentials, public material only) and the challenges of their
+    // ceremonies, consumed once (by hash; `user_id` NULL for a sign-in with a discoverable one).
+    up: (dialect) => {
+      const key = dialect === "postgres" ? 'TEXT COLLATE "C"' : "TEXT";
+      return [
+        `CREATE TABLE tegata_passkeys (
+          id ${key} PRIMARY KEY,
+          user_id ${key} NOT NULL,
+          public_key TEXT NOT NULL,
+          sign_count BIGINT NOT NULL,
+          transports TEXT NOT NULL,
+          device_type TEXT NOT NULL,
+          backed_up INTEGER NOT NULL,
+          name TEXT NOT NULL,
+          created_at BIGINT NOT NULL,
+          last_used_at BIGINT
+        )`,
+        "CREATE INDEX tegata_passkeys_user ON tegata_passkeys (user_id, created_at)",
+        `CREATE TABLE tegata_webauthn_challenges (
+          challenge_hash ${key} PRIMARY KEY,
+          purpose TEXT NOT NULL,
+          user_id ${key},
+          expires_at BIGINT NOT NULL,
+          created_at BIGINT NOT NULL
+        )`,
+        "CREATE INDEX tegata_webauthn_challenges_expires ON tegata_webauthn_challenges (expires_at)",
+        "CREATE INDEX tegata_webauthn_challenges_user ON tegata_webauthn_challenges (user_id)",
+      ];
+    },
+  },
 ];
 
 /**

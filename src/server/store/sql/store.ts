@@ -26,10 +26,12 @@ import type {
   StoredLoginEvent,
   StoredMail,
   StoredOneTimeToken,
+  StoredPasskey,
   StoredSession,
   StoredSigningKey,
   StoredTombstone,
   StoredUser,
+  StoredWebAuthnChallenge,
   UnlinkResult,
   UserPatch,
 } from "../types";
@@ -209,6 +211,31 @@ function toIdentity(r: Row): StoredIdentity {
     emailVerified: bool(r.email_verified),
     createdAt: num(r.created_at),
     lastUsedAt: numOrNull(r.last_used_at),
+  };
+}
+
+function toPasskey(r: Row): StoredPasskey {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    publicKey: r.public_key,
+    signCount: num(r.sign_count),
+    transports: JSON.parse(r.transports),
+    deviceType: r.device_type === "multiDevice" ? "multiDevice" : "singleDevice",
+    backedUp: bool(r.backed_up),
+    name: r.name,
+    createdAt: num(r.created_at),
+    lastUsedAt: numOrNull(r.last_used_at),
+  };
+}
+
+function toWebAuthnChallenge(r: Row): StoredWebAuthnChallenge {
+  return {
+    challengeHash: r.challenge_hash,
+    purpose: r.purpose,
+    userId: r.user_id,
+    expiresAt: num(r.expires_at),
+    createdAt: num(r.created_at),
   };
 }
 
@@ -887,6 +914,80 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
           return exists === undefined ? "not_found" : "last";
         }),
 
+      // Passkeys
+
+      addPasskey: async (p) =>
+        (
+          await rows(
+            q(),
+            sql`INSERT INTO tegata_passkeys (id, user_id, public_key, sign_count, transports, device_type, backed_up,
+                  name, created_at, last_used_at)
+                VALUES (${p.id}, ${p.userId}, ${p.publicKey}, ${p.signCount}, ${JSON.stringify(p.transports)},
+                  ${p.deviceType}, ${flag(p.backedUp)}, ${p.name}, ${p.createdAt}, ${p.lastUsedAt})
+                ON CONFLICT (id) DO NOTHING RETURNING id`,
+          )
+        ).length > 0
+          ? "added"
+          : "taken",
+
+      getPasskey: async (id) => {
+        const row = await first(q(), sql`SELECT * FROM tegata_passkeys WHERE id = ${id}`);
+        return row === undefined ? null : toPasskey(row);
+      },
+
+      listPasskeys: async (userId) =>
+        (
+          await rows(
+            q(),
+            sql`SELECT * FROM tegata_passkeys WHERE user_id = ${userId} ORDER BY created_at, id`,
+          )
+        ).map(toPasskey),
+
+      recordPasskeyUse: async (id, use, now) =>
+        (
+          await rows(
+            q(),
+            sql`UPDATE tegata_passkeys SET sign_count = ${use.signCount}, backed_up = ${flag(use.backedUp)},
+                  last_used_at = ${now}
+                WHERE id = ${id}
+                  AND (sign_count < ${big(use.signCount)} OR (sign_count = 0 AND ${big(use.signCount)} = 0))
+                RETURNING id`,
+          )
+        ).length > 0,
+
+      renamePasskey: async (userId, id, name) =>
+        (
+          await rows(
+            q(),
+            sql`UPDATE tegata_passkeys SET name = ${name} WHERE id = ${id} AND user_id = ${userId} RETURNING id`,
+          )
+        ).length > 0,
+
+      removePasskey: async (userId, id) =>
+        (
+          await rows(
+            q(),
+            sql`DELETE FROM tegata_passkeys WHERE id = ${id} AND user_id = ${userId} RETURNING id`,
+          )
+        ).length > 0,
+
+      createWebAuthnChallenge: async (c) => {
+        await sql`INSERT INTO tegata_webauthn_challenges (challenge_hash, purpose, user_id, expires_at, created_at)
+          VALUES (${c.challengeHash}, ${c.purpose}, ${c.userId}, ${c.expiresAt}, ${c.createdAt})`.execute(
+          q(),
+        );
+      },
+
+      consumeWebAuthnChallenge: async (challengeHash, purpose, now) => {
+        const row = await first(
+          q(),
+          sql`DELETE FROM tegata_webauthn_challenges
+              WHERE challenge_hash = ${challengeHash} AND purpose = ${purpose} AND expires_at > ${now}
+              RETURNING *`,
+        );
+        return row === undefined ? null : toWebAuthnChallenge(row);
+      },
+
       // Single use
 
       claimOnce: async (key, expiresAt, now) =>
@@ -921,6 +1022,8 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
           // Attempts on the address before it was registered name it too.
           await sql`DELETE FROM tegata_login_events WHERE user_id IS NULL AND email_key = ${key}`.execute(t);
           await sql`DELETE FROM tegata_identities WHERE user_id = ${userId}`.execute(t);
+          await sql`DELETE FROM tegata_passkeys WHERE user_id = ${userId}`.execute(t);
+          await sql`DELETE FROM tegata_webauthn_challenges WHERE user_id = ${userId}`.execute(t);
           await sql`INSERT INTO tegata_tombstones (email_key_hash, user_id, deleted_at, blocked_until, deleted_by)
             VALUES (${tombstone.emailKeyHash}, ${tombstone.userId}, ${tombstone.deletedAt}, ${tombstone.blockedUntil},
               ${tombstone.deletedBy})
@@ -988,6 +1091,10 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
           removed += await affected(t, sql`DELETE FROM tegata_signing_keys WHERE expires_at <= ${now}`);
           removed += await affected(t, sql`DELETE FROM tegata_mails WHERE status IN ('sent', 'failed')`);
           removed += await affected(t, sql`DELETE FROM tegata_once_claims WHERE expires_at <= ${now}`);
+          removed += await affected(
+            t,
+            sql`DELETE FROM tegata_webauthn_challenges WHERE expires_at <= ${now}`,
+          );
           removed += await affected(t, sql`DELETE FROM tegata_tombstones WHERE blocked_until <= ${now}`);
           return removed;
         }),
