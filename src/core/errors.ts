@@ -46,6 +46,9 @@ export type TegataErrorCode =
   | "user_not_found"
   | "identity_conflict"
   | "last_sign_in_method"
+  | "invalid_passkey"
+  | "passkey_challenge_expired"
+  | "passkey_exists"
   | "tegata_error"
   | (string & {});
 
@@ -182,6 +185,9 @@ export interface TegataErrorByCode {
   user_not_found: UserNotFoundError;
   identity_conflict: IdentityConflictError;
   last_sign_in_method: LastSignInMethodError;
+  invalid_passkey: InvalidPasskeyError;
+  passkey_challenge_expired: PasskeyChallengeExpiredError;
+  passkey_exists: PasskeyExistsError;
 }
 
 /**
@@ -545,4 +551,26 @@ export class IdentityConflictError extends TegataError {
 export class LastSignInMethodError extends TegataError {
   static override readonly code = "last_sign_in_method";
   declare readonly code: "last_sign_in_method";
+}
+
+/**
+ * The server refused a passkey's response: an unknown or removed passkey, a signature that does
+ * not verify, another origin or RP ID, a signature counter that did not grow (a cloned
+ * authenticator or a replay), or a malformed attestation or client data.
+ */
+export class InvalidPasskeyError extends TegataError {
+  static override readonly code = "invalid_passkey";
+  declare readonly code: "invalid_passkey";
+}
+
+/** The passkey ceremony's challenge expired or was already used: start the ceremony again. */
+export class PasskeyChallengeExpiredError extends TegataError {
+  static override readonly code = "passkey_challenge_expired";
+  declare readonly code: "passkey_challenge_expired";
+}
+
+/** That passkey is registered already (to this account or another one). */
+export class PasskeyExistsError extends TegataError {
+  static override readonly code = "passkey_exists";
+  declare readonly code: "passkey_exists";
 }

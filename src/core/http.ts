@@ -22,6 +22,7 @@ import {
   IdTokenValidationError,
   InvalidCredentialsError,
   InvalidMfaCodeError,
+  InvalidPasskeyError,
   InvalidRequestError,
   InvalidTokenError,
   isTegataError,
@@ -31,6 +32,8 @@ import {
   MfaRequiredError,
   NetworkError,
   OAuthError,
+  PasskeyChallengeExpiredError,
+  PasskeyExistsError,
   PasswordPolicyError,
   RateLimitedError,
   ResponseValidationError,
@@ -270,6 +273,11 @@ const PROBLEM_ERRORS: Record<ProblemCode, ((o: ProblemOptions) => TegataError) |
     new IdentityConflictError("The social identity conflicts with another account", o),
   last_sign_in_method: (o) =>
     new LastSignInMethodError("That would leave the account with no way to sign in", o),
+  invalid_passkey: (o) => new InvalidPasskeyError("The server refused the passkey", o),
+  passkey_challenge_expired: (o) =>
+    new PasskeyChallengeExpiredError("The passkey challenge expired or was already used: try again", o),
+  passkey_exists: (o) => new PasskeyExistsError("That passkey is registered already", o),
+  passkey_not_found: null,
   not_found: null,
   method_not_allowed: null,
   internal_error: null,

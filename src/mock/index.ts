@@ -13,6 +13,17 @@
  */
 
 export type {
+  SoftwareAuthenticationResponse,
+  SoftwareAuthenticator,
+  SoftwareAuthenticatorOptions,
+  SoftwareCeremonyOptions,
+  SoftwareCreationOptions,
+  SoftwarePasskey,
+  SoftwareRegistrationResponse,
+  SoftwareRequestOptions,
+} from "./authenticator";
+export { createSoftwareAuthenticator } from "./authenticator";
+export type {
   MockIdTokenClaims,
   MockOidcClient,
   MockOidcProvider,

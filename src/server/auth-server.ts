@@ -14,6 +14,7 @@ import { DEFAULT_DELETED_EMAIL_BLOCK_SECONDS } from "./domain/account-life";
 import type { DomainConfig, DomainContext, LoginLocation, TokenLifetimes } from "./domain/context";
 import { createCredentials } from "./domain/credentials";
 import type { IdTokenProvider } from "./domain/identities";
+import { type PasskeyOptions, resolvePasskeySettings } from "./domain/passkeys";
 import type { AuthServerEvent, Mailer, MailMessage, Route, RouteEnv } from "./http/env";
 import { mailLocale, resolveServiceName } from "./http/mail";
 import type { MailSettings } from "./http/notices";
@@ -23,6 +24,7 @@ import { accountRoutes } from "./http/routes/account";
 import { historyRoutes } from "./http/routes/history";
 import { identityRoutes } from "./http/routes/identities";
 import { mfaRoutes } from "./http/routes/mfa";
+import { passkeyRoutes } from "./http/routes/passkeys";
 import { sessionRoutes } from "./http/routes/session";
 import {
   createMailSender,
@@ -115,6 +117,16 @@ export interface AuthServerOptions {
    * address is verified, besides its authenticator app and recovery codes. Default true.
    */
   emailCodeMfa?: boolean;
+  /**
+   * Passkeys (WebAuthn): the relying party. `rpId` (default: the issuer's host name) is the domain
+   * passkeys are bound to; `origins` (default: the issuer's origin and the `appOrigins` under the
+   * RP ID) the pages that may run the ceremonies; `rpName` (default: `serviceName`) the name
+   * authenticators show.
+   *
+   * @throws TypeError (from `createAuthServer`) for an RP ID that is not a domain, or an origin
+   *   given in `origins` that is not under it.
+   */
+  passkeys?: PasskeyOptions;
   /** The clock, in ms since the epoch (tests). Default `Date.now`. */
   now?: () => number;
   /** Receives audit events (sign-ins, sign-outs, lockouts…). Never given a secret. */
@@ -153,8 +165,8 @@ export interface AuthServer {
 }
 
 /**
- * The default per-IP limits: sign-in (password or a provider's ID token), identity linking and
- * second-factor attempts 60 a minute, sign-ups 30 and reset, email-change or verification mails 20
+ * The default per-IP limits: sign-in (password, a provider's ID token or a passkey, and the
+ * passkey sign-in's options), identity linking and second-factor attempts 60 a minute, sign-ups 30 and reset, email-change or verification mails 20
  * per 10 minutes, and the links of the mails (reset, verify, unlock, cancel) 60 per 10 minutes.
  */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<string, { max: number; windowSeconds: number }>> = {
@@ -171,6 +183,8 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, { max: number; windowS
   "/auth/account/unlock": { max: 60, windowSeconds: 600 },
   "/auth/identities/sign-in": { max: 60, windowSeconds: 60 },
   "/auth/identities/link": { max: 60, windowSeconds: 60 },
+  "/auth/passkeys/sign-in/options": { max: 60, windowSeconds: 60 },
+  "/auth/passkeys/sign-in": { max: 60, windowSeconds: 60 },
 };
 
 const DEFAULT_LIFETIMES: TokenLifetimes = {
@@ -274,6 +288,12 @@ export function assembleAuthServer(
     appOrigins: options.appOrigins ?? [],
     issuer: config.issuer,
   };
+  const passkeys = resolvePasskeySettings(
+    options.passkeys,
+    issuer,
+    options.appOrigins ?? [],
+    mail.serviceName,
+  );
   const outbox: MailMessage[] = [];
   const mailer: Mailer = options.mailer ?? {
     async send(message) {
@@ -324,6 +344,7 @@ export function assembleAuthServer(
     ...mfaRoutes,
     ...historyRoutes,
     ...identityRoutes,
+    ...passkeyRoutes,
   ]) {
     routes.set(`${route.method} ${route.path}`, route);
   }
@@ -391,6 +412,7 @@ export function assembleAuthServer(
       requireVerifiedEmail,
       requestLocale: mailLocale(request),
       providers: options.providers ?? {},
+      passkeys,
       deletedEmailBlockSeconds,
       emit,
     };

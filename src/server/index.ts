@@ -19,6 +19,7 @@ export type { PasswordHasher, PasswordHasherOptions } from "./crypto/password";
 export { createTestPasswordHasher, defaultPasswordHasher } from "./crypto/password";
 export type { LoginLocation, TokenLifetimes } from "./domain/context";
 export type { IdTokenProvider } from "./domain/identities";
+export type { PasskeyOptions } from "./domain/passkeys";
 export type { AuthServerEvent, Mailer, MailMessage } from "./http/env";
 export type { ConsoleMailerOptions } from "./mail/console";
 export { consoleMailer } from "./mail/console";

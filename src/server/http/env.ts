@@ -8,6 +8,7 @@ import type { DomainContext, RequestMeta } from "../domain/context";
 import type { Credentials } from "../domain/credentials";
 import type { IdTokenProvider } from "../domain/identities";
 import { activeTotpFactor } from "../domain/mfa";
+import type { PasskeySettings } from "../domain/passkeys";
 import type { StoredUser } from "../store/types";
 import type { MailSettings } from "./notices";
 
@@ -66,6 +67,8 @@ export interface RouteEnv {
   requestLocale: "ja" | "en";
   /** Seconds the address of a deleted account stays blocked from registering again. */
   deletedEmailBlockSeconds: number;
+  /** The relying party of passkeys: RP ID, name, allowed origins. */
+  passkeys: PasskeySettings;
   /** The OpenID Connect providers whose ID tokens sign users in, by id. */
   providers: Readonly<Record<string, IdTokenProvider>>;
   emit(event: Omit<AuthServerEvent, "at">): void;

@@ -22,8 +22,8 @@ import {
 import { bearerToken, readForm, readJson } from "../request";
 import { json, noContent } from "../responses";
 
-/** Starts the session of a completed sign-in: the wire's `signed_in` body. */
-async function signedIn(env: RouteEnv, result: AuthenticatedResult) {
+/** @internal Starts the session of a completed sign-in: the wire's `signed_in` body. */
+export async function signedIn(env: RouteEnv, result: AuthenticatedResult) {
   const { session, tokens } = await startSession(
     env.ctx,
     { user: result.user, remember: result.remember, amr: result.amr },
