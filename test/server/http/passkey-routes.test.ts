@@ -293,7 +293,7 @@ describe("passkey bad input: each a typed refusal, nothing stored", () => {
     expect(await code(await post("/auth/passkeys/sign-in", { credential }))).toBe("invalid_passkey");
   });
 
-  it("the same passkey registered twice is passkey_exists", async () => {
+  it("the same registration response posted twice hits its consumed challenge", async () => {
     await setup();
     const { token } = await signedInUser();
     const authenticator = createSoftwareAuthenticator({ origin: ORIGIN });
