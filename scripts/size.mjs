@@ -77,6 +77,9 @@ async function measure(subs) {
     minify: true,
     format: "esm",
     platform: "browser",
+    // Node's own modules and the server's optional peers are loaded on first use by the Node-side
+    // subpaths only (never by a browser module): not part of any measured bundle.
+    external: ["node:*", "nodemailer", "pg"],
     treeShaking: true,
     splitting: true,
     write: false,

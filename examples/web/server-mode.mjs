@@ -189,7 +189,8 @@ async function seed(baseUrl) {
 
   // Hanako, with an authenticator app (TOTP) and recovery codes.
   const hanako = client();
-  await signUp(hanako, DEMO.mfa);
+  // The demo accounts read their mail in Japanese (their setting, chosen at sign-up).
+  await signUp(hanako, { ...DEMO.mfa, locale: "ja" });
   const enrollment = await enrollTotp(hanako, { issuer: "tegata demo" });
   // Activated with the previous 30-second step's code (the server takes one step either side), so
   // the code of the current step, which the helper shows, has not been used yet: the server refuses
@@ -206,12 +207,12 @@ async function seed(baseUrl) {
 
   // Taro, with a password only.
   const taro = client();
-  await signUp(taro, DEMO.plain);
+  await signUp(taro, { ...DEMO.plain, locale: "ja" });
   await signOut(taro);
 
   // The seller, whose last login others see: last signed in from a phone.
   const seller = client();
-  const { session } = await signUp(seller, DEMO.seller);
+  const { session } = await signUp(seller, { ...DEMO.seller, locale: "ja" });
   await signOut(seller);
   const phone = createAuthClient({ baseUrl, fetch: withAgent(PHONE_AGENT) });
   await signIn(phone, { email: DEMO.seller.email, password: DEMO.seller.password });

@@ -239,9 +239,11 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
     return info(created);
   }
 
-  const initial = Promise.all([ctx.keys.signingKey(), ...(options.users ?? []).map(addUser)]).then(
-    () => undefined,
-  );
+  // One user after another: `users.list()` then keeps the order they were given in.
+  const initial = (async () => {
+    await ctx.keys.signingKey();
+    for (const user of options.users ?? []) await addUser(user);
+  })();
   // Surface setup errors at the first request rather than as an unhandled rejection now.
   initial.catch(() => {});
 

@@ -68,6 +68,15 @@ describe("createMockAuth", () => {
     }
   });
 
+  it("users.list() keeps the order the users were given in (they are added one after another)", async () => {
+    const emails = Array.from({ length: 8 }, (_, i) => `user${i}@example.com`);
+    const mock = createMockAuth({
+      users: emails.map((email, i) => ({ email, password: "p".repeat(8 + ((i * 7) % 40)) })),
+    });
+    await mock.ready();
+    expect(mock.users.list().map((u) => u.email)).toEqual(emails);
+  });
+
   it("adds users, refuses duplicates and never exposes password hashes", async () => {
     const { mock } = await ctx.fresh();
     const info = await mock.users.add({ email: "carol@example.com", password: "carol's passphrase" });
