@@ -10,6 +10,7 @@ export default defineConfig([
       "password/index": "src/password/index.ts",
       "oauth/index": "src/oauth/index.ts",
       "history/index": "src/history/index.ts",
+      "passkeys/index": "src/passkeys/index.ts",
       "server/index": "src/server/index.ts",
       "server/sqlite/index": "src/server/sqlite/index.ts",
       "server/postgres/index": "src/server/postgres/index.ts",

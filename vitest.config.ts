@@ -15,6 +15,7 @@ const CLIENT_SUITES = [
   "test/history/**/*.test.ts",
   "test/totp/**/*.test.ts",
   "test/oauth/**/*.test.ts",
+  "test/passkeys/**/*.test.ts",
   "test/password/integration.test.ts",
   "test/mock/mock.test.ts",
   "test/server/verify.test.ts",

@@ -66,6 +66,20 @@ export interface Endpoints {
   identityLink: string;
   /** `POST` unlinks one of the user's social identities. */
   identityUnlink: string;
+  /** `POST` starts a passkey registration of the signed-in user (tegata/passkeys). */
+  passkeyRegisterOptions: string;
+  /** `POST` registers the passkey the browser made. */
+  passkeyRegister: string;
+  /** `POST` starts a passkey sign-in. */
+  passkeySignInOptions: string;
+  /** `POST` signs in with the passkey's assertion. */
+  passkeySignIn: string;
+  /** `GET` lists the signed-in user's passkeys. */
+  passkeys: string;
+  /** `POST` renames one of them. */
+  passkeyRename: string;
+  /** `POST` removes one of them. */
+  passkeyRemove: string;
   token: string;
   revoke: string;
   jwks: string;
@@ -105,6 +119,13 @@ export const defaultEndpoints: Readonly<Endpoints> = {
   identities: "/auth/identities",
   identityLink: "/auth/identities/link",
   identityUnlink: "/auth/identities/unlink",
+  passkeyRegisterOptions: "/auth/passkeys/register/options",
+  passkeyRegister: "/auth/passkeys/register",
+  passkeySignInOptions: "/auth/passkeys/sign-in/options",
+  passkeySignIn: "/auth/passkeys/sign-in",
+  passkeys: "/auth/passkeys",
+  passkeyRename: "/auth/passkeys/rename",
+  passkeyRemove: "/auth/passkeys/remove",
   token: "/oauth/token",
   revoke: "/oauth/revoke",
   jwks: "/.well-known/jwks.json",

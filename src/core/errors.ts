@@ -49,6 +49,9 @@ export type TegataErrorCode =
   | "invalid_passkey"
   | "passkey_challenge_expired"
   | "passkey_exists"
+  | "passkeys_unsupported"
+  | "passkey_cancelled"
+  | "passkey_ceremony_failed"
   | "tegata_error"
   | (string & {});
 
@@ -188,6 +191,9 @@ export interface TegataErrorByCode {
   invalid_passkey: InvalidPasskeyError;
   passkey_challenge_expired: PasskeyChallengeExpiredError;
   passkey_exists: PasskeyExistsError;
+  passkeys_unsupported: PasskeysUnsupportedError;
+  passkey_cancelled: PasskeyCancelledError;
+  passkey_ceremony_failed: PasskeyCeremonyError;
 }
 
 /**
@@ -573,4 +579,40 @@ export class PasskeyChallengeExpiredError extends TegataError {
 export class PasskeyExistsError extends TegataError {
   static override readonly code = "passkey_exists";
   declare readonly code: "passkey_exists";
+}
+
+/**
+ * This browser cannot run the passkey ceremony asked for: no WebAuthn (`PublicKeyCredential`; also
+ * outside a secure context, https or localhost), or, for `mediation: "conditional"`, no passkey
+ * autofill. Thrown before any request. Offer another way to sign in.
+ */
+export class PasskeysUnsupportedError extends TegataError {
+  static override readonly code = "passkeys_unsupported";
+  declare readonly code: "passkeys_unsupported";
+}
+
+/**
+ * The user dismissed the browser's passkey dialog, or it timed out, or the ceremony was aborted
+ * (the `signal`, or a newer ceremony replacing it): not a failure, nothing was stored. Let the user
+ * try again.
+ */
+export class PasskeyCancelledError extends TegataError {
+  static override readonly code = "passkey_cancelled";
+  declare readonly code: "passkey_cancelled";
+}
+
+/**
+ * The browser or the authenticator could not run the ceremony, for a reason other than the user
+ * cancelling: `reason` is the browser's `DOMException` name (`SecurityError` when the page's origin
+ * may not use the server's RP ID, `UnknownError` from the authenticator, …). Nothing was stored.
+ */
+export class PasskeyCeremonyError extends TegataError {
+  static override readonly code = "passkey_ceremony_failed";
+  declare readonly code: "passkey_ceremony_failed";
+  /** The browser's `DOMException` name, or `"Error"`. */
+  readonly reason: string;
+  constructor(message: string, options: TegataErrorOptions & { reason?: string } = {}) {
+    super(message, options);
+    this.reason = options.reason ?? "Error";
+  }
 }
