@@ -142,6 +142,8 @@ if (has(".", "./credentials"))
 if (has(".", "./credentials", "./session")) {
   combos.push(["core + credentials + session", [".", "./credentials", "./session"], 10 * KB, "design.md"]);
 }
+// tegata/passkeys over the core: what an app that has the client adds for passkeys.
+if (has(".", "./passkeys")) combos.push(["core + passkeys", [".", "./passkeys"], undefined, ""]);
 combos.push([`all browser modules (${browser.length})`, browser, 15 * KB, "design.md"]);
 for (const [name, subs, budget, note] of combos) await row(name, subs, budget, note);
 const info = [];
