@@ -162,7 +162,7 @@ async function setup(): Promise<{ mock: MockAuth; auth: AuthClient; authenticato
 
 describe("registerPasskey", () => {
   it("registers a passkey of the signed-in user, named, and lists, renames and removes it", async () => {
-    const { auth, authenticator } = await setup();
+    const { mock, auth, authenticator } = await setup();
     const browser = stubBrowser(authenticator);
     const passkey = await registerPasskey(auth, { name: " MacBook " });
     expect(browser.calls).toBe(1);
@@ -179,6 +179,7 @@ describe("registerPasskey", () => {
     // A second device (the first one holds a passkey of the account: it is excluded).
     const phone = createSoftwareAuthenticator({ origin: origin(auth) });
     stubBrowser(phone);
+    mock.clock.advance(1000); // the list is oldest first: the mock's clock stands still otherwise
     const second = await registerPasskey(auth);
     expect(second.name).toBe("Passkey");
     expect((await listPasskeys(auth)).map((p) => p.id)).toEqual([passkey.id, second.id]);
