@@ -52,7 +52,8 @@ const withAgent = (userAgent) => (input, init) => {
  * Starts the auth server on a fresh SQLite file and seeds the demo accounts.
  *
  * @param {object} options
- * @param {string[]} options.appOrigins the web app's origins (CORS; the first is where mailed links lead)
+ * @param {string[]} options.appOrigins the web app's origins (CORS; the first is where mailed links
+ *   lead; those on localhost may use passkeys, whose RP ID is then localhost)
  * @param {number} [options.port] the server's port (0: a free one)
  * @param {(line: string) => void} [options.log] receives the server's log, line by line (one per request)
  */
@@ -93,6 +94,7 @@ export async function startDemoServer({ appOrigins, port = 0, log = () => {} }) 
     return new Response(JSON.stringify({ mails: mails.toReversed() }), { headers });
   };
 
+  const passkeyOrigins = appOrigins.filter((origin) => new URL(origin).hostname === "localhost");
   let http;
   let auth;
   /** Listens on `onPort`, then makes the server (its issuer is the URL bound); resolves with the URL. */
@@ -130,6 +132,11 @@ export async function startDemoServer({ appOrigins, port = 0, log = () => {} }) 
       store,
       appOrigins,
       cors: { origins: appOrigins },
+      // Passkeys belong to a domain (the RP ID), and browsers refuse WebAuthn on a page opened by IP
+      // address: the app's localhost origins run the ceremonies.
+      ...(passkeyOrigins.length > 0
+        ? { passkeys: { rpId: "localhost", rpName: "tegata demo", origins: passkeyOrigins } }
+        : {}),
       mailer,
       onError: (error) => log(`stderr: tegata: request failed: ${error?.stack ?? error}`),
     });
@@ -261,6 +268,7 @@ async function main() {
   console.log(`
 examples/web against a real tegata server
   app:      ${appOrigins[0]}/   (Vite; no service worker)
+  passkeys: ${appOrigins[1]}/   (WebAuthn refuses a page opened by IP address)
   server:   ${demo.url}   (tegata/server, SQLite ${demo.database})
   mailbox:  ${demo.viteEnv.VITE_TEGATA_DEV_MAILBOX}   (the page's 「メールボックス（開発用）」)
   accounts: ${DEMO.mfa.email} / ${DEMO.mfa.password} (TOTP: the page's helper shows the code)

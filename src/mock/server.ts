@@ -144,6 +144,7 @@ export function createMockAuth(options: MockAuthOptions = {}): MockAuth {
       ...(options.locate ? { locate: options.locate } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.providers ? { providers: options.providers } : {}),
+      ...(options.passkeys ? { passkeys: options.passkeys } : {}),
       ...(options.serviceName === undefined ? {} : { serviceName: options.serviceName }),
       ...(options.requireVerifiedEmail === undefined
         ? {}

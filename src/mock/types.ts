@@ -101,6 +101,11 @@ export interface MockAuthOptions {
    * clientId } }`), whose JWKS the server then fetches through msw. Default: none.
    */
   providers?: AuthServerOptions["providers"];
+  /**
+   * The passkeys' RP ID, name and allowed origins, as the server's option. Default: the base URL's
+   * host as the RP ID, its origin and the `appOrigins` under it as the origins.
+   */
+  passkeys?: AuthServerOptions["passkeys"];
   /** How long the address of a deleted account cannot register again, in seconds. Default 30 days. */
   deletedEmailBlockSeconds?: number;
 }

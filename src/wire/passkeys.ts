@@ -42,7 +42,9 @@ export const AuthenticationResponseSchema = z.looseObject({
   response: z.looseObject({
     clientDataJSON: b64url(8192).check(z.minLength(1)),
     authenticatorData: b64url(8192).check(z.minLength(1)),
-    signature: b64url(2048).check(z.minLength(1)),
+    // Up to an ML-DSA-87 signature (4,627 bytes): @simplewebauthn offers ML-DSA-44 first where the
+    // runtime has it (Node 24, Chromium), and authenticators take it (Chromium's virtual one does).
+    signature: b64url(8192).check(z.minLength(1)),
     userHandle: z.optional(z.nullable(b64url(128))),
   }),
   clientExtensionResults: z.optional(z.record(z.string(), z.unknown())),

@@ -9,7 +9,9 @@
 //   server can show are added (a restart on the same file, a recovery code used once).
 //   Screenshots in test-output/e2e/server/.
 // Both passes end with a password reset and an email change clicked through in the page's dev
-// mailbox (the mock's outbox, or the mails server-mode.mjs kept).
+// mailbox (the mock's outbox, or the mails server-mode.mjs kept), then passkeys: the page reopened on
+// localhost (browsers refuse WebAuthn on an IP-address host), Chromium's virtual authenticator
+// (CDP WebAuthn.addVirtualAuthenticator) registers one and signs in with it for real.
 // Run: npm run test:e2e   (it runs npm run build first when dist/ lacks the server; CHROMIUM_PATH
 // overrides /usr/bin/chromium; Japanese text needs a Japanese font, such as Debian's
 // fonts-ipafont-gothic). E2E_MODES=msw or E2E_MODES=server runs one pass.
@@ -78,6 +80,11 @@ let demo = null;
 let serverLog = [];
 /** Hanako's recovery codes: the mock's, or the ones the seeding got from the server. */
 let recovery = DEMO_RECOVERY;
+/** The app on localhost (where WebAuthn works: browsers refuse it on an IP-address host). */
+let localBase = "";
+/** The passkey steps' CDP session and virtual authenticator. */
+let cdp = null;
+let authenticatorId = "";
 
 async function step(name, fn) {
   try {
@@ -712,6 +719,101 @@ const STEPS = [
   ],
 
   [
+    "a passkey on a page opened by IP address: the browser refuses, the page says why",
+    async () => {
+      await tid("passkey-add").click();
+      await expectText("passkeys-error", /IP アドレスのページではパスキーを使えません/);
+      await expectText("passkeys", /登録済みのパスキーはありません/);
+    },
+  ],
+
+  [
+    "passkeys on localhost (Chromium's virtual authenticator): the seller registers one, the panel lists it",
+    async () => {
+      await page.goto(`${localBase}/`, { waitUntil: "load" });
+      await tid("helper-code").waitFor({ timeout: 15_000 }); // the worker is up (msw)
+      // The authenticator of this page: a platform one (fingerprint) that verifies the user at once.
+      cdp = await page.context().newCDPSession(page);
+      await cdp.send("WebAuthn.enable");
+      ({ authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+        options: {
+          protocol: "ctap2",
+          transport: "internal",
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      }));
+      await page.getByLabel("メールアドレス").fill("sakura@example.jp");
+      await page.getByLabel("パスワード").fill("yozakura no shita de 2026");
+      await tid("signin-submit").click();
+      await expectText("home-user", /^Sakura$/);
+      await expectText("passkeys", /登録済みのパスキーはありません/);
+      await tid("passkey-add").click();
+      await expectText("flash", /パスキー「Chrome \/ Linux」を登録しました/);
+      await expectText("passkeys", /Chrome \/ Linux\s*登録日：\d{4}\/\d{2}\/\d{2}/);
+      const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+      assert(credentials.length === 1, `${credentials.length} credentials on the authenticator`);
+      assert(credentials[0].rpId === "localhost", `RP ID ${credentials[0].rpId}`);
+      assert(credentials[0].isResidentCredential, "not a discoverable credential");
+      await tid("passkey-rename").click();
+      await expectLabelled();
+      await tid("passkey-name").fill("仕事用 PC");
+      await tid("passkey-save").click();
+      await expectText("flash", /パスキーの名前を「仕事用 PC」に変更しました/);
+      await expectText("passkeys", /^\s*仕事用 PC/);
+      await expectLanguage("ja");
+      await shot("29-passkey-registered");
+    },
+  ],
+
+  [
+    "sign out; the passkey signs in without an email or a password, the history says パスキー",
+    async () => {
+      await tid("signout").click();
+      await tid("screen-signin").waitFor();
+      await tid("signin-passkey").click();
+      await expectText("home-user", /^Sakura$/);
+      await expectText("flash", /パスキーでログインしました/);
+      await expectText("history", /パスキー\s*成功/);
+      await expectText("passkeys", /最終利用：/);
+      assert(!/\bpasskey\b/.test(await tid("history").textContent()), "a raw method in the history");
+      if (mode === "server") {
+        assert(
+          serverLog.some((line) => /^POST \/auth\/passkeys\/sign-in 200 /.test(line)),
+          "the server logged no passkey sign-in",
+        );
+      }
+      await tid("lang-en").click();
+      await expectText("history", /Passkey\s*Succeeded/);
+      await expectText("passkeys", /Last used/);
+      await expectLanguage("en");
+      await shot("30-passkey-signed-in-en");
+      await tid("lang-ja").click();
+    },
+  ],
+
+  [
+    "removing the passkey: the list is empty, and the key left on the device signs in no more",
+    async () => {
+      await tid("passkey-remove").click();
+      await expectText("flash", /パスキー「仕事用 PC」を削除しました/);
+      await expectText("passkeys", /登録済みのパスキーはありません/);
+      await tid("signout").click();
+      await tid("signin-passkey").click();
+      await expectText("signin-error", /このパスキーではログインできません/);
+      // The user does not verify (no fingerprint): the browser's NotAllowedError, a cancellation.
+      await cdp.send("WebAuthn.setUserVerified", { authenticatorId, isUserVerified: false });
+      await tid("signin-passkey").click();
+      await expectText("signin-error", /パスキーの操作はキャンセルされました/);
+      await expectLanguage("ja");
+      await shot("31-passkey-removed");
+      await cdp.detach();
+    },
+  ],
+
+  [
     "no uncaught errors in the page",
     async () => {
       assert(consoleErrors.length === 0, consoleErrors.join("\n"));
@@ -758,7 +860,8 @@ async function runPass(which) {
       // the build, which takes the server's URL (VITE_TEGATA_SERVER) and the seeding's results.
       appPort = await freePort();
       demo = await startDemoServer({
-        appOrigins: [`http://127.0.0.1:${appPort}`],
+        // The mails' links lead to the first; the second, on localhost, runs the passkey steps.
+        appOrigins: [`http://127.0.0.1:${appPort}`, `http://localhost:${appPort}`],
         log: (line) => serverLog.push(line),
       });
       recovery = demo.recoveryCodes;
@@ -777,6 +880,7 @@ async function runPass(which) {
     });
     const address = app.httpServer.address();
     base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 4173}`;
+    localBase = base.replace("127.0.0.1", "localhost");
     console.log(
       which === "server"
         ? `\n== server mode: ${base} against tegata/server at ${demo.url} (SQLite, seeded) ==`

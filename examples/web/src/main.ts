@@ -41,6 +41,15 @@ import {
   yahooJapan,
 } from "tegata/oauth";
 import {
+  listPasskeys,
+  type Passkey,
+  passkeysSupported,
+  registerPasskey,
+  removePasskey,
+  renamePasskey,
+  signInWithPasskey,
+} from "tegata/passkeys";
+import {
   definePasswordPolicy,
   describePolicy,
   loadCommonPasswords,
@@ -145,6 +154,18 @@ function errorMessage(error: unknown): Message {
     if (isTegataError(error, "account_suspended")) return x.suspended;
     if (isTegataError(error, "invalid_request")) return x.invalidRequest;
     if (isTegataError(error, "network_error") || isTegataError(error, "timeout")) return x.network;
+    if (isTegataError(error, "passkeys_unsupported")) return x.passkeysUnsupported;
+    if (isTegataError(error, "passkey_cancelled")) return x.passkeyCancelled;
+    if (isTegataError(error, "passkey_exists")) return x.passkeyExists;
+    if (isTegataError(error, "invalid_passkey")) return x.invalidPasskey;
+    if (isTegataError(error, "passkey_challenge_expired")) return x.passkeyExpired;
+    if (isTegataError(error, "passkey_ceremony_failed")) {
+      // SecurityError: the page's origin may not use the RP ID; browsers refuse IP-address hosts.
+      if (error.reason === "SecurityError" && /^[\d.]+$|^\[/.test(location.hostname)) {
+        return x.passkeyInsecureHost;
+      }
+      return x.otherError(`${error.code} (${error.reason})`);
+    }
     if (isTegataError(error)) return x.otherError(error.code);
     return x.otherError(String(error));
   };
@@ -226,6 +247,7 @@ function signInScreen(message?: Message, notice?: Message, email: string = DEMO.
       <button data-testid="signin-submit">${esc(x.signIn)}</button>
     </form>
     <p><button type="button" class="link" data-testid="goto-forgot">${esc(x.forgotPassword)}</button></p>
+    <p><button type="button" class="secondary" data-testid="signin-passkey">${esc(x.withPasskey)}</button></p>
     <p class="ok" role="status" data-testid="signin-notice">${esc(notice?.())}</p>
     <p class="error" role="alert" data-testid="signin-error">${esc(message?.())}</p>
     <h3>${esc(x.social)}</h3>
@@ -250,6 +272,16 @@ function signInScreen(message?: Message, notice?: Message, email: string = DEMO.
     }
   });
   $('[data-testid="goto-forgot"]').addEventListener("click", () => forgotScreen($("#email").value));
+  $('[data-testid="signin-passkey"]').addEventListener("click", async () => {
+    try {
+      // No email asked: the browser offers the passkeys this device holds for the site. A passkey
+      // is multi-factor: no TOTP code after it.
+      await signInWithPasskey(auth);
+      await homeScreen(() => t().signedInWithPasskey);
+    } catch (error) {
+      signInScreen(errorMessage(error), undefined, $("#email").value);
+    }
+  });
   for (const key of SOCIAL_SIGN_IN ? (Object.keys(social) as ProviderKey[]) : []) {
     $(`[data-testid="oauth-${testIds[key]}"]`).addEventListener("click", async () => {
       const done = () => t().signedInWith(PROVIDERS[key]);
@@ -393,24 +425,64 @@ function identityRow(identity: LinkedIdentity) {
     <button type="button" class="secondary small" data-testid="unlink-${esc(testId)}" data-subject="${esc(identity.subject)}" data-provider="${esc(identity.provider)}">${esc(x.unlink)}</button></li>`;
 }
 
+/** A passkey, with its rename and remove buttons. */
+function passkeyRow(passkey: Passkey) {
+  const x = t();
+  const used = passkey.lastUsedAt ? ` · ${esc(x.lastUsed(formatDate(passkey.lastUsedAt)))}` : "";
+  const synced = passkey.backedUp ? ` · ${esc(x.passkeySynced)}` : "";
+  return `<li data-passkey="${esc(passkey.id)}" data-testid="passkey"><strong>${esc(passkey.name)}</strong>
+    <span class="muted">${esc(x.passkeyCreatedOn(formatDate(passkey.createdAt)))}${used}${synced}</span>
+    <button type="button" class="secondary small rename" data-testid="passkey-rename">${esc(x.renamePasskey)}</button>
+    <button type="button" class="secondary small remove" data-testid="passkey-remove">${esc(x.removePasskey)}</button></li>`;
+}
+
+/** The default name of a new passkey: this browser and system ("Chrome / Linux"). */
+function deviceLabel() {
+  const ua = navigator.userAgent;
+  const browser = /Edg\//.test(ua)
+    ? "Edge"
+    : /Firefox\//.test(ua)
+      ? "Firefox"
+      : /Chrome\//.test(ua)
+        ? "Chrome"
+        : /Safari\//.test(ua)
+          ? "Safari"
+          : "";
+  const os = /Android/.test(ua)
+    ? "Android"
+    : /iPhone|iPad/.test(ua)
+      ? "iOS"
+      : /Mac OS X/.test(ua)
+        ? "macOS"
+        : /Windows/.test(ua)
+          ? "Windows"
+          : /Linux/.test(ua)
+            ? "Linux"
+            : "";
+  return [browser, os].filter(Boolean).join(" / ") || undefined;
+}
+
 /** Another user's last sign-in as the server shows it to others: a time, or 非公開 when hidden. */
 const lastLoginText = (at: Date | null) => (at ? t().lastLoginAt(formatDate(at)) : t().lastLoginPrivate);
 
-async function homeScreen(flash?: Message, identitiesError?: Message) {
+async function homeScreen(flash?: Message, identitiesError?: Message, passkeysError?: Message) {
   const session = await getSession(auth);
   if (!session) return signInScreen();
-  redraw = () => homeScreen(flash, identitiesError);
+  redraw = () => homeScreen(flash, identitiesError, passkeysError);
   const x = t();
   const who = displayName(session);
-  const [history, sessions, privacy, identities, sellerLastLogin, ownLastLogin] = await Promise.all([
-    listLoginHistory(auth, { limit: 10 }),
-    listSessions(auth),
-    getPrivacySettings(auth),
-    listIdentities(auth),
-    backend?.sellerId ? getLastLogin(auth, backend.sellerId) : null,
-    // The user's own line, through the same call others make: the privacy toggle shows at once.
-    session.user ? getLastLogin(auth, session.user.id) : null,
-  ]);
+  const [history, sessions, privacy, identities, sellerLastLogin, ownLastLogin, passkeys] = await Promise.all(
+    [
+      listLoginHistory(auth, { limit: 10 }),
+      listSessions(auth),
+      getPrivacySettings(auth),
+      listIdentities(auth),
+      backend?.sellerId ? getLastLogin(auth, backend.sellerId) : null,
+      // The user's own line, through the same call others make: the privacy toggle shows at once.
+      session.user ? getLastLogin(auth, session.user.id) : null,
+      listPasskeys(auth),
+    ],
+  );
   const linkable = (SOCIAL_SIGN_IN ? (Object.keys(social) as ProviderKey[]) : []).filter(
     (key) => !identities.some((i) => i.provider === key),
   );
@@ -435,6 +507,11 @@ async function homeScreen(flash?: Message, identitiesError?: Message) {
     <ul class="identities" data-testid="identities">${identities.map(identityRow).join("") || `<li class="muted">${esc(x.noIdentities)}</li>`}</ul>
     <p class="error" role="alert" data-testid="identities-error">${esc(identitiesError?.())}</p>
     <div class="social">${linkable.map((key) => `<button type="button" class="${testIds[key]}" data-testid="link-${testIds[key]}" data-key="${key}">${esc(x.linkWith(PROVIDERS[key]))}</button>`).join("")}</div>
+    <h3>${esc(x.passkeys)}</h3>
+    <p class="muted">${esc(passkeysSupported() ? x.passkeysIntro : x.passkeysUnsupported)}</p>
+    <ul class="identities passkeys" data-testid="passkeys">${passkeys.map(passkeyRow).join("") || `<li class="muted">${esc(x.noPasskeys)}</li>`}</ul>
+    <p class="error" role="alert" data-testid="passkeys-error">${esc(passkeysError?.())}</p>
+    <p><button type="button" data-testid="passkey-add">${esc(x.addPasskey)}</button></p>
     <h3>${esc(x.sessions(sessions.length))}</h3>
     <ul data-testid="sessions">${sessions.map((s) => `<li>${esc(deviceName(s.device))} — ${esc(s.ip)}${s.current ? esc(x.thisDevice) : ""}</li>`).join("")}</ul>
     <button type="button" id="others" class="secondary" data-testid="signout-others">${esc(x.signOutOthers)}</button>
@@ -478,6 +555,46 @@ async function homeScreen(flash?: Message, identitiesError?: Message) {
     button.addEventListener("click", () => void startLink(button.dataset.key as ProviderKey));
   }
   $('[data-testid="goto-delete"]').addEventListener("click", () => void deleteScreen());
+  const passkeyFailed = (error: unknown) => homeScreen(undefined, undefined, errorMessage(error));
+  $('[data-testid="passkey-add"]').addEventListener("click", async () => {
+    try {
+      // The browser asks for the fingerprint, face or PIN, and the authenticator makes the key.
+      const passkey = await registerPasskey(auth, { name: deviceLabel() });
+      await homeScreen(() => t().passkeyAdded(passkey.name));
+    } catch (error) {
+      await passkeyFailed(error);
+    }
+  });
+  for (const item of app.querySelectorAll<HTMLLIElement>("li[data-passkey]")) {
+    const id = item.dataset.passkey ?? "";
+    const name = passkeys.find((p) => p.id === id)?.name ?? "";
+    item.querySelector(".rename")?.addEventListener("click", () => {
+      // The name becomes a field in place; Save sends it.
+      item.innerHTML = `<form class="inline"><label for="passkey-name">${esc(t().passkeyName)}</label>
+        <input id="passkey-name" maxlength="64" required value="${esc(name)}" data-testid="passkey-name">
+        <button class="small" data-testid="passkey-save">${esc(t().savePasskeyName)}</button></form>`;
+      const form = item.querySelector("form") as HTMLFormElement;
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        const next = (form.querySelector("input") as HTMLInputElement).value.trim();
+        try {
+          const renamed = await renamePasskey(auth, { id, name: next });
+          await homeScreen(() => t().passkeyRenamed(renamed.name));
+        } catch (error) {
+          await passkeyFailed(error);
+        }
+      });
+      (form.querySelector("input") as HTMLInputElement).focus();
+    });
+    item.querySelector(".remove")?.addEventListener("click", async () => {
+      try {
+        await removePasskey(auth, { id });
+        await homeScreen(() => t().passkeyRemoved(name));
+      } catch (error) {
+        await passkeyFailed(error);
+      }
+    });
+  }
   $("#email-change").addEventListener("submit", async (e) => {
     e.preventDefault();
     const newEmail = $("#new-email").value.trim();

@@ -31,6 +31,12 @@ export const mock = createMockAuth({
     apple: { issuer: issuers.apple, clientId: CLIENT_ID },
     yahoo_japan: { issuer: issuers.yahoo_japan, clientId: CLIENT_ID },
   },
+  // Passkeys belong to the page's host (the RP ID; the mock's own host is not the page's). Browsers
+  // refuse them on a page opened by IP address: open the app on localhost to use them. (An IPv6
+  // host, [::1], is no RP ID at all: then the mock's defaults, and no passkeys.)
+  ...(location.hostname.includes(":")
+    ? {}
+    : { passkeys: { rpId: location.hostname, rpName: "tegata demo", origins: [location.origin] } }),
 });
 
 export const oidc = [
