@@ -229,6 +229,9 @@ describe("property: whatever is accepted comes back on the app's origin", () => 
     expect(refused).toBeGreaterThan(30);
   });
 
+  /** Canonical paths a stored returnTo may hold: accepted as they are. */
+  const ACCEPTED_PATHS = ["/", "/account", "/a/b", "/a?b=c", "/settings/security", "/x"];
+
   it("a stored returnTo replaced by anything: refused, or a path on the origin", async () => {
     const s = setup();
     let accepted = 0;
@@ -251,9 +254,11 @@ describe("property: whatever is accepted comes back on the app's origin", () => 
         accepted++;
         expect(staysOnOrigin(returnTo ?? "")).toBe(true);
       }),
-      { numRuns: 200 },
+      // Canonical paths among the runs, so the accepting branch is always exercised: random
+      // strings alone reached it only ~5 times in 200 (a threshold that made the test flaky).
+      { numRuns: 200, examples: ACCEPTED_PATHS.map((path): [string] => [path]) },
     );
-    expect(accepted).toBeGreaterThan(5);
+    expect(accepted).toBeGreaterThanOrEqual(ACCEPTED_PATHS.length);
     expect(refused).toBeGreaterThan(30);
   });
 });
