@@ -18,6 +18,7 @@ import {
 import { createAccessTokenVerifier } from "../../src/server/index";
 import { memoryStoreState } from "../../src/server/store/memory";
 import { type Harness, startServer } from "../server/http/harness";
+import { browse, REDIRECT } from "./browser";
 
 let server: Server;
 let issuer: string;
@@ -25,7 +26,6 @@ let tegata: Harness;
 /** The tegata server's clock runs ahead of real time by this many ms (for the expiry check). */
 let offset = 0;
 const CLIENT_ID = "tegata-interop";
-const REDIRECT = "http://127.0.0.1:9/callback"; // never served: the test reads the Location header
 
 beforeAll(async () => {
   server = createServer();
@@ -72,51 +72,6 @@ afterAll(async () => {
   await tegata.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
-
-/** A tiny browser: follows redirects by hand, keeps cookies, submits the provider's forms. */
-async function browse(start: URL, login: string): Promise<string> {
-  const jar = new Map<string, string>();
-  const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-  const remember = (res: Response) => {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(";");
-      const eq = pair?.indexOf("=") ?? -1;
-      if (pair && eq > 0) jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-    }
-  };
-  let url = start.href;
-  let init: RequestInit = {};
-  for (let hop = 0; hop < 20; hop++) {
-    const res = await fetch(url, {
-      ...init,
-      redirect: "manual",
-      headers: { ...(init.headers as object), cookie: cookieHeader() },
-    });
-    remember(res);
-    init = {};
-    const location = res.headers.get("location");
-    if (res.status >= 300 && res.status < 400 && location) {
-      const next = new URL(location, url).href;
-      if (next.startsWith(REDIRECT)) return next;
-      url = next;
-      continue;
-    }
-    const html = await res.text();
-    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
-    if (!action) throw new Error(`stuck at ${url}: ${res.status} ${html.slice(0, 200)}`);
-    const form = new URLSearchParams();
-    for (const m of html.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) {
-      form.set(m[1] ?? "", m[2] ?? "");
-    }
-    if (/name="login"/.test(html)) {
-      form.set("login", login);
-      form.set("password", "anything");
-    }
-    url = new URL(action.replace(/&amp;/g, "&"), url).href;
-    init = { method: "POST", body: form, headers: { "content-type": "application/x-www-form-urlencoded" } };
-  }
-  throw new Error("too many hops");
-}
 
 const provider = () => oidcProvider({ id: "op", issuer, clientId: CLIENT_ID, redirectUri: REDIRECT });
 
