@@ -94,3 +94,37 @@ export function recipeOf(
     { weight: 1, arbitrary: fc.constant({ t: "empty" as const }) },
   );
 }
+
+/**
+ * Which pool entries a request needs — those its valid body reads, its `{ ref }`s, its bearer
+ * token (`"valid"`, a `{ bearer }` ref, or a header template naming `{access}` or `{truncated}`) —
+ * made with `get`, so that a run asks only for what it uses.
+ */
+export async function realize(
+  get: (key: string) => Promise<string>,
+  target: { valid(pool: Pool): unknown },
+  req: { auth: unknown; body: Recipe },
+): Promise<Pool> {
+  const keys = new Set<string>(req.auth === "valid" ? ["access"] : []);
+  const recorder = new Proxy(
+    {},
+    {
+      get: (_t, key) => {
+        keys.add(String(key));
+        return "";
+      },
+    },
+  );
+  target.valid(recorder as Pool);
+  const visit = (v: unknown) => {
+    if (v && typeof v === "object" && "ref" in v) keys.add(String((v as { ref: unknown }).ref));
+    if (v && typeof v === "object" && "bearer" in v) visit((v as { bearer: unknown }).bearer);
+  };
+  if (req.body.t === "mutate") for (const [, v] of req.body.changes) visit(v);
+  visit(req.auth);
+  if (typeof req.auth === "string" && req.auth.includes("{access}")) keys.add("access");
+  if (typeof req.auth === "string" && req.auth.includes("{truncated}")) keys.add("truncated");
+  const pool: Pool = {};
+  for (const key of keys) pool[key] = await get(key);
+  return pool;
+}

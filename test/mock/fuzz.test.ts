@@ -15,7 +15,7 @@ import { accountRoutes } from "../../src/server/http/routes/account";
 import { historyRoutes } from "../../src/server/http/routes/history";
 import { mfaRoutes } from "../../src/server/http/routes/mfa";
 import { sessionRoutes } from "../../src/server/http/routes/session";
-import { asForm, mutate, type Pool, type Recipe, recipeOf, resolve } from "../fuzz-support";
+import { asForm, mutate, type Pool, type Recipe, realize, recipeOf, resolve } from "../fuzz-support";
 import { alice, bob, useMockServer } from "../support";
 
 const ctx = useMockServer();
@@ -164,30 +164,6 @@ function lazyPool(makers: Record<string, (get: (key: string) => Promise<string>)
     return value;
   };
   return get;
-}
-
-/** Which pool entries a request needs: those its valid body reads, its refs, its bearer token. */
-async function realize(get: (key: string) => Promise<string>, target: Target, req: Req): Promise<Pool> {
-  const keys = new Set<string>(req.auth === "valid" ? ["access"] : []);
-  const recorder = new Proxy(
-    {},
-    {
-      get: (_t, key) => {
-        keys.add(String(key));
-        return "";
-      },
-    },
-  );
-  target.valid(recorder as Pool);
-  const visit = (v: unknown) => {
-    if (v && typeof v === "object" && "ref" in v) keys.add(String((v as { ref: unknown }).ref));
-    if (v && typeof v === "object" && "bearer" in v) visit((v as { bearer: unknown }).bearer);
-  };
-  if (req.body.t === "mutate") for (const [, v] of req.body.changes) visit(v);
-  visit(req.auth);
-  const pool: Pool = {};
-  for (const key of keys) pool[key] = await get(key);
-  return pool;
 }
 
 interface Target {

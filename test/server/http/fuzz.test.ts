@@ -36,7 +36,16 @@ import { mfaRoutes } from "../../../src/server/http/routes/mfa";
 import { sessionRoutes } from "../../../src/server/http/routes/session";
 import { emailKey } from "../../../src/server/store/email-key";
 import { generateTotp } from "../../../src/totp/index";
-import { asForm, mutate, type Pool, type Recipe, recipeOf, resolve, wellFormed } from "../../fuzz-support";
+import {
+  asForm,
+  mutate,
+  type Pool,
+  type Recipe,
+  realize,
+  recipeOf,
+  resolve,
+  wellFormed,
+} from "../../fuzz-support";
 import { type Harness, SECRET, startServer } from "./harness";
 
 /** Runs per endpoint (each a fresh user and one to three requests). TEGATA_FUZZ_RUNS=1000 for a long hunt. */
@@ -543,32 +552,6 @@ function newRun(): Run {
       return [password, ...extraSecrets, ...tokens].filter((v) => v.length >= 8);
     },
   };
-}
-
-/** Which pool entries a request needs: those its valid body reads, its refs, its bearer token. */
-async function realize(get: Get, target: Target, req: Req): Promise<Pool> {
-  const keys = new Set<string>(req.auth === "valid" ? ["access"] : []);
-  const recorder = new Proxy(
-    {},
-    {
-      get: (_t, key) => {
-        keys.add(String(key));
-        return "";
-      },
-    },
-  );
-  target.valid(recorder as Pool);
-  const visit = (v: unknown) => {
-    if (v && typeof v === "object" && "ref" in v) keys.add(String((v as { ref: unknown }).ref));
-    if (v && typeof v === "object" && "bearer" in v) visit((v as { bearer: unknown }).bearer);
-  };
-  if (req.body.t === "mutate") for (const [, v] of req.body.changes) visit(v);
-  visit(req.auth);
-  if (typeof req.auth === "string" && req.auth.includes("{access}")) keys.add("access");
-  if (typeof req.auth === "string" && req.auth.includes("{truncated}")) keys.add("truncated");
-  const pool: Pool = {};
-  for (const key of keys) pool[key] = await get(key);
-  return pool;
 }
 
 /**
