@@ -10,16 +10,12 @@
  * @module
  */
 
-export type {
-  AuthClient,
-  AuthClientOptions,
-  Endpoints,
-  ResolvedAuthClientOptions,
-  Timers,
-} from "./core/client";
-export { createAuthClient, defaultEndpoints, onAuthStateChange } from "./core/client";
+export type { AuthClient, AuthClientOptions, ResolvedAuthClientOptions, Timers } from "./core/client";
+export { createAuthClient, onAuthStateChange } from "./core/client";
 export type { Clock } from "./core/clock";
 export { systemClock } from "./core/clock";
+export type { Endpoints } from "./core/endpoints";
+export { defaultEndpoints } from "./core/endpoints";
 export type {
   AccessTokenFailure,
   IdTokenFailure,

@@ -5,131 +5,11 @@
  */
 import type { KyInstance } from "ky";
 import { type Clock, systemClock } from "./clock";
+import type { Endpoints } from "./endpoints";
 import { type AuthEvent, type AuthStateListener, createEmitter, type Emitter } from "./events";
-import { createHttp, type RetryOptions } from "./http";
+import type { HttpConfig, RetryOptions } from "./http";
 import type { Session } from "./session";
 import { type AuthStorage, memoryStorage } from "./storage";
-
-/** Paths of the HTTP contract, relative to `baseUrl` (or absolute URLs). See docs/api.md. */
-export interface Endpoints {
-  signIn: string;
-  mfaVerify: string;
-  /** `POST` mails a code for a pending second-factor challenge. */
-  mfaEmailCode: string;
-  signUp: string;
-  passwordResetRequest: string;
-  passwordReset: string;
-  passwordChange: string;
-  emailChangeRequest: string;
-  emailChangeConfirm: string;
-  /** `POST` cancels an email change with the link of the notice to the old address. */
-  emailChangeCancel: string;
-  /** `POST` verifies the address with the link of the verification mail. */
-  emailVerify: string;
-  /** `POST` mails a new verification link to the signed-in user. */
-  emailVerifyResend: string;
-  /** `POST` ends a lockout with the link of the unlock mail. */
-  accountUnlock: string;
-  /** `GET` reads and `PATCH` updates the account settings (the language of the user's mails). */
-  settings: string;
-  signOut: string;
-  user: string;
-  /** `POST` starts a TOTP enrollment (tegata/totp). */
-  mfaTotpEnroll: string;
-  /** `POST` activates an enrolled TOTP factor with a first code. */
-  mfaTotpActivate: string;
-  /** `GET` lists the user's second factors. */
-  mfaFactors: string;
-  /** `POST` removes a factor. */
-  mfaFactorRemove: string;
-  /** `POST` replaces the recovery codes. */
-  mfaRecoveryCodes: string;
-  /** `GET` pages through the login history (tegata/history). */
-  history: string;
-  /** `GET` lists the user's active sessions. */
-  sessions: string;
-  /** `POST` ends one session by id. */
-  sessionRevoke: string;
-  /** `POST` ends every session but the current one. */
-  sessionsRevokeOthers: string;
-  /** `GET` reads and `PATCH` updates the privacy settings. */
-  privacy: string;
-  /** `GET` another user's last sign-in, as others see it. */
-  lastLogin: string;
-  /** `POST` deletes the signed-in user's account (退会). */
-  accountDelete: string;
-  /** `POST` signs in with an OpenID Connect provider's ID token (tegata/oauth). */
-  identitySignIn: string;
-  /** `GET` lists the signed-in user's linked social identities. */
-  identities: string;
-  /** `POST` links a provider's identity to the signed-in user. */
-  identityLink: string;
-  /** `POST` unlinks one of the user's social identities. */
-  identityUnlink: string;
-  /** `POST` starts a passkey registration of the signed-in user (tegata/passkeys). */
-  passkeyRegisterOptions: string;
-  /** `POST` registers the passkey the browser made. */
-  passkeyRegister: string;
-  /** `POST` starts a passkey sign-in. */
-  passkeySignInOptions: string;
-  /** `POST` signs in with the passkey's assertion. */
-  passkeySignIn: string;
-  /** `GET` lists the signed-in user's passkeys. */
-  passkeys: string;
-  /** `POST` renames one of them. */
-  passkeyRename: string;
-  /** `POST` removes one of them. */
-  passkeyRemove: string;
-  token: string;
-  revoke: string;
-  jwks: string;
-}
-
-/** The default paths of the HTTP contract. */
-export const defaultEndpoints: Readonly<Endpoints> = {
-  signIn: "/auth/sign-in",
-  mfaVerify: "/auth/mfa/verify",
-  mfaEmailCode: "/auth/mfa/email-code",
-  signUp: "/auth/sign-up",
-  passwordResetRequest: "/auth/password/reset-request",
-  passwordReset: "/auth/password/reset",
-  passwordChange: "/auth/password/change",
-  emailChangeRequest: "/auth/email/change-request",
-  emailChangeConfirm: "/auth/email/confirm",
-  emailChangeCancel: "/auth/email/change-cancel",
-  emailVerify: "/auth/email/verify",
-  emailVerifyResend: "/auth/email/verify/resend",
-  accountUnlock: "/auth/account/unlock",
-  settings: "/auth/settings",
-  signOut: "/auth/sign-out",
-  user: "/auth/user",
-  mfaTotpEnroll: "/auth/mfa/totp/enroll",
-  mfaTotpActivate: "/auth/mfa/totp/activate",
-  mfaFactors: "/auth/mfa/factors",
-  mfaFactorRemove: "/auth/mfa/factors/remove",
-  mfaRecoveryCodes: "/auth/mfa/recovery-codes",
-  history: "/auth/history",
-  sessions: "/auth/sessions",
-  sessionRevoke: "/auth/sessions/revoke",
-  sessionsRevokeOthers: "/auth/sessions/revoke-others",
-  privacy: "/auth/privacy",
-  lastLogin: "/auth/last-login",
-  accountDelete: "/auth/account/delete",
-  identitySignIn: "/auth/identities/sign-in",
-  identities: "/auth/identities",
-  identityLink: "/auth/identities/link",
-  identityUnlink: "/auth/identities/unlink",
-  passkeyRegisterOptions: "/auth/passkeys/register/options",
-  passkeyRegister: "/auth/passkeys/register",
-  passkeySignInOptions: "/auth/passkeys/sign-in/options",
-  passkeySignIn: "/auth/passkeys/sign-in",
-  passkeys: "/auth/passkeys",
-  passkeyRename: "/auth/passkeys/rename",
-  passkeyRemove: "/auth/passkeys/remove",
-  token: "/oauth/token",
-  revoke: "/oauth/revoke",
-  jwks: "/.well-known/jwks.json",
-};
 
 /** Options of {@link createAuthClient}. */
 export interface AuthClientOptions {
@@ -179,7 +59,11 @@ export type ChangeOrigin = "local" | "remote";
 export interface ResolvedAuthClientOptions {
   readonly baseUrl: string;
   readonly storageKey: string;
-  readonly endpoints: Readonly<Endpoints>;
+  /**
+   * The paths given in `options.endpoints`; every other endpoint is at its default path
+   * (`defaultEndpoints`).
+   */
+  readonly endpoints: Readonly<Partial<Endpoints>>;
   readonly timeoutMs: number;
   readonly retry: Readonly<Required<RetryOptions>>;
   readonly clientId: string | undefined;
@@ -191,7 +75,10 @@ export interface ResolvedAuthClientOptions {
  * session state is not part of it (read it with `loadSession(auth)`, which waits for storage).
  */
 export interface ClientContext {
-  readonly http: KyInstance;
+  /** What the ky instance is made from: it is made on the first request (`core/http.ts`). */
+  readonly httpConfig: HttpConfig;
+  /** The ky instance, once the first request made it. */
+  ky: KyInstance | null;
   readonly storage: AuthStorage;
   readonly clock: Clock;
   readonly emitter: Emitter;
@@ -287,7 +174,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   const resolved: ResolvedAuthClientOptions = Object.freeze({
     baseUrl,
     storageKey: options.storageKey ?? "tegata.session",
-    endpoints: Object.freeze({ ...defaultEndpoints, ...options.endpoints }),
+    endpoints: Object.freeze({ ...options.endpoints }),
     timeoutMs,
     retry,
     clientId: options.clientId,
@@ -298,16 +185,16 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     ((error: unknown) => {
       console.error("tegata: an auth-state listener threw", error);
     });
-  const http = createHttp({
-    baseUrl,
-    timeoutMs,
-    retry,
-    headers: { ...options.headers },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
   const storage = options.storage ?? memoryStorage();
   const internals: ClientInternals = {
-    http,
+    // ky is made on the first request: a bundle that only reads the session does not carry it.
+    httpConfig: {
+      timeoutMs,
+      retry,
+      headers: { ...options.headers },
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    },
+    ky: null,
     storage,
     transactionStorage: options.transactionStorage ?? storage,
     cache: new Map(),

@@ -9,6 +9,7 @@
 import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance } from "ky";
 import type { z } from "zod/mini";
 import { OAuthErrorSchema, type ProblemCode, ProblemSchema, type WireProblem } from "../wire";
+import type { ClientContext } from "./client";
 import {
   AbortedError,
   AccountLockedError,
@@ -58,7 +59,6 @@ export interface RetryOptions {
 
 /** @internal HTTP settings resolved from the client options. */
 export interface HttpConfig {
-  baseUrl: string;
   fetch?: typeof globalThis.fetch;
   timeoutMs: number;
   retry: Required<RetryOptions>;
@@ -107,11 +107,14 @@ export interface RequestSpec {
 }
 
 /**
- * @internal sends a request and returns the successful response. Every failure of the request is
+ * @internal sends a request with the client's ky instance and returns the successful response. Every failure of the request is
  * a {@link TegataError} (HTTP errors mapped from the body's `code` or OAuth `error`); a bug's
  * `TypeError` is rethrown as it is.
  */
-export async function send(http: KyInstance, spec: RequestSpec): Promise<Response> {
+export async function send(ctx: ClientContext, spec: RequestSpec): Promise<Response> {
+  // Made on the first request, so that a bundle without requests (reading the session) has no ky.
+  ctx.ky ??= createHttp(ctx.httpConfig);
+  const http = ctx.ky;
   const headers: Record<string, string> = { accept: "application/json", ...spec.headers };
   if (spec.bearer !== undefined) headers.authorization = `Bearer ${spec.bearer}`;
   const options: Parameters<KyInstance>[1] = { method: spec.method, headers };

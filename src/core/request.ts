@@ -6,7 +6,8 @@
  */
 import type { z } from "zod/mini";
 import type { WireSignedIn, WireTokenResponse } from "../wire";
-import type { AuthClient, Endpoints } from "./client";
+import type { AuthClient } from "./client";
+import type { EndpointRef } from "./endpoints";
 import { processEmpty, processJson, send } from "./http";
 import { type Session, sessionFromTokens, toUser } from "./session";
 import { endpointUrl, getValidAccessToken, setSession } from "./state";
@@ -30,7 +31,7 @@ export interface CallOptions {
   query?: Record<string, string | number | boolean | undefined>;
 }
 
-async function call(auth: AuthClient, endpoint: keyof Endpoints, body: unknown, options: CallOptions) {
+async function call(auth: AuthClient, endpoint: EndpointRef, body: unknown, options: CallOptions) {
   const bearer = options.bearer ?? (options.authenticated ? await getValidAccessToken(auth) : undefined);
   let url = endpointUrl(auth, endpoint);
   if (options.query) {
@@ -42,7 +43,7 @@ async function call(auth: AuthClient, endpoint: keyof Endpoints, body: unknown, 
     if (qs) url += (url.includes("?") ? "&" : "?") + qs;
   }
   const method = options.method ?? (body === undefined ? "GET" : "POST");
-  return send(auth._internal.http, {
+  return send(auth._internal, {
     method,
     url,
     ...(body === undefined ? {} : { json: body }),
@@ -54,7 +55,7 @@ async function call(auth: AuthClient, endpoint: keyof Endpoints, body: unknown, 
 /** @internal calls an endpoint (POST with a body, GET without) and validates the JSON answer. */
 export async function callJson<S extends z.ZodMiniType>(
   auth: AuthClient,
-  endpoint: keyof Endpoints,
+  endpoint: EndpointRef,
   body: unknown,
   schema: S,
   options: CallOptions = {},
@@ -65,7 +66,7 @@ export async function callJson<S extends z.ZodMiniType>(
 /** @internal calls an endpoint whose success carries nothing the client needs. */
 export async function callVoid(
   auth: AuthClient,
-  endpoint: keyof Endpoints,
+  endpoint: EndpointRef,
   body: unknown,
   options: CallOptions = {},
 ): Promise<void> {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { decodeJwt } from "jose";
+import { decode as base64url } from "jose/base64url";
 import * as z from "zod/mini";
 import { UserSchema, type WireTokenResponse, type WireUser } from "../wire";
 
@@ -112,11 +112,25 @@ export function sessionFromTokens(
  * `undefined` for opaque tokens.
  */
 export function jwtExpiry(token: string, receivedAt: number): number | undefined {
+  const { exp, iat } = jwtPayload(token) ?? {};
+  if (typeof exp !== "number") return undefined;
+  const skew = typeof iat === "number" ? iat * 1000 - receivedAt : 0;
+  return exp * 1000 - skew;
+}
+
+/**
+ * @internal the payload of a compact JWS, not verified (the server verifies its own tokens), or
+ * undefined when it is not one. jose's `decodeJwt` does the same with its JWT error classes; its
+ * base64url decoder alone keeps 0.6 kB gz off every bundle.
+ */
+export function jwtPayload(token: string): Record<string, unknown> | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3) return undefined;
   try {
-    const { exp, iat } = decodeJwt(token);
-    if (typeof exp !== "number") return undefined;
-    const skew = typeof iat === "number" ? iat * 1000 - receivedAt : 0;
-    return exp * 1000 - skew;
+    const payload: unknown = JSON.parse(new TextDecoder().decode(base64url(parts[1] as string)));
+    return typeof payload === "object" && payload !== null && !Array.isArray(payload)
+      ? (payload as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

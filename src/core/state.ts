@@ -5,6 +5,7 @@
  */
 import { TokenResponseSchema } from "../wire";
 import { type AuthClient, assertClient, type ChangeOrigin, type ClientContext } from "./client";
+import { type EndpointRef, TOKEN } from "./endpoints";
 import { isTegataError, NotSignedInError, SessionExpiredError } from "./errors";
 import type { AuthEvent } from "./events";
 import { processJson, resolveUrl, send } from "./http";
@@ -21,9 +22,9 @@ export function context(auth: AuthClient): ClientContext {
 }
 
 /** @internal */
-export function endpointUrl(auth: AuthClient, name: keyof AuthClient["options"]["endpoints"]): string {
+export function endpointUrl(auth: AuthClient, [name, defaultPath]: EndpointRef): string {
   assertClient(auth);
-  return resolveUrl(auth.options.baseUrl, auth.options.endpoints[name]);
+  return resolveUrl(auth.options.baseUrl, auth.options.endpoints[name] ?? defaultPath);
 }
 
 /** @internal loads the session from storage once; later calls read the cached value. */
@@ -195,9 +196,9 @@ async function performRefresh(auth: AuthClient): Promise<Session> {
   const clientId = current.provider?.clientId ?? auth.options.clientId;
   if (clientId) form.client_id = clientId;
   try {
-    const response = await send(state.http, {
+    const response = await send(state, {
       method: "POST",
-      url: current.provider?.tokenEndpoint ?? endpointUrl(auth, "token"),
+      url: current.provider?.tokenEndpoint ?? endpointUrl(auth, ["token", TOKEN]),
       form,
       dialect: "oauth",
     });

@@ -1,4 +1,11 @@
 import type { AuthClient } from "../core/client";
+import {
+  ACCOUNT_UNLOCK,
+  EMAIL_CHANGE_CANCEL,
+  EMAIL_VERIFY,
+  EMAIL_VERIFY_RESEND,
+  SETTINGS,
+} from "../core/endpoints";
 import { callJson } from "../core/request";
 import { toUser, type User } from "../core/session";
 import { loadSession, setSession } from "../core/state";
@@ -39,9 +46,15 @@ export async function verifyEmail(
   params: { token: string; signal?: AbortSignal },
 ): Promise<User> {
   requireString("token", params?.token);
-  const result = await postJson(auth, "emailVerify", { token: params.token }, UserResponseSchema, {
-    signal: params.signal,
-  });
+  const result = await postJson(
+    auth,
+    ["emailVerify", EMAIL_VERIFY],
+    { token: params.token },
+    UserResponseSchema,
+    {
+      signal: params.signal,
+    },
+  );
   const user = toUser(result.user);
   const current = await loadSession(auth);
   if (current?.user && current.user.id === user.id) {
@@ -68,7 +81,10 @@ export async function resendVerificationEmail(
 ): Promise<void> {
   const body: Record<string, string> = {};
   if (params.redirectTo !== undefined) body.redirect_to = params.redirectTo;
-  await postVoid(auth, "emailVerifyResend", body, { signal: params.signal, authenticated: true });
+  await postVoid(auth, ["emailVerifyResend", EMAIL_VERIFY_RESEND], body, {
+    signal: params.signal,
+    authenticated: true,
+  });
 }
 
 /**
@@ -87,7 +103,7 @@ export async function unlockAccount(
   params: { token: string; signal?: AbortSignal },
 ): Promise<void> {
   requireString("token", params?.token);
-  await postVoid(auth, "accountUnlock", { token: params.token }, { signal: params.signal });
+  await postVoid(auth, ["accountUnlock", ACCOUNT_UNLOCK], { token: params.token }, { signal: params.signal });
 }
 
 /**
@@ -108,7 +124,12 @@ export async function cancelEmailChange(
   params: { token: string; signal?: AbortSignal },
 ): Promise<void> {
   requireString("token", params?.token);
-  await postVoid(auth, "emailChangeCancel", { token: params.token }, { signal: params.signal });
+  await postVoid(
+    auth,
+    ["emailChangeCancel", EMAIL_CHANGE_CANCEL],
+    { token: params.token },
+    { signal: params.signal },
+  );
 }
 
 /**
@@ -124,7 +145,7 @@ export async function getAccountSettings(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<AccountSettings> {
-  const body = await callJson(auth, "settings", undefined, AccountSettingsSchema, {
+  const body = await callJson(auth, ["settings", SETTINGS], undefined, AccountSettingsSchema, {
     authenticated: true,
     signal: options.signal,
   });
@@ -149,10 +170,16 @@ export async function updateAccountSettings(
   if (settings?.mailLocale !== "ja" && settings?.mailLocale !== "en") {
     throw new TypeError('tegata: "mailLocale" must be "ja" or "en"');
   }
-  const body = await callJson(auth, "settings", { mail_locale: settings.mailLocale }, AccountSettingsSchema, {
-    method: "PATCH",
-    authenticated: true,
-    signal: settings.signal,
-  });
+  const body = await callJson(
+    auth,
+    ["settings", SETTINGS],
+    { mail_locale: settings.mailLocale },
+    AccountSettingsSchema,
+    {
+      method: "PATCH",
+      authenticated: true,
+      signal: settings.signal,
+    },
+  );
   return { mailLocale: body.mail_locale };
 }

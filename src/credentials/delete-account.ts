@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { ACCOUNT_DELETE } from "../core/endpoints";
 import { NotSignedInError } from "../core/errors";
 import { clearSession, loadSession } from "../core/state";
 import { postVoid } from "./shared";
@@ -46,7 +47,7 @@ export async function deleteAccount(
   if (!(await loadSession(auth))) throw new NotSignedInError("Nobody is signed in");
   await postVoid(
     auth,
-    "accountDelete",
+    ["accountDelete", ACCOUNT_DELETE],
     { ...(password === undefined ? {} : { password }), ...(code === undefined ? {} : { code }) },
     { authenticated: true, signal },
   );

@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { EMAIL_CHANGE_CONFIRM, EMAIL_CHANGE_REQUEST } from "../core/endpoints";
 import { toUser, type User } from "../core/session";
 import { loadSession, setSession } from "../core/state";
 import { UserResponseSchema } from "../wire";
@@ -23,7 +24,10 @@ export async function requestEmailChange(
   requireString("password", params.password);
   const body: Record<string, string> = { new_email: params.newEmail.trim(), password: params.password };
   if (params.redirectTo !== undefined) body.redirect_to = params.redirectTo;
-  await postVoid(auth, "emailChangeRequest", body, { signal: params.signal, authenticated: true });
+  await postVoid(auth, ["emailChangeRequest", EMAIL_CHANGE_REQUEST], body, {
+    signal: params.signal,
+    authenticated: true,
+  });
 }
 
 /**
@@ -40,9 +44,15 @@ export async function confirmEmailChange(
   params: { token: string; signal?: AbortSignal },
 ): Promise<User> {
   requireString("token", params?.token);
-  const result = await postJson(auth, "emailChangeConfirm", { token: params.token }, UserResponseSchema, {
-    signal: params.signal,
-  });
+  const result = await postJson(
+    auth,
+    ["emailChangeConfirm", EMAIL_CHANGE_CONFIRM],
+    { token: params.token },
+    UserResponseSchema,
+    {
+      signal: params.signal,
+    },
+  );
   const user = toUser(result.user);
   const current = await loadSession(auth);
   if (current?.user && current.user.id === user.id) {

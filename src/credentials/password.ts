@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { PASSWORD_CHANGE, PASSWORD_RESET, PASSWORD_RESET_REQUEST } from "../core/endpoints";
 import { NotSignedInError } from "../core/errors";
 import type { PasswordChecker } from "../core/password-checker";
 import { loadSession } from "../core/state";
@@ -21,7 +22,7 @@ export async function requestPasswordReset(
   requireString("email", params?.email);
   const body: Record<string, string> = { email: params.email.trim() };
   if (params.redirectTo !== undefined) body.redirect_to = params.redirectTo;
-  await postVoid(auth, "passwordResetRequest", body, { signal: params.signal });
+  await postVoid(auth, ["passwordResetRequest", PASSWORD_RESET_REQUEST], body, { signal: params.signal });
 }
 
 /**
@@ -49,7 +50,7 @@ export async function resetPassword(
   );
   await postVoid(
     auth,
-    "passwordReset",
+    ["passwordReset", PASSWORD_RESET],
     { token: params.token, password: params.password },
     { signal: params.signal },
   );
@@ -82,7 +83,7 @@ export async function changePassword(
   });
   await postVoid(
     auth,
-    "passwordChange",
+    ["passwordChange", PASSWORD_CHANGE],
     { current_password: params.currentPassword, new_password: params.newPassword },
     { signal: params.signal, authenticated: true },
   );

@@ -1,5 +1,6 @@
 import type { z } from "zod/mini";
 import type { AuthClient } from "../core/client";
+import type { EndpointRef } from "../core/endpoints";
 import { PasswordPolicyError } from "../core/errors";
 import type { PasswordChecker } from "../core/password-checker";
 import { acceptTokens, type CallOptions, callJson, callVoid, requireString } from "../core/request";
@@ -8,13 +9,10 @@ import type { WireSignedIn } from "../wire";
 
 export { requireString };
 
-/** @internal */
-export type EndpointName = keyof AuthClient["options"]["endpoints"];
-
 /** @internal POSTs JSON to an endpoint and validates the answer. */
 export function postJson<S extends z.ZodMiniType>(
   auth: AuthClient,
-  endpoint: EndpointName,
+  endpoint: EndpointRef,
   body: unknown,
   schema: S,
   options: CallOptions = {},
@@ -25,7 +23,7 @@ export function postJson<S extends z.ZodMiniType>(
 /** @internal POSTs JSON to an endpoint whose success carries nothing the client needs. */
 export function postVoid(
   auth: AuthClient,
-  endpoint: EndpointName,
+  endpoint: EndpointRef,
   body: unknown,
   options: CallOptions = {},
 ): Promise<void> {

@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { MFA_EMAIL_CODE, MFA_VERIFY, SIGN_IN } from "../core/endpoints";
 import { InvalidRequestError, ResponseValidationError } from "../core/errors";
 import type { Session } from "../core/session";
 import { context } from "../core/state";
@@ -57,7 +58,7 @@ export async function signIn(auth: AuthClient, params: SignInParams): Promise<Si
   requireString("password", params.password);
   const body: Record<string, unknown> = { email: params.email.trim(), password: params.password };
   if (params.remember !== undefined) body.remember = params.remember;
-  const result = await postJson(auth, "signIn", body, SignInResponseSchema, {
+  const result = await postJson(auth, ["signIn", SIGN_IN], body, SignInResponseSchema, {
     signal: params.signal,
   });
   const receivedAt = context(auth).clock.now();
@@ -104,9 +105,15 @@ export async function sendMfaEmailCode(
 ): Promise<{ expiresIn: number }> {
   const challengeId = typeof params?.challenge === "string" ? params.challenge : params?.challenge?.id;
   requireString("challenge", challengeId);
-  const result = await postJson(auth, "mfaEmailCode", { challenge_id: challengeId }, MfaEmailCodeSentSchema, {
-    signal: params.signal,
-  });
+  const result = await postJson(
+    auth,
+    ["mfaEmailCode", MFA_EMAIL_CODE],
+    { challenge_id: challengeId },
+    MfaEmailCodeSentSchema,
+    {
+      signal: params.signal,
+    },
+  );
   return { expiresIn: result.expires_in };
 }
 
@@ -140,7 +147,9 @@ export async function completeMfa(
   if ((body.code ?? body.recovery_code ?? body.email_code) === "") {
     throw new InvalidRequestError("Enter the verification code");
   }
-  const result = await postJson(auth, "mfaVerify", body, SignedInSchema, { signal: params.signal });
+  const result = await postJson(auth, ["mfaVerify", MFA_VERIFY], body, SignedInSchema, {
+    signal: params.signal,
+  });
   const receivedAt = context(auth).clock.now();
   if (result.status !== "signed_in") throw new ResponseValidationError("Unexpected MFA response");
   return { status: "signed_in", session: await acceptSignedIn(auth, result, receivedAt) };

@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { SIGN_OUT } from "../core/endpoints";
 import { isTegataError, NotSignedInError } from "../core/errors";
 import { clearSession, loadSession } from "../core/state";
 import { postVoid } from "./shared";
@@ -40,7 +41,12 @@ export async function signOut(
   }
   // The current token, as it is: an expired token still identifies the session to revoke, and a
   // refresh here could fail for the very reason the user signs out.
-  const call = postVoid(auth, "signOut", { scope }, { signal: params.signal, bearer: session.accessToken });
+  const call = postVoid(
+    auth,
+    ["signOut", SIGN_OUT],
+    { scope },
+    { signal: params.signal, bearer: session.accessToken },
+  );
   if (scope === "others") {
     await call;
     return;

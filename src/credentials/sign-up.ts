@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { SIGN_UP } from "../core/endpoints";
 import type { PasswordChecker } from "../core/password-checker";
 import type { Session } from "../core/session";
 import { context } from "../core/state";
@@ -60,7 +61,7 @@ export async function signUp(
     body.locale = params.locale;
   }
   if (params.redirectTo !== undefined) body.redirect_to = params.redirectTo;
-  const result = await postJson(auth, "signUp", body, SignedInSchema, { signal: params.signal });
+  const result = await postJson(auth, ["signUp", SIGN_UP], body, SignedInSchema, { signal: params.signal });
   const receivedAt = context(auth).clock.now();
   return { status: "signed_in", session: await acceptSignedIn(auth, result, receivedAt) };
 }

@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { USER } from "../core/endpoints";
 import { callJson } from "../core/request";
 import { toUser, type User } from "../core/session";
 import { loadSession, setSession } from "../core/state";
@@ -17,7 +18,7 @@ import { UserResponseSchema } from "../wire";
  * ```
  */
 export async function getUser(auth: AuthClient, params: { signal?: AbortSignal } = {}): Promise<User> {
-  const body = await callJson(auth, "user", undefined, UserResponseSchema, {
+  const body = await callJson(auth, ["user", USER], undefined, UserResponseSchema, {
     signal: params.signal,
     authenticated: true,
   });

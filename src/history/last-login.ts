@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { LAST_LOGIN } from "../core/endpoints";
 import { callJson } from "../core/request";
 import { LastLoginSchema } from "../wire/history";
 
@@ -24,7 +25,7 @@ export async function getLastLogin(
   if (typeof userId !== "string" || userId === "") {
     throw new TypeError('tegata: "userId" must be a non-empty string');
   }
-  const body = await callJson(auth, "lastLogin", undefined, LastLoginSchema, {
+  const body = await callJson(auth, ["lastLogin", LAST_LOGIN], undefined, LastLoginSchema, {
     authenticated: true,
     signal: options.signal,
     query: { user_id: userId },

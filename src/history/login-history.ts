@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { HISTORY } from "../core/endpoints";
 import { AbortedError } from "../core/errors";
 import { callJson } from "../core/request";
 import { HistoryPageSchema, type WireHistoryItem } from "../wire/history";
@@ -122,7 +123,7 @@ export async function listLoginHistory(
   query: LoginHistoryQuery = {},
 ): Promise<LoginHistoryPage> {
   checkQuery(query);
-  const page = await callJson(auth, "history", undefined, HistoryPageSchema, {
+  const page = await callJson(auth, ["history", HISTORY], undefined, HistoryPageSchema, {
     authenticated: true,
     signal: query.signal,
     query: {

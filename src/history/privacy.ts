@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { PRIVACY } from "../core/endpoints";
 import { callJson } from "../core/request";
 import { PrivacySchema } from "../wire/history";
 
@@ -33,7 +34,7 @@ export async function getPrivacySettings(
   options: { signal?: AbortSignal } = {},
 ): Promise<PrivacySettings> {
   return toSettings(
-    await callJson(auth, "privacy", undefined, PrivacySchema, {
+    await callJson(auth, ["privacy", PRIVACY], undefined, PrivacySchema, {
       authenticated: true,
       signal: options.signal,
     }),
@@ -57,7 +58,7 @@ export async function updatePrivacySettings(
     throw new TypeError('tegata: "showLastLogin" must be a boolean');
   }
   return toSettings(
-    await callJson(auth, "privacy", { show_last_login: settings.showLastLogin }, PrivacySchema, {
+    await callJson(auth, ["privacy", PRIVACY], { show_last_login: settings.showLastLogin }, PrivacySchema, {
       method: "PATCH",
       authenticated: true,
       signal: settings.signal,

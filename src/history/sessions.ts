@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { SESSION_REVOKE, SESSIONS, SESSIONS_REVOKE_OTHERS } from "../core/endpoints";
 import { callJson, callVoid, requireString } from "../core/request";
 import { SessionListSchema } from "../wire/history";
 import { type Device, parseUserAgent } from "./device";
@@ -28,7 +29,7 @@ export async function listSessions(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<ActiveSession[]> {
-  const body = await callJson(auth, "sessions", undefined, SessionListSchema, {
+  const body = await callJson(auth, ["sessions", SESSIONS], undefined, SessionListSchema, {
     authenticated: true,
     signal: options.signal,
   });
@@ -59,7 +60,12 @@ export async function revokeSessionById(
   options: { signal?: AbortSignal } = {},
 ): Promise<void> {
   requireString("id", id);
-  await callVoid(auth, "sessionRevoke", { session_id: id }, { authenticated: true, signal: options.signal });
+  await callVoid(
+    auth,
+    ["sessionRevoke", SESSION_REVOKE],
+    { session_id: id },
+    { authenticated: true, signal: options.signal },
+  );
 }
 
 /**
@@ -74,5 +80,10 @@ export async function revokeOtherSessions(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<void> {
-  await callVoid(auth, "sessionsRevokeOthers", {}, { authenticated: true, signal: options.signal });
+  await callVoid(
+    auth,
+    ["sessionsRevokeOthers", SESSIONS_REVOKE_OTHERS],
+    {},
+    { authenticated: true, signal: options.signal },
+  );
 }

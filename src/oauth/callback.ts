@@ -132,7 +132,7 @@ async function userInfo(
   sub: unknown,
 ): Promise<Record<string, unknown>> {
   try {
-    const response = await send(context(auth).http, { method: "GET", url, bearer: accessToken });
+    const response = await send(context(auth), { method: "GET", url, bearer: accessToken });
     const body = await processJson(response, UserInfoSchema, auth.options.timeoutMs);
     return body.sub === sub ? body : {};
   } catch {
@@ -268,7 +268,7 @@ export async function handleRedirectCallback(
       headers.authorization = `Basic ${btoa(`${enc(tx.clientId)}:${enc(secret)}`)}`;
     }
   }
-  const response = await send(context(auth).http, {
+  const response = await send(context(auth), {
     method: "POST",
     url: metadata.token_endpoint,
     form,

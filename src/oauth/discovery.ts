@@ -59,7 +59,7 @@ async function fetchMetadata(auth: AuthClient, issuer: string): Promise<Provider
   const url = `${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
   let metadata: ProviderMetadata;
   try {
-    const response = await send(context(auth).http, { method: "GET", url });
+    const response = await send(context(auth), { method: "GET", url });
     metadata = await processJson(response, ProviderMetadataSchema, auth.options.timeoutMs);
   } catch (error) {
     if (isTegataError(error, "response_validation") || isTegataError(error, "http_error")) {

@@ -5,7 +5,9 @@
  *
  * @module
  */
+
 import type { AuthClient } from "../core/client";
+import { IDENTITIES, IDENTITY_LINK, IDENTITY_SIGN_IN, IDENTITY_UNLINK } from "../core/endpoints";
 import { acceptTokens, callJson, callVoid, requireString } from "../core/request";
 import { context } from "../core/state";
 import type { SignInResult } from "../credentials/sign-in";
@@ -110,7 +112,7 @@ export async function signInWithIdToken(
     if (name !== "") body.name = name.slice(0, 256);
   }
   if (params.remember !== undefined) body.remember = params.remember;
-  const result = await callJson(auth, "identitySignIn", body, SignInResponseSchema, {
+  const result = await callJson(auth, ["identitySignIn", IDENTITY_SIGN_IN], body, SignInResponseSchema, {
     method: "POST",
     signal: params.signal,
   });
@@ -142,7 +144,7 @@ export async function listIdentities(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<LinkedIdentity[]> {
-  const body = await callJson(auth, "identities", undefined, IdentityListSchema, {
+  const body = await callJson(auth, ["identities", IDENTITIES], undefined, IdentityListSchema, {
     authenticated: true,
     signal: options.signal,
   });
@@ -182,7 +184,7 @@ export async function linkIdentity(auth: AuthClient, params: LinkIdentityParams)
     requireString("code", params.code);
     body.code = params.code.replace(/\s+/g, "");
   }
-  const result = await callJson(auth, "identityLink", body, IdentityLinkResponseSchema, {
+  const result = await callJson(auth, ["identityLink", IDENTITY_LINK], body, IdentityLinkResponseSchema, {
     method: "POST",
     authenticated: true,
     signal: params.signal,
@@ -209,7 +211,7 @@ export async function unlinkIdentity(
   requireString("subject", params.subject);
   await callVoid(
     auth,
-    "identityUnlink",
+    ["identityUnlink", IDENTITY_UNLINK],
     { provider: params.provider, subject: params.subject },
     { method: "POST", authenticated: true, signal: params.signal },
   );

@@ -111,7 +111,7 @@ function capital(text: string): string {
 async function fetchKeys(auth: AuthClient, uri: string): Promise<JWTVerifyGetKey> {
   const timeoutMs = auth.options.timeoutMs;
   try {
-    const response = await send(context(auth).http, { method: "GET", url: uri });
+    const response = await send(context(auth), { method: "GET", url: uri });
     const jwks = await processJson(response, JwksSchema, timeoutMs);
     return createLocalJWKSet(jwks as JSONWebKeySet);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { base64url } from "jose";
+import * as base64url from "jose/base64url";
 
 /** A random URL-safe string of `bytes` random bytes (43 characters for 32 bytes). */
 export function randomString(bytes = 32): string {

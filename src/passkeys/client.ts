@@ -6,6 +6,7 @@
  *
  * @module
  */
+
 import {
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
@@ -13,6 +14,15 @@ import {
   startRegistration,
 } from "@simplewebauthn/browser";
 import type { AuthClient } from "../core/client";
+import {
+  PASSKEY_REGISTER,
+  PASSKEY_REGISTER_OPTIONS,
+  PASSKEY_REMOVE,
+  PASSKEY_RENAME,
+  PASSKEY_SIGN_IN,
+  PASSKEY_SIGN_IN_OPTIONS,
+  PASSKEYS,
+} from "../core/endpoints";
 import { PasskeysUnsupportedError, ResponseValidationError } from "../core/errors";
 import { acceptTokens, callJson, callVoid, requireString } from "../core/request";
 import type { Session } from "../core/session";
@@ -113,22 +123,34 @@ export async function registerPasskey(
   }
   requireWebAuthn();
   const signal = params.signal;
-  const options = await callJson(auth, "passkeyRegisterOptions", {}, CreationOptionsSchema, {
-    method: "POST",
-    authenticated: true,
-    signal,
-  });
+  const options = await callJson(
+    auth,
+    ["passkeyRegisterOptions", PASSKEY_REGISTER_OPTIONS],
+    {},
+    CreationOptionsSchema,
+    {
+      method: "POST",
+      authenticated: true,
+      signal,
+    },
+  );
   const credential = await runCeremony(
     () => startRegistration({ optionsJSON: options as unknown as PublicKeyCredentialCreationOptionsJSON }),
     "registration",
     signal,
   );
   throwIfAborted(signal);
-  const result = await callJson(auth, "passkeyRegister", { ...body, credential }, PasskeyResponseSchema, {
-    method: "POST",
-    authenticated: true,
-    signal,
-  });
+  const result = await callJson(
+    auth,
+    ["passkeyRegister", PASSKEY_REGISTER],
+    { ...body, credential },
+    PasskeyResponseSchema,
+    {
+      method: "POST",
+      authenticated: true,
+      signal,
+    },
+  );
   return toPasskey(result.passkey);
 }
 
@@ -167,10 +189,16 @@ export async function signInWithPasskey(
     throw new PasskeysUnsupportedError("This browser does not offer passkeys in autofill");
   }
   const signal = params.signal;
-  const options = await callJson(auth, "passkeySignInOptions", {}, RequestOptionsSchema, {
-    method: "POST",
-    signal,
-  });
+  const options = await callJson(
+    auth,
+    ["passkeySignInOptions", PASSKEY_SIGN_IN_OPTIONS],
+    {},
+    RequestOptionsSchema,
+    {
+      method: "POST",
+      signal,
+    },
+  );
   const credential = await runCeremony(
     () =>
       startAuthentication({
@@ -183,7 +211,10 @@ export async function signInWithPasskey(
   throwIfAborted(signal);
   const body: Record<string, unknown> = { credential };
   if (params.remember !== undefined) body.remember = params.remember;
-  const result = await callJson(auth, "passkeySignIn", body, SignedInSchema, { method: "POST", signal });
+  const result = await callJson(auth, ["passkeySignIn", PASSKEY_SIGN_IN], body, SignedInSchema, {
+    method: "POST",
+    signal,
+  });
   const receivedAt = context(auth).clock.now();
   if (result.status !== "signed_in") throw new ResponseValidationError("Unexpected passkey sign-in response");
   return { status: "signed_in", session: await acceptTokens(auth, result, receivedAt) };
@@ -202,7 +233,7 @@ export async function listPasskeys(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<Passkey[]> {
-  const body = await callJson(auth, "passkeys", undefined, PasskeyListSchema, {
+  const body = await callJson(auth, ["passkeys", PASSKEYS], undefined, PasskeyListSchema, {
     authenticated: true,
     signal: options.signal,
   });
@@ -228,7 +259,7 @@ export async function renamePasskey(
   requireString("name", params.name);
   const result = await callJson(
     auth,
-    "passkeyRename",
+    ["passkeyRename", PASSKEY_RENAME],
     { id: params.id, name: params.name.trim() },
     PasskeyResponseSchema,
     { method: "POST", authenticated: true, signal: params.signal },
@@ -253,7 +284,7 @@ export async function removePasskey(
   requireString("id", params?.id);
   await callVoid(
     auth,
-    "passkeyRemove",
+    ["passkeyRemove", PASSKEY_REMOVE],
     { id: params.id },
     { method: "POST", authenticated: true, signal: params.signal },
   );

@@ -1,4 +1,5 @@
 import type { AuthClient } from "../core/client";
+import { REVOKE } from "../core/endpoints";
 import { HttpError, isTegataError } from "../core/errors";
 import { processEmpty, send } from "../core/http";
 import { clearSession, context, endpointUrl, loadSession } from "../core/state";
@@ -29,14 +30,14 @@ export async function revokeTokens(
   };
   const clientId = session.provider?.clientId ?? auth.options.clientId;
   if (clientId) form.client_id = clientId;
-  const url = session.provider ? session.provider.revocationEndpoint : endpointUrl(auth, "revoke");
+  const url = session.provider ? session.provider.revocationEndpoint : endpointUrl(auth, ["revoke", REVOKE]);
   if (url === undefined) {
     // The provider has no revocation endpoint: sign out here only.
     await clearSession(auth);
     return false;
   }
   try {
-    const response = await send(context(auth).http, {
+    const response = await send(context(auth), {
       method: "POST",
       url,
       form,

@@ -1,4 +1,11 @@
 import type { AuthClient } from "../core/client";
+import {
+  MFA_FACTOR_REMOVE,
+  MFA_FACTORS,
+  MFA_RECOVERY_CODES,
+  MFA_TOTP_ACTIVATE,
+  MFA_TOTP_ENROLL,
+} from "../core/endpoints";
 import { callJson, callVoid, requireString } from "../core/request";
 import { FactorListSchema, RecoveryCodesResponseSchema, TotpEnrollResponseSchema } from "../wire/totp";
 
@@ -51,7 +58,7 @@ export async function enrollTotp(
   const body: Record<string, string> = {};
   if (options.issuer !== undefined) body.issuer = options.issuer;
   if (options.accountName !== undefined) body.account_name = options.accountName;
-  const res = await callJson(auth, "mfaTotpEnroll", body, TotpEnrollResponseSchema, {
+  const res = await callJson(auth, ["mfaTotpEnroll", MFA_TOTP_ENROLL], body, TotpEnrollResponseSchema, {
     authenticated: true,
     signal: options.signal,
   });
@@ -79,7 +86,7 @@ export async function activateTotp(
   requireString("code", params.code);
   const res = await callJson(
     auth,
-    "mfaTotpActivate",
+    ["mfaTotpActivate", MFA_TOTP_ACTIVATE],
     { factor_id: params.factorId, code: params.code.replace(/\s+/g, "") },
     RecoveryCodesResponseSchema,
     { authenticated: true, signal: params.signal },
@@ -100,7 +107,7 @@ export async function listFactors(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<Factor[]> {
-  const res = await callJson(auth, "mfaFactors", undefined, FactorListSchema, {
+  const res = await callJson(auth, ["mfaFactors", MFA_FACTORS], undefined, FactorListSchema, {
     authenticated: true,
     signal: options.signal,
   });
@@ -129,7 +136,7 @@ export async function removeFactor(
   requireString("code", params.code);
   await callVoid(
     auth,
-    "mfaFactorRemove",
+    ["mfaFactorRemove", MFA_FACTOR_REMOVE],
     { factor_id: params.factorId, code: params.code.trim() },
     { authenticated: true, signal: params.signal },
   );
@@ -150,7 +157,7 @@ export async function regenerateRecoveryCodes(
   requireString("code", params?.code);
   const res = await callJson(
     auth,
-    "mfaRecoveryCodes",
+    ["mfaRecoveryCodes", MFA_RECOVERY_CODES],
     { code: params.code.replace(/\s+/g, "") },
     RecoveryCodesResponseSchema,
     { authenticated: true, signal: params.signal },

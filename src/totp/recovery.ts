@@ -1,4 +1,4 @@
-import { base64url } from "jose";
+import * as base64url from "jose/base64url";
 
 // Crockford's base32 alphabet: no I, L, O, U, so codes survive being read aloud or retyped.
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";

@@ -4,64 +4,77 @@
  * @module
  */
 import * as z from "zod/mini";
+import { pure } from "./pure";
 
 /** Sign-in methods the history records. Open-ended: servers may add their own. */
-export const LoginMethodSchema = z.string().check(z.minLength(1));
+export const LoginMethodSchema = pure(() => z.string().check(z.minLength(1)));
 
 /** Where a sign-in came from, when the server knows. */
-export const LocationSchema = z.looseObject({
-  country: z.optional(z.nullable(z.string())),
-  region: z.optional(z.nullable(z.string())),
-  city: z.optional(z.nullable(z.string())),
-});
+export const LocationSchema = pure(() =>
+  z.looseObject({
+    country: z.optional(z.nullable(z.string())),
+    region: z.optional(z.nullable(z.string())),
+    city: z.optional(z.nullable(z.string())),
+  }),
+);
 
 /** One entry of the login history. */
-export const HistoryItemSchema = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  at: z.string(),
-  ip: z.string(),
-  user_agent: z.nullable(z.string()),
-  method: LoginMethodSchema,
-  result: z.enum(["success", "failure", "locked"]),
-  current: z.optional(z.boolean()),
-  location: z.optional(z.nullable(LocationSchema)),
-});
+export const HistoryItemSchema = pure(() =>
+  z.looseObject({
+    id: z.string().check(z.minLength(1)),
+    at: z.string(),
+    ip: z.string(),
+    user_agent: z.nullable(z.string()),
+    method: LoginMethodSchema,
+    result: z.literal(["success", "failure", "locked"]),
+    current: z.optional(z.boolean()),
+    location: z.optional(z.nullable(LocationSchema)),
+  }),
+);
 export type WireHistoryItem = z.infer<typeof HistoryItemSchema>;
 
 /** `GET /auth/history` response body. */
-export const HistoryPageSchema = z.looseObject({
-  items: z.array(HistoryItemSchema),
-  next_cursor: z.nullable(z.string()),
-});
+export const HistoryPageSchema = pure(() =>
+  z.looseObject({
+    items: z.array(HistoryItemSchema),
+    next_cursor: z.nullable(z.string()),
+  }),
+);
 
 /** One active session. */
-export const SessionItemSchema = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  created_at: z.string(),
-  last_seen_at: z.string(),
-  ip: z.string(),
-  user_agent: z.nullable(z.string()),
-  current: z.boolean(),
-});
+export const SessionItemSchema = pure(() =>
+  z.looseObject({
+    id: z.string().check(z.minLength(1)),
+    created_at: z.string(),
+    last_seen_at: z.string(),
+    ip: z.string(),
+    user_agent: z.nullable(z.string()),
+    current: z.boolean(),
+  }),
+);
 export type WireSessionItem = z.infer<typeof SessionItemSchema>;
 
 /** `GET /auth/sessions` response body. */
-export const SessionListSchema = z.looseObject({ sessions: z.array(SessionItemSchema) });
+export const SessionListSchema = pure(() => z.looseObject({ sessions: z.array(SessionItemSchema) }));
 
 /** `POST /auth/sessions/revoke` request body. */
-export const SessionRevokeSchema = z.object({ session_id: z.string().check(z.minLength(1)) });
+export const SessionRevokeSchema = pure(() => z.object({ session_id: z.string().check(z.minLength(1)) }));
 
 /** `GET` / `PATCH /auth/privacy` response body. */
-export const PrivacySchema = z.looseObject({
-  show_last_login: z.boolean(),
-  last_login_at: z.optional(z.nullable(z.string())),
-});
+export const PrivacySchema = pure(() =>
+  z.looseObject({
+    show_last_login: z.boolean(),
+    last_login_at: z.optional(z.nullable(z.string())),
+  }),
+);
 
 /** `GET /auth/last-login?user_id=…` response: another user's last sign-in as others see it. */
-export const LastLoginSchema = z.looseObject({
-  user_id: z.string(),
-  last_login_at: z.nullable(z.string()),
-});
+export const LastLoginSchema = pure(() =>
+  z.looseObject({
+    user_id: z.string(),
+    last_login_at: z.nullable(z.string()),
+  }),
+);
 
 /** `PATCH /auth/privacy` request body. */
-export const PrivacyUpdateSchema = z.object({ show_last_login: z.boolean() });
+export const PrivacyUpdateSchema = pure(() => z.object({ show_last_login: z.boolean() }));

@@ -5,6 +5,7 @@
  * @module
  */
 import * as z from "zod/mini";
+import { pure } from "./pure";
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 
@@ -16,46 +17,54 @@ const idToken = () => z.string().check(z.minLength(1), z.maxLength(16_384));
 const nonce = () => z.string().check(z.minLength(1), z.maxLength(512));
 
 /** `POST /auth/identities/sign-in` request body. */
-export const IdTokenSignInRequestSchema = z.object({
-  provider: providerId(),
-  id_token: idToken(),
-  nonce: nonce(),
-  /** A name for a new account when the ID token has none (Apple's first-sign-in `user` form field). */
-  name: z.optional(z.string().check(z.maxLength(256))),
-  /** "Keep me signed in". Default true. */
-  remember: z.optional(z.boolean()),
-});
+export const IdTokenSignInRequestSchema = pure(() =>
+  z.object({
+    provider: providerId(),
+    id_token: idToken(),
+    nonce: nonce(),
+    /** A name for a new account when the ID token has none (Apple's first-sign-in `user` form field). */
+    name: z.optional(z.string().check(z.maxLength(256))),
+    /** "Keep me signed in". Default true. */
+    remember: z.optional(z.boolean()),
+  }),
+);
 
 /** `POST /auth/identities/link` request body. */
-export const IdentityLinkRequestSchema = z.object({
-  provider: providerId(),
-  id_token: idToken(),
-  nonce: nonce(),
-  /** Re-authentication: the account's password… */
-  password: z.optional(nonEmpty()),
-  /** …or a second-factor code (TOTP or recovery code). */
-  code: z.optional(nonEmpty()),
-});
+export const IdentityLinkRequestSchema = pure(() =>
+  z.object({
+    provider: providerId(),
+    id_token: idToken(),
+    nonce: nonce(),
+    /** Re-authentication: the account's password… */
+    password: z.optional(nonEmpty()),
+    /** …or a second-factor code (TOTP or recovery code). */
+    code: z.optional(nonEmpty()),
+  }),
+);
 
 /** `POST /auth/identities/unlink` request body. */
-export const IdentityUnlinkRequestSchema = z.object({
-  provider: providerId(),
-  subject: z.string().check(z.minLength(1), z.maxLength(255)),
-});
+export const IdentityUnlinkRequestSchema = pure(() =>
+  z.object({
+    provider: providerId(),
+    subject: z.string().check(z.minLength(1), z.maxLength(255)),
+  }),
+);
 
 /** One linked identity. */
-export const IdentitySchema = z.looseObject({
-  provider: nonEmpty(),
-  subject: nonEmpty(),
-  email: z.nullable(z.string()),
-  created_at: z.string(),
-  last_used_at: z.nullable(z.string()),
-});
+export const IdentitySchema = pure(() =>
+  z.looseObject({
+    provider: nonEmpty(),
+    subject: nonEmpty(),
+    email: z.nullable(z.string()),
+    created_at: z.string(),
+    last_used_at: z.nullable(z.string()),
+  }),
+);
 /** One linked identity, as the wire carries it. */
 export type WireIdentity = z.infer<typeof IdentitySchema>;
 
 /** `GET /auth/identities` response body. */
-export const IdentityListSchema = z.looseObject({ identities: z.array(IdentitySchema) });
+export const IdentityListSchema = pure(() => z.looseObject({ identities: z.array(IdentitySchema) }));
 
 /** `POST /auth/identities/link` response body. */
-export const IdentityLinkResponseSchema = z.looseObject({ identity: IdentitySchema });
+export const IdentityLinkResponseSchema = pure(() => z.looseObject({ identity: IdentitySchema }));

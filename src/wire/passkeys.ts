@@ -8,6 +8,7 @@
  * @module
  */
 import * as z from "zod/mini";
+import { pure } from "./pure";
 
 /** base64url without padding, at most `max` characters. */
 const b64url = (max: number) => z.string().check(z.maxLength(max), z.regex(/^[A-Za-z0-9_-]*$/));
@@ -19,37 +20,41 @@ const credentialId = () => b64url(1364).check(z.minLength(1));
 const transports = () => z.optional(z.array(z.string().check(z.maxLength(32))).check(z.maxLength(10)));
 
 /** `RegistrationResponseJSON`: what `navigator.credentials.create()` gave, as JSON. */
-export const RegistrationResponseSchema = z.looseObject({
-  id: credentialId(),
-  rawId: credentialId(),
-  type: z.literal("public-key"),
-  response: z.looseObject({
-    clientDataJSON: b64url(8192).check(z.minLength(1)),
-    attestationObject: b64url(32_768).check(z.minLength(1)),
-    transports: transports(),
+export const RegistrationResponseSchema = pure(() =>
+  z.looseObject({
+    id: credentialId(),
+    rawId: credentialId(),
+    type: z.literal("public-key"),
+    response: z.looseObject({
+      clientDataJSON: b64url(8192).check(z.minLength(1)),
+      attestationObject: b64url(32_768).check(z.minLength(1)),
+      transports: transports(),
+    }),
+    clientExtensionResults: z.optional(z.looseObject({})),
+    authenticatorAttachment: z.optional(z.string().check(z.maxLength(32))),
   }),
-  clientExtensionResults: z.optional(z.record(z.string(), z.unknown())),
-  authenticatorAttachment: z.optional(z.string().check(z.maxLength(32))),
-});
+);
 /** A registration response as the wire carries it. */
 export type WireRegistrationResponse = z.infer<typeof RegistrationResponseSchema>;
 
 /** `AuthenticationResponseJSON`: what `navigator.credentials.get()` gave, as JSON. */
-export const AuthenticationResponseSchema = z.looseObject({
-  id: credentialId(),
-  rawId: credentialId(),
-  type: z.literal("public-key"),
-  response: z.looseObject({
-    clientDataJSON: b64url(8192).check(z.minLength(1)),
-    authenticatorData: b64url(8192).check(z.minLength(1)),
-    // Up to an ML-DSA-87 signature (4,627 bytes): @simplewebauthn offers ML-DSA-44 first where the
-    // runtime has it (Node 24, Chromium), and authenticators take it (Chromium's virtual one does).
-    signature: b64url(8192).check(z.minLength(1)),
-    userHandle: z.optional(z.nullable(b64url(128))),
+export const AuthenticationResponseSchema = pure(() =>
+  z.looseObject({
+    id: credentialId(),
+    rawId: credentialId(),
+    type: z.literal("public-key"),
+    response: z.looseObject({
+      clientDataJSON: b64url(8192).check(z.minLength(1)),
+      authenticatorData: b64url(8192).check(z.minLength(1)),
+      // Up to an ML-DSA-87 signature (4,627 bytes): @simplewebauthn offers ML-DSA-44 first where the
+      // runtime has it (Node 24, Chromium), and authenticators take it (Chromium's virtual one does).
+      signature: b64url(8192).check(z.minLength(1)),
+      userHandle: z.optional(z.nullable(b64url(128))),
+    }),
+    clientExtensionResults: z.optional(z.looseObject({})),
+    authenticatorAttachment: z.optional(z.string().check(z.maxLength(32))),
   }),
-  clientExtensionResults: z.optional(z.record(z.string(), z.unknown())),
-  authenticatorAttachment: z.optional(z.string().check(z.maxLength(32))),
-});
+);
 /** An authentication response as the wire carries it. */
 export type WireAuthenticationResponse = z.infer<typeof AuthenticationResponseSchema>;
 
@@ -71,81 +76,93 @@ const passkeyName = () =>
   );
 
 /** `POST /auth/passkeys/register` request body. */
-export const PasskeyRegisterRequestSchema = z.object({
-  credential: RegistrationResponseSchema,
-  /** The user's name of it ("MacBook"). Default: "Passkey". */
-  name: z.optional(passkeyName()),
-});
+export const PasskeyRegisterRequestSchema = pure(() =>
+  z.object({
+    credential: RegistrationResponseSchema,
+    /** The user's name of it ("MacBook"). Default: "Passkey". */
+    name: z.optional(passkeyName()),
+  }),
+);
 
 /** `POST /auth/passkeys/sign-in` request body. */
-export const PasskeySignInRequestSchema = z.object({
-  credential: AuthenticationResponseSchema,
-  /** "Keep me signed in". Default true. */
-  remember: z.optional(z.boolean()),
-});
+export const PasskeySignInRequestSchema = pure(() =>
+  z.object({
+    credential: AuthenticationResponseSchema,
+    /** "Keep me signed in". Default true. */
+    remember: z.optional(z.boolean()),
+  }),
+);
 
 /** `POST /auth/passkeys/rename` request body. */
-export const PasskeyRenameRequestSchema = z.object({ id: credentialId(), name: passkeyName() });
+export const PasskeyRenameRequestSchema = pure(() => z.object({ id: credentialId(), name: passkeyName() }));
 
 /** `POST /auth/passkeys/remove` request body. */
-export const PasskeyRemoveRequestSchema = z.object({ id: credentialId() });
+export const PasskeyRemoveRequestSchema = pure(() => z.object({ id: credentialId() }));
 
 /** A passkey as the server lists it: no key material. */
-export const PasskeySchema = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  device_type: z.string(),
-  backed_up: z.boolean(),
-  transports: z.array(z.string()),
-  created_at: z.string(),
-  last_used_at: z.nullable(z.string()),
-});
+export const PasskeySchema = pure(() =>
+  z.looseObject({
+    id: z.string(),
+    name: z.string(),
+    device_type: z.string(),
+    backed_up: z.boolean(),
+    transports: z.array(z.string()),
+    created_at: z.string(),
+    last_used_at: z.nullable(z.string()),
+  }),
+);
 /** A passkey as the wire carries it. */
 export type WirePasskey = z.infer<typeof PasskeySchema>;
 
 /** `GET /auth/passkeys` response body. */
-export const PasskeyListSchema = z.looseObject({ passkeys: z.array(PasskeySchema) });
+export const PasskeyListSchema = pure(() => z.looseObject({ passkeys: z.array(PasskeySchema) }));
 
 /** `POST /auth/passkeys/register` and `/rename` response body. */
-export const PasskeyResponseSchema = z.looseObject({ passkey: PasskeySchema });
+export const PasskeyResponseSchema = pure(() => z.looseObject({ passkey: PasskeySchema }));
 
 /** A credential descriptor of the options (`allowCredentials`, `excludeCredentials`). */
-const DescriptorSchema = z.looseObject({
-  id: z.string(),
-  type: z.literal("public-key"),
-  transports: z.optional(z.array(z.string())),
-});
+const DescriptorSchema = pure(() =>
+  z.looseObject({
+    id: z.string(),
+    type: z.literal("public-key"),
+    transports: z.optional(z.array(z.string())),
+  }),
+);
 
 /** `PublicKeyCredentialCreationOptionsJSON`: `POST /auth/passkeys/register/options` response body. */
-export const CreationOptionsSchema = z.looseObject({
-  rp: z.looseObject({ id: z.optional(z.string()), name: z.string() }),
-  user: z.looseObject({ id: z.string(), name: z.string(), displayName: z.string() }),
-  challenge: z.string(),
-  pubKeyCredParams: z.array(z.looseObject({ type: z.literal("public-key"), alg: z.number() })),
-  timeout: z.optional(z.number()),
-  excludeCredentials: z.optional(z.array(DescriptorSchema)),
-  authenticatorSelection: z.optional(
-    z.looseObject({
-      authenticatorAttachment: z.optional(z.string()),
-      residentKey: z.optional(z.string()),
-      requireResidentKey: z.optional(z.boolean()),
-      userVerification: z.optional(z.string()),
-    }),
-  ),
-  attestation: z.optional(z.string()),
-  extensions: z.optional(z.record(z.string(), z.unknown())),
-});
+export const CreationOptionsSchema = pure(() =>
+  z.looseObject({
+    rp: z.looseObject({ id: z.optional(z.string()), name: z.string() }),
+    user: z.looseObject({ id: z.string(), name: z.string(), displayName: z.string() }),
+    challenge: z.string(),
+    pubKeyCredParams: z.array(z.looseObject({ type: z.literal("public-key"), alg: z.number() })),
+    timeout: z.optional(z.number()),
+    excludeCredentials: z.optional(z.array(DescriptorSchema)),
+    authenticatorSelection: z.optional(
+      z.looseObject({
+        authenticatorAttachment: z.optional(z.string()),
+        residentKey: z.optional(z.string()),
+        requireResidentKey: z.optional(z.boolean()),
+        userVerification: z.optional(z.string()),
+      }),
+    ),
+    attestation: z.optional(z.string()),
+    extensions: z.optional(z.looseObject({})),
+  }),
+);
 /** Creation options as the wire carries them. */
 export type WireCreationOptions = z.infer<typeof CreationOptionsSchema>;
 
 /** `PublicKeyCredentialRequestOptionsJSON`: `POST /auth/passkeys/sign-in/options` response body. */
-export const RequestOptionsSchema = z.looseObject({
-  challenge: z.string(),
-  timeout: z.optional(z.number()),
-  rpId: z.optional(z.string()),
-  allowCredentials: z.optional(z.array(DescriptorSchema)),
-  userVerification: z.optional(z.string()),
-  extensions: z.optional(z.record(z.string(), z.unknown())),
-});
+export const RequestOptionsSchema = pure(() =>
+  z.looseObject({
+    challenge: z.string(),
+    timeout: z.optional(z.number()),
+    rpId: z.optional(z.string()),
+    allowCredentials: z.optional(z.array(DescriptorSchema)),
+    userVerification: z.optional(z.string()),
+    extensions: z.optional(z.looseObject({})),
+  }),
+);
 /** Request options as the wire carries them. */
 export type WireRequestOptions = z.infer<typeof RequestOptionsSchema>;

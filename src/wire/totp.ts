@@ -4,42 +4,53 @@
  * @module
  */
 import * as z from "zod/mini";
+import { pure } from "./pure";
 
 /** `POST /auth/mfa/totp/enroll` response body. */
-export const TotpEnrollResponseSchema = z.looseObject({
-  factor_id: z.string().check(z.minLength(1)),
-  secret: z.string().check(z.minLength(16)),
-  uri: z.string().check(z.minLength(1)),
-});
+export const TotpEnrollResponseSchema = pure(() =>
+  z.looseObject({
+    factor_id: z.string().check(z.minLength(1)),
+    secret: z.string().check(z.minLength(16)),
+    uri: z.string().check(z.minLength(1)),
+  }),
+);
 
 /** `POST /auth/mfa/totp/enroll` request body. */
-export const TotpEnrollRequestSchema = z.object({
-  issuer: z.optional(z.string()),
-  account_name: z.optional(z.string()),
-});
+export const TotpEnrollRequestSchema = pure(() =>
+  z.object({
+    issuer: z.optional(z.string()),
+    account_name: z.optional(z.string()),
+  }),
+);
 
 /** `POST /auth/mfa/totp/activate` and `POST /auth/mfa/factors/remove` request body. */
-export const FactorCodeRequestSchema = z.object({
-  factor_id: z.string().check(z.minLength(1)),
-  code: z.string().check(z.minLength(1)),
-});
+export const FactorCodeRequestSchema = pure(() =>
+  z.object({
+    factor_id: z.string().check(z.minLength(1)),
+    code: z.string().check(z.minLength(1)),
+  }),
+);
 
 /** `POST /auth/mfa/recovery-codes` request body. */
-export const CodeRequestSchema = z.object({ code: z.string().check(z.minLength(1)) });
+export const CodeRequestSchema = pure(() => z.object({ code: z.string().check(z.minLength(1)) }));
 
 /** Responses that hand out recovery codes (once, in clear). */
-export const RecoveryCodesResponseSchema = z.looseObject({
-  recovery_codes: z.array(z.string().check(z.minLength(1))),
-});
+export const RecoveryCodesResponseSchema = pure(() =>
+  z.looseObject({
+    recovery_codes: z.array(z.string().check(z.minLength(1))),
+  }),
+);
 
 /** One second factor. */
-export const FactorSchema = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  type: z.literal("totp"),
-  status: z.enum(["pending", "active"]),
-  created_at: z.string(),
-  last_used_at: z.optional(z.nullable(z.string())),
-});
+export const FactorSchema = pure(() =>
+  z.looseObject({
+    id: z.string().check(z.minLength(1)),
+    type: z.literal("totp"),
+    status: z.literal(["pending", "active"]),
+    created_at: z.string(),
+    last_used_at: z.optional(z.nullable(z.string())),
+  }),
+);
 
 /** `GET /auth/mfa/factors` response body. */
-export const FactorListSchema = z.looseObject({ factors: z.array(FactorSchema) });
+export const FactorListSchema = pure(() => z.looseObject({ factors: z.array(FactorSchema) }));

@@ -21,7 +21,10 @@ describe("createAuthClient", () => {
     });
     expect(auth.options.baseUrl).toBe("https://auth.example.com/api");
     expect(auth.options.endpoints.signIn).toBe("/login");
-    expect(auth.options.endpoints.token).toBe(defaultEndpoints.token);
+    // Only the overrides are kept: every other endpoint is at its default path, a constant of
+    // the feature module that calls it (a bundle carries the paths of the functions it imports).
+    expect(auth.options.endpoints).toEqual({ signIn: "/login" });
+    expect(defaultEndpoints.token).toBe("/oauth/token");
     expect(auth.options.timeoutMs).toBe(10_000);
     expect(auth.options.retry).toEqual({ limit: 2, backoffLimit: 5000, maxRetryAfter: 30_000 });
     expect(auth.options.refreshLeewaySeconds).toBe(60);
