@@ -13,39 +13,18 @@ import type { ClientContext } from "./client";
 import {
   AbortedError,
   AccountLockedError,
-  AccountSuspendedError,
-  EmailBlockedError,
-  EmailNotVerifiedError,
-  EmailTakenError,
-  FactorExistsError,
   HttpError,
-  IdentityConflictError,
-  IdTokenValidationError,
-  InvalidCredentialsError,
-  InvalidMfaCodeError,
-  InvalidPasskeyError,
   InvalidRequestError,
-  InvalidTokenError,
   isTegataError,
-  LastSignInMethodError,
-  MfaChallengeExpiredError,
-  MfaNotEnabledError,
-  MfaRequiredError,
   NetworkError,
   OAuthError,
-  PasskeyChallengeExpiredError,
-  PasskeyExistsError,
-  PasswordPolicyError,
   RateLimitedError,
   ResponseValidationError,
   SessionExpiredError,
   type TegataError,
-  type TegataErrorOptions,
   TimeoutError,
-  UnauthorizedError,
-  UnknownProviderError,
-  UserNotFoundError,
 } from "./errors";
+import { GENERIC_PROBLEMS, type ProblemMap } from "./problems";
 
 /** Retry policy of idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS). */
 export interface RetryOptions {
@@ -104,6 +83,11 @@ export interface RequestSpec {
   dialect?: "problem" | "oauth" | "oauth-exchange";
   /** Extra request headers (client authentication). */
   headers?: Record<string, string>;
+  /**
+   * The problem codes this endpoint answers beyond the generic ones ({@link GENERIC_PROBLEMS}),
+   * with their error classes. A code in neither is an `HttpError` with `problemCode`.
+   */
+  problems?: ProblemMap | undefined;
 }
 
 /**
@@ -139,7 +123,7 @@ export async function mapRequestError(error: unknown, spec: RequestSpec): Promis
     return new AbortedError("The request was aborted", { cause: error });
   }
   if (isHTTPError(error)) {
-    return httpError(error.response, error.data, spec.dialect ?? "problem", error);
+    return httpError(error.response, error.data, spec.dialect ?? "problem", error, spec.problems);
   }
   if (isTimeoutError(error)) {
     return new TimeoutError("The request timed out", { cause: error });
@@ -178,12 +162,16 @@ function describe(status: number): string {
   return `The server answered HTTP ${status}`;
 }
 
-/** @internal builds the typed error for an HTTP error response. */
+/**
+ * @internal builds the typed error for an HTTP error response: the class of the problem's code
+ * when `problems` or {@link GENERIC_PROBLEMS} has it, else by status, else an `HttpError`.
+ */
 export function httpError(
   response: Response,
   data: unknown,
   dialect: "problem" | "oauth" | "oauth-exchange",
   cause?: unknown,
+  problems?: ProblemMap,
 ): TegataError {
   const status = response.status;
   const body = parseData(data);
@@ -221,7 +209,8 @@ export function httpError(
   const remaining = problem?.remaining_attempts;
   const withRemaining = remaining === undefined ? base : { ...base, remainingAttempts: remaining };
 
-  const build = problem ? PROBLEM_ERRORS[problem.code as ProblemCode] : undefined;
+  const code = problem?.code as ProblemCode;
+  const build = problem ? (problems?.[code] ?? GENERIC_PROBLEMS[code]) : undefined;
   if (build) return build({ ...withRetry, ...withRemaining, issues: problem?.issues ?? [] });
   if (status === 429) return new RateLimitedError("Too many requests", withRetry);
   if (status === 423) return new AccountLockedError("The account is locked", withRetry);
@@ -230,62 +219,6 @@ export function httpError(
     problem ? { ...base, problemCode: problem.code } : base,
   );
 }
-
-type ProblemOptions = TegataErrorOptions & {
-  retryAfter?: number;
-  remainingAttempts?: number;
-  issues: NonNullable<WireProblem["issues"]>;
-};
-
-/**
- * The error class of each problem code of the contract. `null`: no class of its own, the caller
- * gets an `HttpError` with `problemCode`. Typed over every {@link ProblemCode}, so a code added
- * to the contract cannot be forgotten here.
- */
-const PROBLEM_ERRORS: Record<ProblemCode, ((o: ProblemOptions) => TegataError) | null> = {
-  invalid_request: (o) => new InvalidRequestError("The server refused the request as invalid", o),
-  invalid_credentials: (o) => new InvalidCredentialsError("The email or password is incorrect", o),
-  unauthorized: (o) => new UnauthorizedError("The server refused the access token", o),
-  account_locked: (o) => new AccountLockedError("The account is locked after repeated failures", o),
-  rate_limited: (o) => new RateLimitedError("Too many requests", o),
-  mfa_required: (o) => new MfaRequiredError("A second factor is required", o),
-  invalid_mfa_code: (o) => new InvalidMfaCodeError("The verification code is incorrect", o),
-  mfa_challenge_expired: (o) =>
-    new MfaChallengeExpiredError("The sign-in challenge expired or was already used: sign in again", o),
-  mfa_not_enabled: (o) => new MfaNotEnabledError("The account has no active second factor", o),
-  not_signed_in: (o) => new SessionExpiredError("The session has ended: sign in again", o),
-  session_expired: (o) => new SessionExpiredError("The session has ended: sign in again", o),
-  invalid_session: (o) => new SessionExpiredError("The session has ended: sign in again", o),
-  email_taken: (o) => new EmailTakenError("That email address is already registered", o),
-  invalid_token: (o) => new InvalidTokenError("The link is invalid, expired or already used", o),
-  password_policy: (o) => new PasswordPolicyError("The password does not meet the policy", o),
-  factor_exists: (o) =>
-    new FactorExistsError("The account already has this second factor: remove it first", o),
-  factor_not_found: null,
-  session_not_found: null,
-  account_suspended: (o) => new AccountSuspendedError("The account is suspended", o),
-  email_not_verified: (o) =>
-    new EmailNotVerifiedError("The email address is not verified yet: open the link mailed to it", o),
-  email_blocked: (o) =>
-    new EmailBlockedError("The address belonged to an account deleted recently: it cannot register yet", o),
-  user_not_found: (o) => new UserNotFoundError("No such user", o),
-  invalid_id_token: (o) =>
-    new IdTokenValidationError("The server refused the ID token", { ...o, reason: "rejected" }),
-  unknown_provider: (o) => new UnknownProviderError("The server does not accept this provider", o),
-  identity_conflict: (o) =>
-    new IdentityConflictError("The social identity conflicts with another account", o),
-  last_sign_in_method: (o) =>
-    new LastSignInMethodError("That would leave the account with no way to sign in", o),
-  invalid_passkey: (o) => new InvalidPasskeyError("The server refused the passkey", o),
-  passkey_challenge_expired: (o) =>
-    new PasskeyChallengeExpiredError("The passkey challenge expired or was already used: try again", o),
-  passkey_exists: (o) => new PasskeyExistsError("That passkey is registered already", o),
-  passkey_not_found: null,
-  not_found: null,
-  method_not_allowed: null,
-  internal_error: null,
-  service_unavailable: null,
-};
 
 function isJsonContentType(value: string | null): boolean {
   if (value === null) return false;

@@ -49,6 +49,7 @@ async function call(auth: AuthClient, endpoint: EndpointRef, body: unknown, opti
     ...(body === undefined ? {} : { json: body }),
     signal: options.signal,
     ...(bearer === undefined ? {} : { bearer }),
+    problems: endpoint[2],
   });
 }
 

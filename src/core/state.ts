@@ -198,7 +198,7 @@ async function performRefresh(auth: AuthClient): Promise<Session> {
   try {
     const response = await send(state, {
       method: "POST",
-      url: current.provider?.tokenEndpoint ?? endpointUrl(auth, ["token", TOKEN]),
+      url: current.provider?.tokenEndpoint ?? endpointUrl(auth, TOKEN),
       form,
       dialect: "oauth",
     });

@@ -46,15 +46,9 @@ export async function verifyEmail(
   params: { token: string; signal?: AbortSignal },
 ): Promise<User> {
   requireString("token", params?.token);
-  const result = await postJson(
-    auth,
-    ["emailVerify", EMAIL_VERIFY],
-    { token: params.token },
-    UserResponseSchema,
-    {
-      signal: params.signal,
-    },
-  );
+  const result = await postJson(auth, EMAIL_VERIFY, { token: params.token }, UserResponseSchema, {
+    signal: params.signal,
+  });
   const user = toUser(result.user);
   const current = await loadSession(auth);
   if (current?.user && current.user.id === user.id) {
@@ -81,7 +75,7 @@ export async function resendVerificationEmail(
 ): Promise<void> {
   const body: Record<string, string> = {};
   if (params.redirectTo !== undefined) body.redirect_to = params.redirectTo;
-  await postVoid(auth, ["emailVerifyResend", EMAIL_VERIFY_RESEND], body, {
+  await postVoid(auth, EMAIL_VERIFY_RESEND, body, {
     signal: params.signal,
     authenticated: true,
   });
@@ -103,7 +97,7 @@ export async function unlockAccount(
   params: { token: string; signal?: AbortSignal },
 ): Promise<void> {
   requireString("token", params?.token);
-  await postVoid(auth, ["accountUnlock", ACCOUNT_UNLOCK], { token: params.token }, { signal: params.signal });
+  await postVoid(auth, ACCOUNT_UNLOCK, { token: params.token }, { signal: params.signal });
 }
 
 /**
@@ -124,12 +118,7 @@ export async function cancelEmailChange(
   params: { token: string; signal?: AbortSignal },
 ): Promise<void> {
   requireString("token", params?.token);
-  await postVoid(
-    auth,
-    ["emailChangeCancel", EMAIL_CHANGE_CANCEL],
-    { token: params.token },
-    { signal: params.signal },
-  );
+  await postVoid(auth, EMAIL_CHANGE_CANCEL, { token: params.token }, { signal: params.signal });
 }
 
 /**
@@ -145,7 +134,7 @@ export async function getAccountSettings(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<AccountSettings> {
-  const body = await callJson(auth, ["settings", SETTINGS], undefined, AccountSettingsSchema, {
+  const body = await callJson(auth, SETTINGS, undefined, AccountSettingsSchema, {
     authenticated: true,
     signal: options.signal,
   });
@@ -170,16 +159,10 @@ export async function updateAccountSettings(
   if (settings?.mailLocale !== "ja" && settings?.mailLocale !== "en") {
     throw new TypeError('tegata: "mailLocale" must be "ja" or "en"');
   }
-  const body = await callJson(
-    auth,
-    ["settings", SETTINGS],
-    { mail_locale: settings.mailLocale },
-    AccountSettingsSchema,
-    {
-      method: "PATCH",
-      authenticated: true,
-      signal: settings.signal,
-    },
-  );
+  const body = await callJson(auth, SETTINGS, { mail_locale: settings.mailLocale }, AccountSettingsSchema, {
+    method: "PATCH",
+    authenticated: true,
+    signal: settings.signal,
+  });
   return { mailLocale: body.mail_locale };
 }

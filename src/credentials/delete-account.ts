@@ -47,7 +47,7 @@ export async function deleteAccount(
   if (!(await loadSession(auth))) throw new NotSignedInError("Nobody is signed in");
   await postVoid(
     auth,
-    ["accountDelete", ACCOUNT_DELETE],
+    ACCOUNT_DELETE,
     { ...(password === undefined ? {} : { password }), ...(code === undefined ? {} : { code }) },
     { authenticated: true, signal },
   );

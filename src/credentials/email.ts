@@ -24,7 +24,7 @@ export async function requestEmailChange(
   requireString("password", params.password);
   const body: Record<string, string> = { new_email: params.newEmail.trim(), password: params.password };
   if (params.redirectTo !== undefined) body.redirect_to = params.redirectTo;
-  await postVoid(auth, ["emailChangeRequest", EMAIL_CHANGE_REQUEST], body, {
+  await postVoid(auth, EMAIL_CHANGE_REQUEST, body, {
     signal: params.signal,
     authenticated: true,
   });
@@ -44,15 +44,9 @@ export async function confirmEmailChange(
   params: { token: string; signal?: AbortSignal },
 ): Promise<User> {
   requireString("token", params?.token);
-  const result = await postJson(
-    auth,
-    ["emailChangeConfirm", EMAIL_CHANGE_CONFIRM],
-    { token: params.token },
-    UserResponseSchema,
-    {
-      signal: params.signal,
-    },
-  );
+  const result = await postJson(auth, EMAIL_CHANGE_CONFIRM, { token: params.token }, UserResponseSchema, {
+    signal: params.signal,
+  });
   const user = toUser(result.user);
   const current = await loadSession(auth);
   if (current?.user && current.user.id === user.id) {

@@ -22,7 +22,7 @@ export async function requestPasswordReset(
   requireString("email", params?.email);
   const body: Record<string, string> = { email: params.email.trim() };
   if (params.redirectTo !== undefined) body.redirect_to = params.redirectTo;
-  await postVoid(auth, ["passwordResetRequest", PASSWORD_RESET_REQUEST], body, { signal: params.signal });
+  await postVoid(auth, PASSWORD_RESET_REQUEST, body, { signal: params.signal });
 }
 
 /**
@@ -50,7 +50,7 @@ export async function resetPassword(
   );
   await postVoid(
     auth,
-    ["passwordReset", PASSWORD_RESET],
+    PASSWORD_RESET,
     { token: params.token, password: params.password },
     { signal: params.signal },
   );
@@ -83,7 +83,7 @@ export async function changePassword(
   });
   await postVoid(
     auth,
-    ["passwordChange", PASSWORD_CHANGE],
+    PASSWORD_CHANGE,
     { current_password: params.currentPassword, new_password: params.newPassword },
     { signal: params.signal, authenticated: true },
   );

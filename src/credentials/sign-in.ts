@@ -58,7 +58,7 @@ export async function signIn(auth: AuthClient, params: SignInParams): Promise<Si
   requireString("password", params.password);
   const body: Record<string, unknown> = { email: params.email.trim(), password: params.password };
   if (params.remember !== undefined) body.remember = params.remember;
-  const result = await postJson(auth, ["signIn", SIGN_IN], body, SignInResponseSchema, {
+  const result = await postJson(auth, SIGN_IN, body, SignInResponseSchema, {
     signal: params.signal,
   });
   const receivedAt = context(auth).clock.now();
@@ -105,15 +105,9 @@ export async function sendMfaEmailCode(
 ): Promise<{ expiresIn: number }> {
   const challengeId = typeof params?.challenge === "string" ? params.challenge : params?.challenge?.id;
   requireString("challenge", challengeId);
-  const result = await postJson(
-    auth,
-    ["mfaEmailCode", MFA_EMAIL_CODE],
-    { challenge_id: challengeId },
-    MfaEmailCodeSentSchema,
-    {
-      signal: params.signal,
-    },
-  );
+  const result = await postJson(auth, MFA_EMAIL_CODE, { challenge_id: challengeId }, MfaEmailCodeSentSchema, {
+    signal: params.signal,
+  });
   return { expiresIn: result.expires_in };
 }
 
@@ -147,7 +141,7 @@ export async function completeMfa(
   if ((body.code ?? body.recovery_code ?? body.email_code) === "") {
     throw new InvalidRequestError("Enter the verification code");
   }
-  const result = await postJson(auth, ["mfaVerify", MFA_VERIFY], body, SignedInSchema, {
+  const result = await postJson(auth, MFA_VERIFY, body, SignedInSchema, {
     signal: params.signal,
   });
   const receivedAt = context(auth).clock.now();

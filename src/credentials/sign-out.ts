@@ -41,12 +41,7 @@ export async function signOut(
   }
   // The current token, as it is: an expired token still identifies the session to revoke, and a
   // refresh here could fail for the very reason the user signs out.
-  const call = postVoid(
-    auth,
-    ["signOut", SIGN_OUT],
-    { scope },
-    { signal: params.signal, bearer: session.accessToken },
-  );
+  const call = postVoid(auth, SIGN_OUT, { scope }, { signal: params.signal, bearer: session.accessToken });
   if (scope === "others") {
     await call;
     return;

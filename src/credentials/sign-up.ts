@@ -61,7 +61,7 @@ export async function signUp(
     body.locale = params.locale;
   }
   if (params.redirectTo !== undefined) body.redirect_to = params.redirectTo;
-  const result = await postJson(auth, ["signUp", SIGN_UP], body, SignedInSchema, { signal: params.signal });
+  const result = await postJson(auth, SIGN_UP, body, SignedInSchema, { signal: params.signal });
   const receivedAt = context(auth).clock.now();
   return { status: "signed_in", session: await acceptSignedIn(auth, result, receivedAt) };
 }

@@ -18,7 +18,7 @@ import { UserResponseSchema } from "../wire";
  * ```
  */
 export async function getUser(auth: AuthClient, params: { signal?: AbortSignal } = {}): Promise<User> {
-  const body = await callJson(auth, ["user", USER], undefined, UserResponseSchema, {
+  const body = await callJson(auth, USER, undefined, UserResponseSchema, {
     signal: params.signal,
     authenticated: true,
   });

@@ -25,7 +25,7 @@ export async function getLastLogin(
   if (typeof userId !== "string" || userId === "") {
     throw new TypeError('tegata: "userId" must be a non-empty string');
   }
-  const body = await callJson(auth, ["lastLogin", LAST_LOGIN], undefined, LastLoginSchema, {
+  const body = await callJson(auth, LAST_LOGIN, undefined, LastLoginSchema, {
     authenticated: true,
     signal: options.signal,
     query: { user_id: userId },

@@ -123,7 +123,7 @@ export async function listLoginHistory(
   query: LoginHistoryQuery = {},
 ): Promise<LoginHistoryPage> {
   checkQuery(query);
-  const page = await callJson(auth, ["history", HISTORY], undefined, HistoryPageSchema, {
+  const page = await callJson(auth, HISTORY, undefined, HistoryPageSchema, {
     authenticated: true,
     signal: query.signal,
     query: {

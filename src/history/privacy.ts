@@ -34,7 +34,7 @@ export async function getPrivacySettings(
   options: { signal?: AbortSignal } = {},
 ): Promise<PrivacySettings> {
   return toSettings(
-    await callJson(auth, ["privacy", PRIVACY], undefined, PrivacySchema, {
+    await callJson(auth, PRIVACY, undefined, PrivacySchema, {
       authenticated: true,
       signal: options.signal,
     }),
@@ -58,7 +58,7 @@ export async function updatePrivacySettings(
     throw new TypeError('tegata: "showLastLogin" must be a boolean');
   }
   return toSettings(
-    await callJson(auth, ["privacy", PRIVACY], { show_last_login: settings.showLastLogin }, PrivacySchema, {
+    await callJson(auth, PRIVACY, { show_last_login: settings.showLastLogin }, PrivacySchema, {
       method: "PATCH",
       authenticated: true,
       signal: settings.signal,

@@ -29,7 +29,7 @@ export async function listSessions(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<ActiveSession[]> {
-  const body = await callJson(auth, ["sessions", SESSIONS], undefined, SessionListSchema, {
+  const body = await callJson(auth, SESSIONS, undefined, SessionListSchema, {
     authenticated: true,
     signal: options.signal,
   });
@@ -60,12 +60,7 @@ export async function revokeSessionById(
   options: { signal?: AbortSignal } = {},
 ): Promise<void> {
   requireString("id", id);
-  await callVoid(
-    auth,
-    ["sessionRevoke", SESSION_REVOKE],
-    { session_id: id },
-    { authenticated: true, signal: options.signal },
-  );
+  await callVoid(auth, SESSION_REVOKE, { session_id: id }, { authenticated: true, signal: options.signal });
 }
 
 /**
@@ -80,10 +75,5 @@ export async function revokeOtherSessions(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<void> {
-  await callVoid(
-    auth,
-    ["sessionsRevokeOthers", SESSIONS_REVOKE_OTHERS],
-    {},
-    { authenticated: true, signal: options.signal },
-  );
+  await callVoid(auth, SESSIONS_REVOKE_OTHERS, {}, { authenticated: true, signal: options.signal });
 }

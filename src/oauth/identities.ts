@@ -112,7 +112,7 @@ export async function signInWithIdToken(
     if (name !== "") body.name = name.slice(0, 256);
   }
   if (params.remember !== undefined) body.remember = params.remember;
-  const result = await callJson(auth, ["identitySignIn", IDENTITY_SIGN_IN], body, SignInResponseSchema, {
+  const result = await callJson(auth, IDENTITY_SIGN_IN, body, SignInResponseSchema, {
     method: "POST",
     signal: params.signal,
   });
@@ -144,7 +144,7 @@ export async function listIdentities(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<LinkedIdentity[]> {
-  const body = await callJson(auth, ["identities", IDENTITIES], undefined, IdentityListSchema, {
+  const body = await callJson(auth, IDENTITIES, undefined, IdentityListSchema, {
     authenticated: true,
     signal: options.signal,
   });
@@ -184,7 +184,7 @@ export async function linkIdentity(auth: AuthClient, params: LinkIdentityParams)
     requireString("code", params.code);
     body.code = params.code.replace(/\s+/g, "");
   }
-  const result = await callJson(auth, ["identityLink", IDENTITY_LINK], body, IdentityLinkResponseSchema, {
+  const result = await callJson(auth, IDENTITY_LINK, body, IdentityLinkResponseSchema, {
     method: "POST",
     authenticated: true,
     signal: params.signal,
@@ -211,7 +211,7 @@ export async function unlinkIdentity(
   requireString("subject", params.subject);
   await callVoid(
     auth,
-    ["identityUnlink", IDENTITY_UNLINK],
+    IDENTITY_UNLINK,
     { provider: params.provider, subject: params.subject },
     { method: "POST", authenticated: true, signal: params.signal },
   );

@@ -123,34 +123,22 @@ export async function registerPasskey(
   }
   requireWebAuthn();
   const signal = params.signal;
-  const options = await callJson(
-    auth,
-    ["passkeyRegisterOptions", PASSKEY_REGISTER_OPTIONS],
-    {},
-    CreationOptionsSchema,
-    {
-      method: "POST",
-      authenticated: true,
-      signal,
-    },
-  );
+  const options = await callJson(auth, PASSKEY_REGISTER_OPTIONS, {}, CreationOptionsSchema, {
+    method: "POST",
+    authenticated: true,
+    signal,
+  });
   const credential = await runCeremony(
     () => startRegistration({ optionsJSON: options as unknown as PublicKeyCredentialCreationOptionsJSON }),
     "registration",
     signal,
   );
   throwIfAborted(signal);
-  const result = await callJson(
-    auth,
-    ["passkeyRegister", PASSKEY_REGISTER],
-    { ...body, credential },
-    PasskeyResponseSchema,
-    {
-      method: "POST",
-      authenticated: true,
-      signal,
-    },
-  );
+  const result = await callJson(auth, PASSKEY_REGISTER, { ...body, credential }, PasskeyResponseSchema, {
+    method: "POST",
+    authenticated: true,
+    signal,
+  });
   return toPasskey(result.passkey);
 }
 
@@ -189,16 +177,10 @@ export async function signInWithPasskey(
     throw new PasskeysUnsupportedError("This browser does not offer passkeys in autofill");
   }
   const signal = params.signal;
-  const options = await callJson(
-    auth,
-    ["passkeySignInOptions", PASSKEY_SIGN_IN_OPTIONS],
-    {},
-    RequestOptionsSchema,
-    {
-      method: "POST",
-      signal,
-    },
-  );
+  const options = await callJson(auth, PASSKEY_SIGN_IN_OPTIONS, {}, RequestOptionsSchema, {
+    method: "POST",
+    signal,
+  });
   const credential = await runCeremony(
     () =>
       startAuthentication({
@@ -211,7 +193,7 @@ export async function signInWithPasskey(
   throwIfAborted(signal);
   const body: Record<string, unknown> = { credential };
   if (params.remember !== undefined) body.remember = params.remember;
-  const result = await callJson(auth, ["passkeySignIn", PASSKEY_SIGN_IN], body, SignedInSchema, {
+  const result = await callJson(auth, PASSKEY_SIGN_IN, body, SignedInSchema, {
     method: "POST",
     signal,
   });
@@ -233,7 +215,7 @@ export async function listPasskeys(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<Passkey[]> {
-  const body = await callJson(auth, ["passkeys", PASSKEYS], undefined, PasskeyListSchema, {
+  const body = await callJson(auth, PASSKEYS, undefined, PasskeyListSchema, {
     authenticated: true,
     signal: options.signal,
   });
@@ -259,7 +241,7 @@ export async function renamePasskey(
   requireString("name", params.name);
   const result = await callJson(
     auth,
-    ["passkeyRename", PASSKEY_RENAME],
+    PASSKEY_RENAME,
     { id: params.id, name: params.name.trim() },
     PasskeyResponseSchema,
     { method: "POST", authenticated: true, signal: params.signal },
@@ -284,7 +266,7 @@ export async function removePasskey(
   requireString("id", params?.id);
   await callVoid(
     auth,
-    ["passkeyRemove", PASSKEY_REMOVE],
+    PASSKEY_REMOVE,
     { id: params.id },
     { method: "POST", authenticated: true, signal: params.signal },
   );

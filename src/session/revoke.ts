@@ -30,7 +30,7 @@ export async function revokeTokens(
   };
   const clientId = session.provider?.clientId ?? auth.options.clientId;
   if (clientId) form.client_id = clientId;
-  const url = session.provider ? session.provider.revocationEndpoint : endpointUrl(auth, ["revoke", REVOKE]);
+  const url = session.provider ? session.provider.revocationEndpoint : endpointUrl(auth, REVOKE);
   if (url === undefined) {
     // The provider has no revocation endpoint: sign out here only.
     await clearSession(auth);

@@ -58,7 +58,7 @@ export async function enrollTotp(
   const body: Record<string, string> = {};
   if (options.issuer !== undefined) body.issuer = options.issuer;
   if (options.accountName !== undefined) body.account_name = options.accountName;
-  const res = await callJson(auth, ["mfaTotpEnroll", MFA_TOTP_ENROLL], body, TotpEnrollResponseSchema, {
+  const res = await callJson(auth, MFA_TOTP_ENROLL, body, TotpEnrollResponseSchema, {
     authenticated: true,
     signal: options.signal,
   });
@@ -86,7 +86,7 @@ export async function activateTotp(
   requireString("code", params.code);
   const res = await callJson(
     auth,
-    ["mfaTotpActivate", MFA_TOTP_ACTIVATE],
+    MFA_TOTP_ACTIVATE,
     { factor_id: params.factorId, code: params.code.replace(/\s+/g, "") },
     RecoveryCodesResponseSchema,
     { authenticated: true, signal: params.signal },
@@ -107,7 +107,7 @@ export async function listFactors(
   auth: AuthClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<Factor[]> {
-  const res = await callJson(auth, ["mfaFactors", MFA_FACTORS], undefined, FactorListSchema, {
+  const res = await callJson(auth, MFA_FACTORS, undefined, FactorListSchema, {
     authenticated: true,
     signal: options.signal,
   });
@@ -136,7 +136,7 @@ export async function removeFactor(
   requireString("code", params.code);
   await callVoid(
     auth,
-    ["mfaFactorRemove", MFA_FACTOR_REMOVE],
+    MFA_FACTOR_REMOVE,
     { factor_id: params.factorId, code: params.code.trim() },
     { authenticated: true, signal: params.signal },
   );
@@ -157,7 +157,7 @@ export async function regenerateRecoveryCodes(
   requireString("code", params?.code);
   const res = await callJson(
     auth,
-    ["mfaRecoveryCodes", MFA_RECOVERY_CODES],
+    MFA_RECOVERY_CODES,
     { code: params.code.replace(/\s+/g, "") },
     RecoveryCodesResponseSchema,
     { authenticated: true, signal: params.signal },

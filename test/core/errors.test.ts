@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { httpError } from "../../src/core/http";
+import { PROBLEM_ERRORS } from "../../src/core/problems";
 import {
   AccountLockedError,
   FactorExistsError,
@@ -155,7 +156,7 @@ describe("problem codes: one list for client and mock", () => {
       status: 400,
       headers: { "content-type": "application/problem+json" },
     });
-    const error = httpError(response, JSON.stringify({ code }), "problem");
+    const error = httpError(response, JSON.stringify({ code }), "problem", undefined, PROBLEM_ERRORS);
     expect(error.name).toBe(name);
     expect(error.status).toBe(400);
     // A class of its own carries no problemCode; the generic HttpError names the code.
