@@ -269,6 +269,11 @@ export async function processJson<S extends z.ZodMiniType>(
   schema: S,
   timeoutMs?: number,
 ): Promise<z.infer<S>> {
+  return validate(schema, await readJson(response, timeoutMs), response.status);
+}
+
+/** @internal reads a successful response as JSON, not validated yet (see {@link processJson}). */
+export async function readJson(response: Response, timeoutMs?: number): Promise<unknown> {
   if (!isJsonContentType(response.headers.get("content-type"))) {
     await response.body?.cancel().catch(() => {});
     throw new ResponseValidationError("The server's response is not JSON", {
@@ -282,19 +287,22 @@ export async function processJson<S extends z.ZodMiniType>(
     if (isTegataError(error)) throw error;
     throw new NetworkError("The response body could not be read", { cause: error });
   }
-  let data: unknown;
   try {
-    data = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new ResponseValidationError("The server's response is malformed JSON", {
       status: response.status,
       cause: error,
     });
   }
+}
+
+/** @internal validates a response body; a mismatch is a {@link ResponseValidationError}. */
+export function validate<S extends z.ZodMiniType>(schema: S, data: unknown, status: number): z.infer<S> {
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
     throw new ResponseValidationError("The server's response does not match the contract", {
-      status: response.status,
+      status,
       cause: parsed.error,
     });
   }

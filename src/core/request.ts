@@ -31,7 +31,8 @@ export interface CallOptions {
   query?: Record<string, string | number | boolean | undefined>;
 }
 
-async function call(auth: AuthClient, endpoint: EndpointRef, body: unknown, options: CallOptions) {
+/** @internal sends one request of the contract; the response is the caller's to process. */
+export async function call(auth: AuthClient, endpoint: EndpointRef, body: unknown, options: CallOptions) {
   const bearer = options.bearer ?? (options.authenticated ? await getValidAccessToken(auth) : undefined);
   let url = endpointUrl(auth, endpoint);
   if (options.query) {

@@ -2,10 +2,13 @@ import type { z } from "zod/mini";
 import type { AuthClient } from "../core/client";
 import type { EndpointRef } from "../core/endpoints";
 import { PasswordPolicyError } from "../core/errors";
+import { processJson, validate } from "../core/http";
 import type { PasswordChecker } from "../core/password-checker";
-import { acceptTokens, type CallOptions, callJson, callVoid, requireString } from "../core/request";
+import { acceptTokens, type CallOptions, call, callJson, callVoid, requireString } from "../core/request";
 import type { Session } from "../core/session";
-import type { WireSignedIn } from "../wire";
+import { context } from "../core/state";
+import { MfaRequiredSchema, SignedInSchema, SignInStatusSchema, type WireSignedIn } from "../wire";
+import type { SignInResult } from "./sign-in";
 
 export { requireString };
 
@@ -28,6 +31,34 @@ export function postVoid(
   options: CallOptions = {},
 ): Promise<void> {
   return callVoid(auth, endpoint, body, { ...options, method: "POST" });
+}
+
+/**
+ * @internal POSTs to an endpoint that signs in (password, provider ID token): the session, or
+ * the second-factor challenge to answer. The body is validated by its `status`.
+ */
+export async function postSignIn(
+  auth: AuthClient,
+  endpoint: EndpointRef,
+  body: unknown,
+  signal: AbortSignal | undefined,
+): Promise<SignInResult> {
+  const response = await call(auth, endpoint, body, { method: "POST", signal });
+  const data = await processJson(response, SignInStatusSchema, auth.options.timeoutMs);
+  const receivedAt = context(auth).clock.now();
+  if (data.status === "signed_in") {
+    const signedIn = validate(SignedInSchema, data, response.status);
+    return { status: "signed_in", session: await acceptSignedIn(auth, signedIn, receivedAt) };
+  }
+  const { challenge } = validate(MfaRequiredSchema, data, response.status);
+  return {
+    status: "mfa_required",
+    challenge: {
+      id: challenge.id,
+      methods: challenge.methods,
+      expiresAt: new Date(receivedAt + challenge.expires_in * 1000),
+    },
+  };
 }
 
 /** @internal stores the session of a `signed_in` response and emits `SIGNED_IN`. */

@@ -3,8 +3,8 @@ import { MFA_EMAIL_CODE, MFA_VERIFY, SIGN_IN } from "../core/endpoints";
 import { InvalidRequestError, ResponseValidationError } from "../core/errors";
 import type { Session } from "../core/session";
 import { context } from "../core/state";
-import { MfaEmailCodeSentSchema, SignedInSchema, SignInResponseSchema } from "../wire";
-import { acceptSignedIn, postJson, requireString } from "./shared";
+import { MfaEmailCodeSentSchema, SignedInSchema } from "../wire";
+import { acceptSignedIn, postJson, postSignIn, requireString } from "./shared";
 
 /**
  * A second factor a challenge accepts: the authenticator app's code, a recovery code, or a code
@@ -58,21 +58,7 @@ export async function signIn(auth: AuthClient, params: SignInParams): Promise<Si
   requireString("password", params.password);
   const body: Record<string, unknown> = { email: params.email.trim(), password: params.password };
   if (params.remember !== undefined) body.remember = params.remember;
-  const result = await postJson(auth, SIGN_IN, body, SignInResponseSchema, {
-    signal: params.signal,
-  });
-  const receivedAt = context(auth).clock.now();
-  if (result.status === "mfa_required") {
-    return {
-      status: "mfa_required",
-      challenge: {
-        id: result.challenge.id,
-        methods: result.challenge.methods,
-        expiresAt: new Date(receivedAt + result.challenge.expires_in * 1000),
-      },
-    };
-  }
-  return { status: "signed_in", session: await acceptSignedIn(auth, result, receivedAt) };
+  return postSignIn(auth, SIGN_IN, body, params.signal);
 }
 
 /** Parameters of {@link completeMfa}: a TOTP code, a recovery code, or a code sent by mail. */

@@ -8,10 +8,9 @@
 
 import type { AuthClient } from "../core/client";
 import { IDENTITIES, IDENTITY_LINK, IDENTITY_SIGN_IN, IDENTITY_UNLINK } from "../core/endpoints";
-import { acceptTokens, callJson, callVoid, requireString } from "../core/request";
-import { context } from "../core/state";
+import { callJson, callVoid, requireString } from "../core/request";
+import { postSignIn } from "../credentials/shared";
 import type { SignInResult } from "../credentials/sign-in";
-import { SignInResponseSchema } from "../wire";
 import { IdentityLinkResponseSchema, IdentityListSchema, type WireIdentity } from "../wire/identities";
 
 /** Parameters of {@link signInWithIdToken}. */
@@ -112,22 +111,7 @@ export async function signInWithIdToken(
     if (name !== "") body.name = name.slice(0, 256);
   }
   if (params.remember !== undefined) body.remember = params.remember;
-  const result = await callJson(auth, IDENTITY_SIGN_IN, body, SignInResponseSchema, {
-    method: "POST",
-    signal: params.signal,
-  });
-  const receivedAt = context(auth).clock.now();
-  if (result.status === "mfa_required") {
-    return {
-      status: "mfa_required",
-      challenge: {
-        id: result.challenge.id,
-        methods: result.challenge.methods,
-        expiresAt: new Date(receivedAt + result.challenge.expires_in * 1000),
-      },
-    };
-  }
-  return { status: "signed_in", session: await acceptTokens(auth, result, receivedAt) };
+  return postSignIn(auth, IDENTITY_SIGN_IN, body, params.signal);
 }
 
 /**

@@ -72,6 +72,14 @@ export type WireMfaRequired = z.infer<typeof MfaRequiredSchema>;
 export const SignInResponseSchema = pure(() => z.union([SignedInSchema, MfaRequiredSchema]));
 export type WireSignInResponse = z.infer<typeof SignInResponseSchema>;
 
+/**
+ * The `status` of a sign-in answer alone: the client reads it first and then validates the body
+ * with {@link SignedInSchema} or {@link MfaRequiredSchema} (a union's code costs 0.35 kB gz more).
+ */
+export const SignInStatusSchema = pure(() =>
+  z.looseObject({ status: z.literal(["signed_in", "mfa_required"]) }),
+);
+
 /** `POST /auth/sign-in` request body. */
 export const SignInRequestSchema = pure(() =>
   z.object({
