@@ -1,0 +1,252 @@
+import type { AuthClient } from "../core/client";
+import {
+  IdTokenValidationError,
+  InvalidCallbackError,
+  IssuerMismatchError,
+  OAuthError,
+  StateMismatchError,
+  UnknownProviderError,
+} from "../core/errors";
+import { processJson, send } from "../core/http";
+import { sessionFromTokens, type User } from "../core/session";
+import { context, setSession } from "../core/state";
+import { TokenResponseSchema } from "../wire";
+import { UserInfoSchema } from "../wire/oauth";
+import type {
+  RedirectCallbackOptions,
+  RedirectCallbackResult,
+  ServerSignInCallbackOptions,
+  ServerSignInCallbackResult,
+} from "./callback";
+import { discover } from "./discovery";
+import { validateIdToken } from "./id-token";
+import { appleUserName, signInWithIdToken } from "./identities";
+import type { OAuthProvider } from "./providers";
+import { storedReturnTo } from "./return-to";
+import { takeTransaction } from "./transaction";
+
+/** What the callback input may be, for the messages. */
+const ACCEPTED =
+  "pass the full callback URL (location.href), its query string, or the body of a form_post callback";
+
+/** The authorization response parameters of a callback URL, its query string or a form_post body. */
+function callbackParams(input: string | URL | URLSearchParams): URLSearchParams {
+  if (input instanceof URLSearchParams) return input;
+  let url: URL | undefined;
+  if (input instanceof URL) {
+    url = input;
+  } else if (/^[a-z][a-z0-9+.-]*:/i.test(input)) {
+    try {
+      url = new URL(input);
+    } catch (error) {
+      throw new InvalidCallbackError(`The callback is not a valid URL: ${ACCEPTED}`, { cause: error });
+    }
+  } else if (input.startsWith("/")) {
+    // A path with its query (location.pathname + location.search): only the parameters are read.
+    url = new URL(input, "https://callback.invalid");
+  } else if (input.startsWith("?") || input.startsWith("#") || input.includes("=")) {
+    return new URLSearchParams(input.slice(/^[?#]/.test(input) ? 1 : 0)); // a query string or a form_post body
+  } else {
+    const shown = input.length > 40 ? `${input.slice(0, 40)}…` : input;
+    throw new InvalidCallbackError(
+      input === ""
+        ? `The callback is an empty string: ${ACCEPTED}`
+        : `The callback ${JSON.stringify(shown)} is not a URL, a query string or a form body: ${ACCEPTED}`,
+    );
+  }
+  if (url.searchParams.has("state") || url.searchParams.has("error") || !url.hash) return url.searchParams;
+  return new URLSearchParams(url.hash.slice(1)); // response_mode=fragment
+}
+
+/** The callback input: the argument, or the page's URL in a browser. */
+function callbackInput(input: unknown): string | URL | URLSearchParams {
+  if (input === undefined) {
+    const href = (globalThis as { location?: { href?: unknown } }).location?.href;
+    if (typeof href === "string") return href;
+    throw new TypeError(
+      "tegata: handleRedirectCallback(auth, input) needs the callback URL outside a browser (there is no location.href)",
+    );
+  }
+  if (typeof input === "string" || input instanceof URL || input instanceof URLSearchParams) return input;
+  throw new TypeError(
+    `tegata: handleRedirectCallback(auth, input): input must be the callback URL (a string or a URL), its query string or URLSearchParams, got ${input === null ? "null" : typeof input}`,
+  );
+}
+
+/**
+ * UserInfo claims of the signed-in user; its `sub` must be the ID token's (OpenID Connect Core
+ * 5.3.4). Failures leave the profile as the ID token gave it: sign-in does not depend on UserInfo.
+ */
+async function userInfo(
+  auth: AuthClient,
+  url: string,
+  accessToken: string,
+  sub: unknown,
+): Promise<Record<string, unknown>> {
+  try {
+    const response = await send(context(auth), { method: "GET", url, bearer: accessToken });
+    const body = await processJson(response, UserInfoSchema, auth.options.timeoutMs);
+    return body.sub === sub ? body : {};
+  } catch {
+    return {};
+  }
+}
+
+function userFromClaims(claims: Record<string, unknown>): User {
+  const user: User = { id: String(claims.sub), email: typeof claims.email === "string" ? claims.email : "" };
+  if (typeof claims.name === "string") user.name = claims.name;
+  if (typeof claims.email_verified === "boolean") user.emailVerified = claims.email_verified;
+  return user;
+}
+
+/**
+ * @internal {@link handleRedirectCallback}'s work, in a module of its own: it is loaded when a
+ * callback arrives, with the code exchange and jose's ID-token validation, so that an app's other
+ * pages do not carry them.
+ */
+export async function completeRedirect(
+  auth: AuthClient,
+  input: string | URL | URLSearchParams | undefined,
+  options: RedirectCallbackOptions | ServerSignInCallbackOptions,
+): Promise<RedirectCallbackResult | ServerSignInCallbackResult> {
+  context(auth);
+  if (options.providers !== undefined && !Array.isArray(options.providers)) {
+    throw new TypeError(
+      `tegata: handleRedirectCallback(auth, input, options): options.providers must be an array of providers, got ${typeof options.providers}`,
+    );
+  }
+  const params = callbackParams(callbackInput(input));
+  const state = params.get("state");
+  if (!state) {
+    const names = [...new Set(params.keys())]
+      .slice(0, 5)
+      .map((name) => (name.length > 20 ? `${name.slice(0, 20)}…` : name))
+      .join(", ");
+    throw new StateMismatchError(
+      `The callback has no state parameter (${names ? `it has ${names}` : "it has no parameters"}): it is not an authorization response; ${ACCEPTED}`,
+    );
+  }
+  const tx = await takeTransaction(auth, state);
+  if (!tx) {
+    throw new StateMismatchError(
+      "The callback matches no pending sign-in: expired (10 minutes), already used, forged, or started with another transactionStorage",
+    );
+  }
+  // Re-checked as read back: a returnTo changed in storage must not become an open redirect.
+  const returnTo = storedReturnTo(tx.returnTo, tx.redirectUri);
+
+  let provider: OAuthProvider | undefined;
+  if (options.providers) {
+    provider = options.providers.find((p) => p.id === tx.providerId);
+    if (!provider || provider.issuer !== tx.issuer || provider.clientId !== tx.clientId) {
+      throw new UnknownProviderError(
+        `The callback is for provider "${tx.providerId}", which this call was not given`,
+      );
+    }
+  }
+
+  const error = params.get("error");
+  if (error) {
+    throw new OAuthError(`The provider refused the sign-in (${error})`, {
+      error,
+      errorDescription: params.get("error_description") ?? undefined,
+    });
+  }
+  const metadata = await discover(auth, provider ?? tx.issuer);
+  const iss = params.get("iss");
+  if (iss !== null && iss !== tx.issuer) {
+    throw new IssuerMismatchError(
+      `The callback's iss is ${JSON.stringify(iss.length > 100 ? `${iss.slice(0, 100)}…` : iss)}, not the provider's ${tx.issuer}`,
+    );
+  }
+  if (iss === null && metadata.authorization_response_iss_parameter_supported) {
+    throw new IssuerMismatchError(
+      `The callback lacks the iss parameter that ${tx.issuer} promises (authorization_response_iss_parameter_supported)`,
+    );
+  }
+  const code = params.get("code");
+  if (!code) throw new InvalidCallbackError("The callback has no authorization code");
+
+  const form: Record<string, string> = {
+    grant_type: "authorization_code",
+    code,
+    redirect_uri: tx.redirectUri,
+    code_verifier: tx.verifier,
+    client_id: tx.clientId,
+  };
+  const headers: Record<string, string> = {};
+  const secret = provider?.clientSecret;
+  if (secret !== undefined) {
+    const methods = metadata.token_endpoint_auth_methods_supported ?? ["client_secret_basic"];
+    if (methods.includes("client_secret_post") && !methods.includes("client_secret_basic")) {
+      form.client_secret = secret;
+    } else {
+      const enc = (v: string) => encodeURIComponent(v).replace(/%20/g, "+");
+      headers.authorization = `Basic ${btoa(`${enc(tx.clientId)}:${enc(secret)}`)}`;
+    }
+  }
+  const response = await send(context(auth), {
+    method: "POST",
+    url: metadata.token_endpoint,
+    form,
+    headers,
+    signal: options.signal,
+    dialect: "oauth-exchange",
+  });
+  const receivedAt = context(auth).clock.now();
+  const tokens = await processJson(response, TokenResponseSchema, auth.options.timeoutMs);
+
+  let claims: Record<string, unknown> | null = null;
+  const openid = tx.scopes.includes("openid");
+  const atServer = "signInAtServer" in options && options.signInAtServer === true;
+  if ((openid || atServer) && !tokens.id_token) {
+    throw new IdTokenValidationError("The token response has no ID token although openid was asked", {
+      reason: "missing",
+    });
+  }
+  if (tokens.id_token && openid) {
+    claims = await validateIdToken(auth, tokens.id_token, {
+      issuer: tx.issuer,
+      clientId: tx.clientId,
+      nonce: tx.nonce,
+      metadata,
+      clockToleranceSeconds: options.clockToleranceSeconds ?? 60,
+      signal: options.signal,
+    });
+  }
+  if (atServer) {
+    if (!tokens.id_token || !claims) {
+      throw new IdTokenValidationError("signInAtServer needs an ID token: ask for the openid scope", {
+        reason: "missing",
+      });
+    }
+    const name = appleUserName(params);
+    const remember = (options as ServerSignInCallbackOptions).remember;
+    const result = await signInWithIdToken(auth, {
+      provider: tx.providerId,
+      idToken: tokens.id_token,
+      nonce: tx.nonce,
+      ...(name === undefined ? {} : { name }),
+      ...(remember === undefined ? {} : { remember }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return { ...result, returnTo, providerId: tx.providerId, claims };
+  }
+  if (claims && typeof claims.email !== "string" && metadata.userinfo_endpoint) {
+    // Conformant providers may put profile claims only in UserInfo (OpenID Connect Core 5.4).
+    claims = {
+      ...(await userInfo(auth, metadata.userinfo_endpoint, tokens.access_token, claims.sub)),
+      ...claims,
+    };
+  }
+  const session = sessionFromTokens(tokens, claims ? userFromClaims(claims) : null, receivedAt);
+  session.provider = {
+    id: tx.providerId,
+    issuer: tx.issuer,
+    clientId: tx.clientId,
+    tokenEndpoint: metadata.token_endpoint,
+  };
+  if (metadata.revocation_endpoint) session.provider.revocationEndpoint = metadata.revocation_endpoint;
+  await setSession(auth, session, "SIGNED_IN");
+  return { session, returnTo, providerId: tx.providerId, claims };
+}
