@@ -215,8 +215,8 @@ function findSequence(lower: string, min: number): string | undefined {
   for (let i = 1; i < cps.length; i++) {
     const a = cps[i - 1] as string;
     const b = cps[i] as string;
-    const d = (b.codePointAt(0) ?? 0) - (a.codePointAt(0) ?? 0);
-    const alnum = (/[a-z]/.test(a) && /[a-z]/.test(b)) || (/\d/.test(a) && /\d/.test(b));
+    const d = (b.codePointAt(0) as number) - (a.codePointAt(0) as number); // a, b: one code point each
+    const alnum = /^(?:[a-z]{2}|\d{2})$/.test(a + b); // both letters or both digits
     if (alnum && (d === 1 || d === -1) && (run === 1 || d === dir)) {
       run++;
       dir = d;
