@@ -6,6 +6,7 @@
 import { decode as base64url } from "jose/base64url";
 import * as z from "zod/mini";
 import { UserSchema, type WireTokenResponse, type WireUser } from "../wire";
+import { pure } from "../wire/pure";
 
 /** The signed-in user. */
 export interface User {
@@ -136,25 +137,27 @@ export function jwtPayload(token: string): Record<string, unknown> | undefined {
   }
 }
 
-const StoredSessionSchema = z.object({
-  v: z.literal(1),
-  access_token: z.string().check(z.minLength(1)),
-  token_type: z.string().check(z.minLength(1)),
-  expires_at: z.optional(z.number()),
-  refresh_token: z.optional(z.string().check(z.minLength(1))),
-  id_token: z.optional(z.string()),
-  scope: z.optional(z.string()),
-  user: z.nullable(UserSchema),
-  provider: z.optional(
-    z.object({
-      id: z.string(),
-      issuer: z.string(),
-      client_id: z.string(),
-      token_endpoint: z.string(),
-      revocation_endpoint: z.optional(z.string()),
-    }),
-  ),
-});
+const StoredSessionSchema = /* @__PURE__ */ pure(() =>
+  z.object({
+    v: z.literal(1),
+    access_token: z.string().check(z.minLength(1)),
+    token_type: z.string().check(z.minLength(1)),
+    expires_at: z.optional(z.number()),
+    refresh_token: z.optional(z.string().check(z.minLength(1))),
+    id_token: z.optional(z.string()),
+    scope: z.optional(z.string()),
+    user: z.nullable(UserSchema),
+    provider: z.optional(
+      z.object({
+        id: z.string(),
+        issuer: z.string(),
+        client_id: z.string(),
+        token_endpoint: z.string(),
+        revocation_endpoint: z.optional(z.string()),
+      }),
+    ),
+  }),
+);
 
 /** @internal serialises a session for storage (without the refresh token when asked). */
 export function serializeSession(session: Session, includeRefreshToken = true): string {

@@ -1,7 +1,9 @@
+import * as z from "zod/mini";
 import type { AuthClient } from "../core/client";
 import {
   IdTokenValidationError,
   InvalidCallbackError,
+  InvalidReturnToError,
   IssuerMismatchError,
   OAuthError,
   StateMismatchError,
@@ -11,7 +13,7 @@ import { processJson, send } from "../core/http";
 import { sessionFromTokens, type User } from "../core/session";
 import { context, setSession } from "../core/state";
 import { TokenResponseSchema } from "../wire";
-import { UserInfoSchema } from "../wire/oauth";
+import { pure } from "../wire/pure";
 import type {
   RedirectCallbackOptions,
   RedirectCallbackResult,
@@ -20,10 +22,98 @@ import type {
 } from "./callback";
 import { discover } from "./discovery";
 import { validateIdToken } from "./id-token";
-import { appleUserName, signInWithIdToken } from "./identities";
+import { idTokenSignIn } from "./id-token-sign-in";
+import { appleUserName } from "./identities";
 import type { OAuthProvider } from "./providers";
-import { storedReturnTo } from "./return-to";
-import { takeTransaction } from "./transaction";
+import { appOrigin, safeReturnTo, shown } from "./return-to";
+import { indexKey, keyOf, readIndex, TRANSACTION_TTL_MS, type Transaction } from "./transaction";
+
+// The pieces below are used by the callback only: they live here, in the chunk loaded when a
+// callback arrives, not in the modules the first page shares with it.
+
+/** OpenID Connect UserInfo response (JSON form). */
+export const UserInfoSchema = /* @__PURE__ */ pure(() =>
+  z.looseObject({
+    sub: z.string().check(z.minLength(1)),
+    email: z.optional(z.string()),
+    email_verified: z.optional(z.boolean()),
+    name: z.optional(z.string()),
+  }),
+);
+
+/** What a pending sign-in looks like in storage. */
+const TransactionSchema = /* @__PURE__ */ pure(() =>
+  z.object({
+    v: z.literal(1),
+    state: z.string(),
+    provider_id: z.string(),
+    issuer: z.string(),
+    client_id: z.string(),
+    redirect_uri: z.string(),
+    verifier: z.string(),
+    nonce: z.string(),
+    scopes: z.array(z.string()),
+    return_to: z.nullable(z.string()),
+    created_at: z.number(),
+  }),
+);
+
+/** @internal reads and deletes a transaction (single use); `null` when unknown, corrupted or expired. */
+export async function takeTransaction(auth: AuthClient, state: string): Promise<Transaction | null> {
+  const storage = context(auth).transactionStorage;
+  let raw: string | null = null;
+  try {
+    raw = await storage.getItem(keyOf(auth, state));
+  } catch {
+    raw = null;
+  }
+  await storage.removeItem(keyOf(auth, state));
+  const index = await readIndex(auth);
+  await storage.setItem(indexKey(auth), JSON.stringify(index.filter((entry) => entry.state !== state)));
+  if (!raw) return null;
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const parsed = TransactionSchema.safeParse(data);
+  if (!parsed.success || parsed.data.state !== state) return null;
+  const t = parsed.data;
+  if (context(auth).clock.now() - t.created_at > TRANSACTION_TTL_MS) return null;
+  return {
+    state: t.state,
+    providerId: t.provider_id,
+    issuer: t.issuer,
+    clientId: t.client_id,
+    redirectUri: t.redirect_uri,
+    verifier: t.verifier,
+    nonce: t.nonce,
+    scopes: t.scopes,
+    returnTo: t.return_to,
+    createdAt: t.created_at,
+  };
+}
+
+/**
+ * @internal re-checks the `returnTo` read back with a pending sign-in: it must be exactly what
+ * {@link safeReturnTo} stores (a canonical path on the site), or the storage was changed.
+ */
+export function storedReturnTo(stored: string | null, redirectUri: string): string | null {
+  if (stored === null) return null;
+  let safe: string | undefined;
+  try {
+    safe = safeReturnTo(stored, appOrigin(redirectUri));
+  } catch {
+    safe = undefined;
+  }
+  if (safe !== stored) {
+    throw new InvalidReturnToError(
+      `The stored returnTo ${shown(stored)} of this sign-in is not a path on this site as tegata stores it: the transaction storage was changed; the sign-in is abandoned`,
+    );
+  }
+  return safe;
+}
 
 /** What the callback input may be, for the messages. */
 const ACCEPTED =
@@ -222,7 +312,7 @@ export async function completeRedirect(
     }
     const name = appleUserName(params);
     const remember = (options as ServerSignInCallbackOptions).remember;
-    const result = await signInWithIdToken(auth, {
+    const result = await idTokenSignIn(auth, {
       provider: tx.providerId,
       idToken: tokens.id_token,
       nonce: tx.nonce,

@@ -24,11 +24,14 @@ import {
 } from "../core/errors";
 import { processJson, send } from "../core/http";
 import { context } from "../core/state";
+import { pure } from "../wire/pure";
 
 /** RFC 7517 section 5: a `keys` array of JWKs, each with a `kty` (other members are kept for jose). */
-const JwksSchema = z.object({
-  keys: z.array(z.looseObject({ kty: z.string().check(z.minLength(1)) })),
-});
+const JwksSchema = /* @__PURE__ */ pure(() =>
+  z.object({
+    keys: z.array(z.looseObject({ kty: z.string().check(z.minLength(1)) })),
+  }),
+);
 
 /** Keys are used for 10 minutes, then fetched again (jose's `cacheMaxAge` default). */
 export const JWKS_MAX_AGE_MS = 10 * 60_000;

@@ -1,7 +1,7 @@
 import { InvalidReturnToError } from "../core/errors";
 
-/** How a refused `returnTo` is shown in a message: JSON-quoted, without its query or fragment, short. */
-function shown(value: string): string {
+/** @internal how a refused `returnTo` is shown in a message: JSON-quoted, without its query or fragment, short. */
+export function shown(value: string): string {
   const path = value.split(/[?#]/, 1)[0] ?? "";
   const cut = path.length > 80 ? `${path.slice(0, 80)}…` : path;
   return JSON.stringify(cut);
@@ -61,26 +61,6 @@ export function safeReturnTo(returnTo: string, origin: string): string {
     throw refuse(`normalises to ${shown(path)}, which a browser reads as another site`);
   }
   return path;
-}
-
-/**
- * @internal re-checks the `returnTo` read back with a pending sign-in: it must be exactly what
- * {@link safeReturnTo} stores (a canonical path on the site), or the storage was changed.
- */
-export function storedReturnTo(stored: string | null, redirectUri: string): string | null {
-  if (stored === null) return null;
-  let safe: string | undefined;
-  try {
-    safe = safeReturnTo(stored, appOrigin(redirectUri));
-  } catch {
-    safe = undefined;
-  }
-  if (safe !== stored) {
-    throw new InvalidReturnToError(
-      `The stored returnTo ${shown(stored)} of this sign-in is not a path on this site as tegata stores it: the transaction storage was changed; the sign-in is abandoned`,
-    );
-  }
-  return safe;
 }
 
 /** @internal the origin of a provider's `redirectUri`: the app's origin, which `returnTo` must stay on. */

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import type { AuthClient } from "../core/client";
 import { context } from "../core/state";
+import { pure } from "../wire/pure";
 
 /** @internal what is kept across the redirect. */
 export interface Transaction {
@@ -16,35 +17,24 @@ export interface Transaction {
   createdAt: number;
 }
 
-const TransactionSchema = z.object({
-  v: z.literal(1),
-  state: z.string(),
-  provider_id: z.string(),
-  issuer: z.string(),
-  client_id: z.string(),
-  redirect_uri: z.string(),
-  verifier: z.string(),
-  nonce: z.string(),
-  scopes: z.array(z.string()),
-  return_to: z.nullable(z.string()),
-  created_at: z.number(),
-});
-
 /**
  * The pending sign-ins' states and start times, to sweep the expired ones. (Objects, not
  * `[state, time]` tuples: zod's tuple costs 0.55 kB gz. An index of the older tuple form reads as
  * empty; its sign-ins still complete, as each is stored under its own key.)
  */
-const IndexSchema = z.array(z.object({ state: z.string(), at: z.number() }));
+const IndexSchema = /* @__PURE__ */ pure(() => z.array(z.object({ state: z.string(), at: z.number() })));
 type Index = z.infer<typeof IndexSchema>;
 
 /** A pending sign-in expires after 10 minutes. */
 export const TRANSACTION_TTL_MS = 10 * 60_000;
 
-const keyOf = (auth: AuthClient, state: string) => `${auth.options.storageKey}.oauth.${state}`;
-const indexKey = (auth: AuthClient) => `${auth.options.storageKey}.oauth`;
+/** @internal */
+export const keyOf = (auth: AuthClient, state: string) => `${auth.options.storageKey}.oauth.${state}`;
+/** @internal */
+export const indexKey = (auth: AuthClient) => `${auth.options.storageKey}.oauth`;
 
-async function readIndex(auth: AuthClient): Promise<Index> {
+/** @internal */
+export async function readIndex(auth: AuthClient): Promise<Index> {
   try {
     const raw = await context(auth).transactionStorage.getItem(indexKey(auth));
     const parsed = IndexSchema.safeParse(raw ? JSON.parse(raw) : []);
@@ -82,41 +72,4 @@ export async function saveTransaction(auth: AuthClient, tx: Transaction): Promis
     }),
   );
   await storage.setItem(indexKey(auth), JSON.stringify(keep));
-}
-
-/** @internal reads and deletes a transaction (single use); `null` when unknown, corrupted or expired. */
-export async function takeTransaction(auth: AuthClient, state: string): Promise<Transaction | null> {
-  const storage = context(auth).transactionStorage;
-  let raw: string | null = null;
-  try {
-    raw = await storage.getItem(keyOf(auth, state));
-  } catch {
-    raw = null;
-  }
-  await storage.removeItem(keyOf(auth, state));
-  const index = await readIndex(auth);
-  await storage.setItem(indexKey(auth), JSON.stringify(index.filter((entry) => entry.state !== state)));
-  if (!raw) return null;
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  const parsed = TransactionSchema.safeParse(data);
-  if (!parsed.success || parsed.data.state !== state) return null;
-  const t = parsed.data;
-  if (context(auth).clock.now() - t.created_at > TRANSACTION_TTL_MS) return null;
-  return {
-    state: t.state,
-    providerId: t.provider_id,
-    issuer: t.issuer,
-    clientId: t.client_id,
-    redirectUri: t.redirect_uri,
-    verifier: t.verifier,
-    nonce: t.nonce,
-    scopes: t.scopes,
-    returnTo: t.return_to,
-    createdAt: t.created_at,
-  };
 }

@@ -12,7 +12,7 @@ import { pure } from "./pure";
 const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** The languages of the mails. */
-export const MailLocaleSchema = pure(() => z.literal(["ja", "en"]));
+export const MailLocaleSchema = /* @__PURE__ */ pure(() => z.literal(["ja", "en"]));
 export type WireMailLocale = z.infer<typeof MailLocaleSchema>;
 
 /**
@@ -20,7 +20,7 @@ export type WireMailLocale = z.infer<typeof MailLocaleSchema>;
  * language of the user's mails (default: the request's `Accept-Language`) and where the
  * verification link leads (a path or a URL on an allowed app origin).
  */
-export const SignUpBodySchema = pure(() =>
+export const SignUpBodySchema = /* @__PURE__ */ pure(() =>
   z.object({
     ...SignUpRequestSchema.shape,
     locale: z.optional(MailLocaleSchema),
@@ -29,18 +29,24 @@ export const SignUpBodySchema = pure(() =>
 );
 
 /** `POST /auth/email/verify`, `/auth/account/unlock` and `/auth/email/change-cancel` request body. */
-export const MailTokenSchema = pure(() => z.object({ token: nonEmpty() }));
+export const MailTokenSchema = /* @__PURE__ */ pure(() => z.object({ token: nonEmpty() }));
 
 /** `POST /auth/email/verify/resend` request body: where the new link leads (optional). */
-export const VerificationResendSchema = pure(() => z.object({ redirect_to: z.optional(z.string()) }));
+export const VerificationResendSchema = /* @__PURE__ */ pure(() =>
+  z.object({ redirect_to: z.optional(z.string()) }),
+);
 
 /**
  * `GET` / `PATCH /auth/settings` response body. `mail_locale` is `null` when the user never chose
  * (an account made by an operator or a provider): mails then follow the request's
  * `Accept-Language`, or English.
  */
-export const AccountSettingsSchema = pure(() => z.looseObject({ mail_locale: z.nullable(MailLocaleSchema) }));
+export const AccountSettingsSchema = /* @__PURE__ */ pure(() =>
+  z.looseObject({ mail_locale: z.nullable(MailLocaleSchema) }),
+);
 export type WireAccountSettings = z.infer<typeof AccountSettingsSchema>;
 
 /** `PATCH /auth/settings` request body. */
-export const AccountSettingsUpdateSchema = pure(() => z.object({ mail_locale: MailLocaleSchema }));
+export const AccountSettingsUpdateSchema = /* @__PURE__ */ pure(() =>
+  z.object({ mail_locale: MailLocaleSchema }),
+);

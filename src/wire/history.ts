@@ -7,10 +7,10 @@ import * as z from "zod/mini";
 import { pure } from "./pure";
 
 /** Sign-in methods the history records. Open-ended: servers may add their own. */
-export const LoginMethodSchema = pure(() => z.string().check(z.minLength(1)));
+export const LoginMethodSchema = /* @__PURE__ */ pure(() => z.string().check(z.minLength(1)));
 
 /** Where a sign-in came from, when the server knows. */
-export const LocationSchema = pure(() =>
+export const LocationSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     country: z.optional(z.nullable(z.string())),
     region: z.optional(z.nullable(z.string())),
@@ -19,7 +19,7 @@ export const LocationSchema = pure(() =>
 );
 
 /** One entry of the login history. */
-export const HistoryItemSchema = pure(() =>
+export const HistoryItemSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     id: z.string().check(z.minLength(1)),
     at: z.string(),
@@ -34,7 +34,7 @@ export const HistoryItemSchema = pure(() =>
 export type WireHistoryItem = z.infer<typeof HistoryItemSchema>;
 
 /** `GET /auth/history` response body. */
-export const HistoryPageSchema = pure(() =>
+export const HistoryPageSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     items: z.array(HistoryItemSchema),
     next_cursor: z.nullable(z.string()),
@@ -42,7 +42,7 @@ export const HistoryPageSchema = pure(() =>
 );
 
 /** One active session. */
-export const SessionItemSchema = pure(() =>
+export const SessionItemSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     id: z.string().check(z.minLength(1)),
     created_at: z.string(),
@@ -55,13 +55,17 @@ export const SessionItemSchema = pure(() =>
 export type WireSessionItem = z.infer<typeof SessionItemSchema>;
 
 /** `GET /auth/sessions` response body. */
-export const SessionListSchema = pure(() => z.looseObject({ sessions: z.array(SessionItemSchema) }));
+export const SessionListSchema = /* @__PURE__ */ pure(() =>
+  z.looseObject({ sessions: z.array(SessionItemSchema) }),
+);
 
 /** `POST /auth/sessions/revoke` request body. */
-export const SessionRevokeSchema = pure(() => z.object({ session_id: z.string().check(z.minLength(1)) }));
+export const SessionRevokeSchema = /* @__PURE__ */ pure(() =>
+  z.object({ session_id: z.string().check(z.minLength(1)) }),
+);
 
 /** `GET` / `PATCH /auth/privacy` response body. */
-export const PrivacySchema = pure(() =>
+export const PrivacySchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     show_last_login: z.boolean(),
     last_login_at: z.optional(z.nullable(z.string())),
@@ -69,7 +73,7 @@ export const PrivacySchema = pure(() =>
 );
 
 /** `GET /auth/last-login?user_id=…` response: another user's last sign-in as others see it. */
-export const LastLoginSchema = pure(() =>
+export const LastLoginSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     user_id: z.string(),
     last_login_at: z.nullable(z.string()),
@@ -77,4 +81,4 @@ export const LastLoginSchema = pure(() =>
 );
 
 /** `PATCH /auth/privacy` request body. */
-export const PrivacyUpdateSchema = pure(() => z.object({ show_last_login: z.boolean() }));
+export const PrivacyUpdateSchema = /* @__PURE__ */ pure(() => z.object({ show_last_login: z.boolean() }));

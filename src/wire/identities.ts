@@ -17,7 +17,7 @@ const idToken = () => z.string().check(z.minLength(1), z.maxLength(16_384));
 const nonce = () => z.string().check(z.minLength(1), z.maxLength(512));
 
 /** `POST /auth/identities/sign-in` request body. */
-export const IdTokenSignInRequestSchema = pure(() =>
+export const IdTokenSignInRequestSchema = /* @__PURE__ */ pure(() =>
   z.object({
     provider: providerId(),
     id_token: idToken(),
@@ -30,7 +30,7 @@ export const IdTokenSignInRequestSchema = pure(() =>
 );
 
 /** `POST /auth/identities/link` request body. */
-export const IdentityLinkRequestSchema = pure(() =>
+export const IdentityLinkRequestSchema = /* @__PURE__ */ pure(() =>
   z.object({
     provider: providerId(),
     id_token: idToken(),
@@ -43,7 +43,7 @@ export const IdentityLinkRequestSchema = pure(() =>
 );
 
 /** `POST /auth/identities/unlink` request body. */
-export const IdentityUnlinkRequestSchema = pure(() =>
+export const IdentityUnlinkRequestSchema = /* @__PURE__ */ pure(() =>
   z.object({
     provider: providerId(),
     subject: z.string().check(z.minLength(1), z.maxLength(255)),
@@ -51,7 +51,7 @@ export const IdentityUnlinkRequestSchema = pure(() =>
 );
 
 /** One linked identity. */
-export const IdentitySchema = pure(() =>
+export const IdentitySchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     provider: nonEmpty(),
     subject: nonEmpty(),
@@ -64,7 +64,11 @@ export const IdentitySchema = pure(() =>
 export type WireIdentity = z.infer<typeof IdentitySchema>;
 
 /** `GET /auth/identities` response body. */
-export const IdentityListSchema = pure(() => z.looseObject({ identities: z.array(IdentitySchema) }));
+export const IdentityListSchema = /* @__PURE__ */ pure(() =>
+  z.looseObject({ identities: z.array(IdentitySchema) }),
+);
 
 /** `POST /auth/identities/link` response body. */
-export const IdentityLinkResponseSchema = pure(() => z.looseObject({ identity: IdentitySchema }));
+export const IdentityLinkResponseSchema = /* @__PURE__ */ pure(() =>
+  z.looseObject({ identity: IdentitySchema }),
+);

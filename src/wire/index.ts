@@ -14,7 +14,7 @@ const nonEmpty = () => z.string().check(z.minLength(1));
 const count = () => z.number().check(z.gte(0), z.multipleOf(1));
 
 /** A user as the server describes it. */
-export const UserSchema = pure(() =>
+export const UserSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     id: nonEmpty(),
     email: z.string(),
@@ -27,7 +27,7 @@ export const UserSchema = pure(() =>
 export type WireUser = z.infer<typeof UserSchema>;
 
 /** RFC 6749 section 5.1 successful token response. */
-export const TokenResponseSchema = pure(() =>
+export const TokenResponseSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     access_token: nonEmpty(),
     token_type: nonEmpty(),
@@ -40,7 +40,7 @@ export const TokenResponseSchema = pure(() =>
 export type WireTokenResponse = z.infer<typeof TokenResponseSchema>;
 
 /** A session response: an OAuth token response plus the signed-in user. */
-export const SignedInSchema = pure(() =>
+export const SignedInSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     ...TokenResponseSchema.shape,
     status: z.literal("signed_in"),
@@ -50,10 +50,10 @@ export const SignedInSchema = pure(() =>
 export type WireSignedIn = z.infer<typeof SignedInSchema>;
 
 /** A second factor this challenge accepts. */
-export const MfaMethodSchema = pure(() => z.literal(["totp", "recovery_code", "email_code"]));
+export const MfaMethodSchema = /* @__PURE__ */ pure(() => z.literal(["totp", "recovery_code", "email_code"]));
 
 /** The sign-in needs a second factor. */
-export const MfaRequiredSchema = pure(() =>
+export const MfaRequiredSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     status: z.literal("mfa_required"),
     challenge: z.looseObject({
@@ -69,19 +69,19 @@ export type WireMfaRequired = z.infer<typeof MfaRequiredSchema>;
  * `POST /auth/sign-in` response body: one of the two, told apart by `status` (a plain union: the
  * literals already make the members exclusive, and `discriminatedUnion` costs 0.8 kB gz more).
  */
-export const SignInResponseSchema = pure(() => z.union([SignedInSchema, MfaRequiredSchema]));
+export const SignInResponseSchema = /* @__PURE__ */ pure(() => z.union([SignedInSchema, MfaRequiredSchema]));
 export type WireSignInResponse = z.infer<typeof SignInResponseSchema>;
 
 /**
  * The `status` of a sign-in answer alone: the client reads it first and then validates the body
  * with {@link SignedInSchema} or {@link MfaRequiredSchema} (a union's code costs 0.35 kB gz more).
  */
-export const SignInStatusSchema = pure(() =>
+export const SignInStatusSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({ status: z.literal(["signed_in", "mfa_required"]) }),
 );
 
 /** `POST /auth/sign-in` request body. */
-export const SignInRequestSchema = pure(() =>
+export const SignInRequestSchema = /* @__PURE__ */ pure(() =>
   z.object({
     email: nonEmpty(),
     password: nonEmpty(),
@@ -90,7 +90,7 @@ export const SignInRequestSchema = pure(() =>
 );
 
 /** `POST /auth/mfa/verify` request body: exactly one of `code` and `recovery_code`. */
-export const MfaVerifyRequestSchema = pure(() =>
+export const MfaVerifyRequestSchema = /* @__PURE__ */ pure(() =>
   z.object({
     challenge_id: nonEmpty(),
     code: z.optional(nonEmpty()),
@@ -100,13 +100,15 @@ export const MfaVerifyRequestSchema = pure(() =>
 );
 
 /** `POST /auth/mfa/email-code` request body: mail a code for this challenge. */
-export const MfaEmailCodeRequestSchema = pure(() => z.object({ challenge_id: nonEmpty() }));
+export const MfaEmailCodeRequestSchema = /* @__PURE__ */ pure(() => z.object({ challenge_id: nonEmpty() }));
 
 /** `POST /auth/mfa/email-code` response body: how long the mailed code works, in seconds. */
-export const MfaEmailCodeSentSchema = pure(() => z.looseObject({ expires_in: z.number().check(z.gte(0)) }));
+export const MfaEmailCodeSentSchema = /* @__PURE__ */ pure(() =>
+  z.looseObject({ expires_in: z.number().check(z.gte(0)) }),
+);
 
 /** `POST /auth/sign-up` request body. */
-export const SignUpRequestSchema = pure(() =>
+export const SignUpRequestSchema = /* @__PURE__ */ pure(() =>
   z.object({
     email: nonEmpty(),
     password: nonEmpty(),
@@ -115,7 +117,7 @@ export const SignUpRequestSchema = pure(() =>
 );
 
 /** `POST /auth/password/reset-request` request body. */
-export const PasswordResetRequestSchema = pure(() =>
+export const PasswordResetRequestSchema = /* @__PURE__ */ pure(() =>
   z.object({
     email: nonEmpty(),
     redirect_to: z.optional(z.string()),
@@ -123,10 +125,12 @@ export const PasswordResetRequestSchema = pure(() =>
 );
 
 /** `POST /auth/password/reset` request body. */
-export const PasswordResetSchema = pure(() => z.object({ token: nonEmpty(), password: nonEmpty() }));
+export const PasswordResetSchema = /* @__PURE__ */ pure(() =>
+  z.object({ token: nonEmpty(), password: nonEmpty() }),
+);
 
 /** `POST /auth/password/change` request body. */
-export const PasswordChangeSchema = pure(() =>
+export const PasswordChangeSchema = /* @__PURE__ */ pure(() =>
   z.object({
     current_password: nonEmpty(),
     new_password: nonEmpty(),
@@ -137,7 +141,7 @@ export const PasswordChangeSchema = pure(() =>
  * `POST /auth/account/delete` request body: the password or a second-factor code (TOTP or
  * recovery code), one of them; neither only for an account with neither, signed in recently.
  */
-export const AccountDeleteSchema = pure(() =>
+export const AccountDeleteSchema = /* @__PURE__ */ pure(() =>
   z.object({
     password: z.optional(nonEmpty()),
     code: z.optional(nonEmpty()),
@@ -145,7 +149,7 @@ export const AccountDeleteSchema = pure(() =>
 );
 
 /** `POST /auth/email/change-request` request body. */
-export const EmailChangeRequestSchema = pure(() =>
+export const EmailChangeRequestSchema = /* @__PURE__ */ pure(() =>
   z.object({
     new_email: nonEmpty(),
     password: nonEmpty(),
@@ -154,22 +158,22 @@ export const EmailChangeRequestSchema = pure(() =>
 );
 
 /** `POST /auth/email/confirm` request body. */
-export const EmailChangeConfirmSchema = pure(() => z.object({ token: nonEmpty() }));
+export const EmailChangeConfirmSchema = /* @__PURE__ */ pure(() => z.object({ token: nonEmpty() }));
 
 /** `POST /auth/email/confirm` response body. */
-export const UserResponseSchema = pure(() => z.looseObject({ user: UserSchema }));
+export const UserResponseSchema = /* @__PURE__ */ pure(() => z.looseObject({ user: UserSchema }));
 
 /** Sign-out scopes. */
-export const SignOutScopeSchema = pure(() => z.literal(["local", "global", "others"]));
+export const SignOutScopeSchema = /* @__PURE__ */ pure(() => z.literal(["local", "global", "others"]));
 
 /** `POST /auth/sign-out` request body. */
-export const SignOutRequestSchema = pure(() => z.object({ scope: SignOutScopeSchema }));
+export const SignOutRequestSchema = /* @__PURE__ */ pure(() => z.object({ scope: SignOutScopeSchema }));
 
 /** `202 Accepted` bodies: nothing the client relies on. */
-export const AcceptedSchema = pure(() => z.looseObject({}));
+export const AcceptedSchema = /* @__PURE__ */ pure(() => z.looseObject({}));
 
 /** One issue of a password policy, as the server reports it. */
-export const PasswordIssueSchema = pure(() =>
+export const PasswordIssueSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     code: z.string(),
     message: z.string(),
@@ -181,7 +185,7 @@ export const PasswordIssueSchema = pure(() =>
  * RFC 9457 problem details with tegata's extension members. Every non-token endpoint answers
  * errors with `Content-Type: application/problem+json` and this body.
  */
-export const ProblemSchema = pure(() =>
+export const ProblemSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     type: z.optional(z.string()),
     title: z.optional(z.string()),
@@ -196,7 +200,7 @@ export const ProblemSchema = pure(() =>
 export type WireProblem = z.infer<typeof ProblemSchema>;
 
 /** RFC 6749 section 5.2 error response of the token endpoint. */
-export const OAuthErrorSchema = pure(() =>
+export const OAuthErrorSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     error: nonEmpty(),
     error_description: z.optional(z.string()),

@@ -9,7 +9,7 @@ import { pure } from "./pure";
 const url = () => z.string().check(z.minLength(1));
 
 /** OpenID Connect Discovery 1.0 provider metadata (the fields tegata uses; others are kept). */
-export const ProviderMetadataSchema = pure(() =>
+export const ProviderMetadataSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     issuer: url(),
     authorization_endpoint: url(),
@@ -26,13 +26,3 @@ export const ProviderMetadataSchema = pure(() =>
   }),
 );
 export type WireProviderMetadata = z.infer<typeof ProviderMetadataSchema>;
-
-/** OpenID Connect UserInfo response (JSON form). */
-export const UserInfoSchema = pure(() =>
-  z.looseObject({
-    sub: z.string().check(z.minLength(1)),
-    email: z.optional(z.string()),
-    email_verified: z.optional(z.boolean()),
-    name: z.optional(z.string()),
-  }),
-);

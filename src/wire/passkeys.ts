@@ -20,7 +20,7 @@ const credentialId = () => b64url(1364).check(z.minLength(1));
 const transports = () => z.optional(z.array(z.string().check(z.maxLength(32))).check(z.maxLength(10)));
 
 /** `RegistrationResponseJSON`: what `navigator.credentials.create()` gave, as JSON. */
-export const RegistrationResponseSchema = pure(() =>
+export const RegistrationResponseSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     id: credentialId(),
     rawId: credentialId(),
@@ -38,7 +38,7 @@ export const RegistrationResponseSchema = pure(() =>
 export type WireRegistrationResponse = z.infer<typeof RegistrationResponseSchema>;
 
 /** `AuthenticationResponseJSON`: what `navigator.credentials.get()` gave, as JSON. */
-export const AuthenticationResponseSchema = pure(() =>
+export const AuthenticationResponseSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     id: credentialId(),
     rawId: credentialId(),
@@ -76,7 +76,7 @@ const passkeyName = () =>
   );
 
 /** `POST /auth/passkeys/register` request body. */
-export const PasskeyRegisterRequestSchema = pure(() =>
+export const PasskeyRegisterRequestSchema = /* @__PURE__ */ pure(() =>
   z.object({
     credential: RegistrationResponseSchema,
     /** The user's name of it ("MacBook"). Default: "Passkey". */
@@ -85,7 +85,7 @@ export const PasskeyRegisterRequestSchema = pure(() =>
 );
 
 /** `POST /auth/passkeys/sign-in` request body. */
-export const PasskeySignInRequestSchema = pure(() =>
+export const PasskeySignInRequestSchema = /* @__PURE__ */ pure(() =>
   z.object({
     credential: AuthenticationResponseSchema,
     /** "Keep me signed in". Default true. */
@@ -94,13 +94,15 @@ export const PasskeySignInRequestSchema = pure(() =>
 );
 
 /** `POST /auth/passkeys/rename` request body. */
-export const PasskeyRenameRequestSchema = pure(() => z.object({ id: credentialId(), name: passkeyName() }));
+export const PasskeyRenameRequestSchema = /* @__PURE__ */ pure(() =>
+  z.object({ id: credentialId(), name: passkeyName() }),
+);
 
 /** `POST /auth/passkeys/remove` request body. */
-export const PasskeyRemoveRequestSchema = pure(() => z.object({ id: credentialId() }));
+export const PasskeyRemoveRequestSchema = /* @__PURE__ */ pure(() => z.object({ id: credentialId() }));
 
 /** A passkey as the server lists it: no key material. */
-export const PasskeySchema = pure(() =>
+export const PasskeySchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     id: z.string(),
     name: z.string(),
@@ -115,13 +117,15 @@ export const PasskeySchema = pure(() =>
 export type WirePasskey = z.infer<typeof PasskeySchema>;
 
 /** `GET /auth/passkeys` response body. */
-export const PasskeyListSchema = pure(() => z.looseObject({ passkeys: z.array(PasskeySchema) }));
+export const PasskeyListSchema = /* @__PURE__ */ pure(() =>
+  z.looseObject({ passkeys: z.array(PasskeySchema) }),
+);
 
 /** `POST /auth/passkeys/register` and `/rename` response body. */
-export const PasskeyResponseSchema = pure(() => z.looseObject({ passkey: PasskeySchema }));
+export const PasskeyResponseSchema = /* @__PURE__ */ pure(() => z.looseObject({ passkey: PasskeySchema }));
 
 /** A credential descriptor of the options (`allowCredentials`, `excludeCredentials`). */
-const DescriptorSchema = pure(() =>
+const DescriptorSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     id: z.string(),
     type: z.literal("public-key"),
@@ -130,7 +134,7 @@ const DescriptorSchema = pure(() =>
 );
 
 /** `PublicKeyCredentialCreationOptionsJSON`: `POST /auth/passkeys/register/options` response body. */
-export const CreationOptionsSchema = pure(() =>
+export const CreationOptionsSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     rp: z.looseObject({ id: z.optional(z.string()), name: z.string() }),
     user: z.looseObject({ id: z.string(), name: z.string(), displayName: z.string() }),
@@ -154,7 +158,7 @@ export const CreationOptionsSchema = pure(() =>
 export type WireCreationOptions = z.infer<typeof CreationOptionsSchema>;
 
 /** `PublicKeyCredentialRequestOptionsJSON`: `POST /auth/passkeys/sign-in/options` response body. */
-export const RequestOptionsSchema = pure(() =>
+export const RequestOptionsSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     challenge: z.string(),
     timeout: z.optional(z.number()),

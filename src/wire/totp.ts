@@ -7,7 +7,7 @@ import * as z from "zod/mini";
 import { pure } from "./pure";
 
 /** `POST /auth/mfa/totp/enroll` response body. */
-export const TotpEnrollResponseSchema = pure(() =>
+export const TotpEnrollResponseSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     factor_id: z.string().check(z.minLength(1)),
     secret: z.string().check(z.minLength(16)),
@@ -16,7 +16,7 @@ export const TotpEnrollResponseSchema = pure(() =>
 );
 
 /** `POST /auth/mfa/totp/enroll` request body. */
-export const TotpEnrollRequestSchema = pure(() =>
+export const TotpEnrollRequestSchema = /* @__PURE__ */ pure(() =>
   z.object({
     issuer: z.optional(z.string()),
     account_name: z.optional(z.string()),
@@ -24,7 +24,7 @@ export const TotpEnrollRequestSchema = pure(() =>
 );
 
 /** `POST /auth/mfa/totp/activate` and `POST /auth/mfa/factors/remove` request body. */
-export const FactorCodeRequestSchema = pure(() =>
+export const FactorCodeRequestSchema = /* @__PURE__ */ pure(() =>
   z.object({
     factor_id: z.string().check(z.minLength(1)),
     code: z.string().check(z.minLength(1)),
@@ -32,17 +32,19 @@ export const FactorCodeRequestSchema = pure(() =>
 );
 
 /** `POST /auth/mfa/recovery-codes` request body. */
-export const CodeRequestSchema = pure(() => z.object({ code: z.string().check(z.minLength(1)) }));
+export const CodeRequestSchema = /* @__PURE__ */ pure(() =>
+  z.object({ code: z.string().check(z.minLength(1)) }),
+);
 
 /** Responses that hand out recovery codes (once, in clear). */
-export const RecoveryCodesResponseSchema = pure(() =>
+export const RecoveryCodesResponseSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     recovery_codes: z.array(z.string().check(z.minLength(1))),
   }),
 );
 
 /** One second factor. */
-export const FactorSchema = pure(() =>
+export const FactorSchema = /* @__PURE__ */ pure(() =>
   z.looseObject({
     id: z.string().check(z.minLength(1)),
     type: z.literal("totp"),
@@ -53,4 +55,4 @@ export const FactorSchema = pure(() =>
 );
 
 /** `GET /auth/mfa/factors` response body. */
-export const FactorListSchema = pure(() => z.looseObject({ factors: z.array(FactorSchema) }));
+export const FactorListSchema = /* @__PURE__ */ pure(() => z.looseObject({ factors: z.array(FactorSchema) }));
