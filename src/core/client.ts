@@ -85,8 +85,11 @@ export interface ClientContext {
   /** The raw fetch (the injected one, or the global one looked up at call time). */
   readonly fetch: typeof globalThis.fetch;
   readonly timers: Timers;
-  /** Set by cross-tab sync: runs the refresh under a lock shared by the tabs. */
-  lock: (<T>(fn: () => Promise<T>) => Promise<T>) | null;
+  /**
+   * Set by cross-tab sync: runs the refresh under a lock shared by the tabs, or adopts the tokens
+   * another tab refreshed meanwhile. `requestedAt` is the session generation when it was asked.
+   */
+  lock: ((refresh: () => Promise<Session>, requestedAt: number) => Promise<Session>) | null;
   /** Set by cross-tab sync: tells the other tabs about a local session change. */
   broadcast: ((event: AuthEvent, session: Session | null) => void) | null;
   /** Set by proactive refresh: stops it. */

@@ -140,21 +140,11 @@ export function isExpiring(auth: AuthClient, session: Session, leewaySeconds?: n
 export function refreshSession(auth: AuthClient): Promise<Session> {
   const state = auth._internal;
   if (state.refreshing) return state.refreshing;
-  const requestedAt = state.generation;
-  const run = async (): Promise<Session> => {
-    if (state.lock) {
-      // Another tab may have refreshed while we waited for the lock: let its broadcast land,
-      // then use its tokens rather than spend (and so invalidate) a rotated refresh token.
-      await new Promise<void>((resolve) => state.timers.setTimeout(resolve, 0));
-      if (state.generation !== requestedAt && state.session && !isExpiring(auth, state.session)) {
-        return state.session;
-      }
-      const adopted = await adoptStoredSession(auth);
-      if (adopted) return adopted;
-    }
-    return performRefresh(auth);
-  };
-  const promise = state.lock ? state.lock(run) : run();
+  // With cross-tab sync, the refresh runs under the tabs' lock, which may adopt another tab's
+  // tokens instead (tegata/session, cross-tab.ts); without it, it runs at once.
+  const promise = state.lock
+    ? state.lock(() => performRefresh(auth), state.generation)
+    : performRefresh(auth);
   state.refreshing = promise;
   const release = () => {
     if (state.refreshing === promise) state.refreshing = null;
@@ -163,21 +153,14 @@ export function refreshSession(auth: AuthClient): Promise<Session> {
   return promise;
 }
 
-/** Uses a newer session that another tab wrote to shared storage, if there is one. */
-async function adoptStoredSession(auth: AuthClient): Promise<Session | null> {
+/**
+ * @internal the session a refresh by another tab brought since `requestedAt` (a session
+ * generation), when it is still fresh: cross-tab sync uses it instead of refreshing again.
+ */
+export function refreshedSince(auth: AuthClient, requestedAt: number): Session | null {
   const state = auth._internal;
-  let stored: Session | null = null;
-  try {
-    stored = deserializeSession(await state.storage.getItem(auth.options.storageKey));
-  } catch {
-    return null;
-  }
-  const current = state.session;
-  if (!stored || !current || stored.accessToken === current.accessToken) return null;
-  if (!stored.refreshToken || isExpiring(auth, stored)) return null;
-  if (stored.user?.id !== current.user?.id) return null;
-  await setSession(auth, stored, "TOKEN_REFRESHED", "remote");
-  return stored;
+  const session = state.session;
+  return state.generation !== requestedAt && session && !isExpiring(auth, session) ? session : null;
 }
 
 async function performRefresh(auth: AuthClient): Promise<Session> {

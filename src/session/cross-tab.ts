@@ -1,7 +1,7 @@
 import type { AuthClient } from "../core/client";
 import type { AuthEvent } from "../core/events";
-import { deserializeSession, serializeSession } from "../core/session";
-import { clearSession, context, setSession } from "../core/state";
+import { deserializeSession, type Session, serializeSession } from "../core/session";
+import { clearSession, context, isExpiring, loadSession, refreshedSince, setSession } from "../core/state";
 
 /** The part of `BroadcastChannel` that cross-tab sync uses. */
 export interface BroadcastChannelLike {
@@ -164,13 +164,37 @@ export function enableCrossTabSync(auth: AuthClient, options: CrossTabOptions = 
     }
   };
 
-  state.lock = locks ? withWebLock : channel ? withChannelLock : null;
+  const withLock = locks ? withWebLock : channel ? withChannelLock : null;
+  const refreshUnderLock = (refresh: () => Promise<Session>, requestedAt: number): Promise<Session> =>
+    (withLock as NonNullable<typeof withLock>)(async () => {
+      // Another tab may have refreshed while we waited for the lock: let its broadcast land,
+      // then use its tokens rather than spend (and so invalidate) a rotated refresh token.
+      await new Promise<void>((resolve) => state.timers.setTimeout(resolve, 0));
+      return refreshedSince(auth, requestedAt) ?? (await adoptStoredSession(auth)) ?? refresh();
+    });
+  state.lock = withLock ? refreshUnderLock : null;
 
   return () => {
     channel?.removeEventListener("message", onMessage);
     if (ownsChannel) channel?.close();
-    if (state.lock === withWebLock || state.lock === withChannelLock) state.lock = null;
+    if (state.lock === refreshUnderLock) state.lock = null;
     state.broadcast = null;
     wake();
   };
+}
+
+/** Uses a newer session that another tab wrote to shared storage, if there is one. */
+async function adoptStoredSession(auth: AuthClient): Promise<Session | null> {
+  let stored: Session | null = null;
+  try {
+    stored = deserializeSession(await context(auth).storage.getItem(auth.options.storageKey));
+  } catch {
+    return null;
+  }
+  const current = await loadSession(auth);
+  if (!stored || !current || stored.accessToken === current.accessToken) return null;
+  if (!stored.refreshToken || isExpiring(auth, stored)) return null;
+  if (stored.user?.id !== current.user?.id) return null;
+  await setSession(auth, stored, "TOKEN_REFRESHED", "remote");
+  return stored;
 }
