@@ -8,7 +8,13 @@
  */
 import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance } from "ky";
 import type { z } from "zod/mini";
-import { OAuthErrorSchema, type ProblemCode, ProblemSchema, type WireProblem } from "../wire";
+import {
+  OAuthErrorSchema,
+  type ProblemCode,
+  ProblemSchema,
+  type WireOAuthError,
+  type WireProblem,
+} from "../wire";
 import type { ClientContext } from "./client";
 import {
   AbortedError,
@@ -17,11 +23,11 @@ import {
   InvalidRequestError,
   isTegataError,
   NetworkError,
-  OAuthError,
   RateLimitedError,
   ResponseValidationError,
   SessionExpiredError,
   type TegataError,
+  type TegataErrorOptions,
   TimeoutError,
 } from "./errors";
 import { GENERIC_PROBLEMS, type ProblemMap } from "./problems";
@@ -77,10 +83,10 @@ export interface RequestSpec {
   bearer?: string;
   signal?: AbortSignal | undefined;
   /**
-   * Error dialect of the endpoint: problem+json (default), RFC 6749 for the refresh grant
-   * (`invalid_grant` ends the session), or RFC 6749 for a code exchange (every error an `OAuthError`).
+   * For the OAuth endpoints (token, revocation): the error of an RFC 6749 error body, which they
+   * answer instead of problem+json (the refresh grant: {@link oauthRefreshError}).
    */
-  dialect?: "problem" | "oauth" | "oauth-exchange";
+  oauthError?: OAuthErrorMapper | undefined;
   /** Extra request headers (client authentication). */
   headers?: Record<string, string>;
   /**
@@ -123,7 +129,7 @@ export async function mapRequestError(error: unknown, spec: RequestSpec): Promis
     return new AbortedError("The request was aborted", { cause: error });
   }
   if (isHTTPError(error)) {
-    return httpError(error.response, error.data, spec.dialect ?? "problem", error, spec.problems);
+    return httpError(error.response, error.data, error, spec.problems, spec.oauthError);
   }
   if (isTimeoutError(error)) {
     return new TimeoutError("The request timed out", { cause: error });
@@ -162,6 +168,20 @@ function describe(status: number): string {
   return `The server answered HTTP ${status}`;
 }
 
+/** @internal builds the error of an RFC 6749 error body. */
+export type OAuthErrorMapper = (error: WireOAuthError, base: TegataErrorOptions) => TegataError;
+
+/**
+ * @internal the errors of the refresh grant and the revocation endpoint: `invalid_grant` ends
+ * the session; a refused request is an {@link InvalidRequestError}; anything else an `HttpError`.
+ */
+export const oauthRefreshError: OAuthErrorMapper = ({ error }, base) =>
+  error === "invalid_grant"
+    ? new SessionExpiredError("The session has ended: sign in again", base)
+    : error === "invalid_request" || error === "invalid_client" || error === "unsupported_grant_type"
+      ? new InvalidRequestError(`The token endpoint refused the request (${error})`, base)
+      : new HttpError(`The token endpoint answered ${error}`, { ...base, problemCode: error });
+
 /**
  * @internal builds the typed error for an HTTP error response: the class of the problem's code
  * when `problems` or {@link GENERIC_PROBLEMS} has it, else by status, else an `HttpError`.
@@ -169,37 +189,18 @@ function describe(status: number): string {
 export function httpError(
   response: Response,
   data: unknown,
-  dialect: "problem" | "oauth" | "oauth-exchange",
   cause?: unknown,
   problems?: ProblemMap,
+  oauthError?: OAuthErrorMapper,
 ): TegataError {
   const status = response.status;
   const body = parseData(data);
   const headerRetryAfter = parseRetryAfter(response.headers.get("retry-after"));
   const base = { status, cause };
 
-  if (dialect === "oauth-exchange") {
+  if (oauthError) {
     const parsed = OAuthErrorSchema.safeParse(body);
-    if (parsed.success) {
-      return new OAuthError(`The token endpoint answered ${parsed.data.error}`, {
-        ...base,
-        error: parsed.data.error,
-        errorDescription: parsed.data.error_description,
-      });
-    }
-  }
-  if (dialect === "oauth") {
-    const parsed = OAuthErrorSchema.safeParse(body);
-    if (parsed.success) {
-      const code = parsed.data.error;
-      if (code === "invalid_grant") {
-        return new SessionExpiredError("The session has ended: sign in again", base);
-      }
-      if (code === "invalid_request" || code === "invalid_client" || code === "unsupported_grant_type") {
-        return new InvalidRequestError(`The token endpoint refused the request (${code})`, base);
-      }
-      return new HttpError(`The token endpoint answered ${code}`, { ...base, problemCode: code });
-    }
+    if (parsed.success) return oauthError(parsed.data, base);
   }
 
   const parsed = ProblemSchema.safeParse(body);

@@ -8,7 +8,7 @@ import { type AuthClient, assertClient, type ChangeOrigin, type ClientContext } 
 import { type EndpointRef, TOKEN } from "./endpoints";
 import { isTegataError, NotSignedInError, SessionExpiredError } from "./errors";
 import type { AuthEvent } from "./events";
-import { processJson, resolveUrl, send } from "./http";
+import { oauthRefreshError, processJson, resolveUrl, send } from "./http";
 import { deserializeSession, type Session, serializeSession, sessionFromTokens } from "./session";
 
 /**
@@ -183,7 +183,7 @@ async function performRefresh(auth: AuthClient): Promise<Session> {
       method: "POST",
       url: current.provider?.tokenEndpoint ?? endpointUrl(auth, TOKEN),
       form,
-      dialect: "oauth",
+      oauthError: oauthRefreshError,
     });
     const receivedAt = state.clock.now();
     const tokens = await processJson(response, TokenResponseSchema, auth.options.timeoutMs);

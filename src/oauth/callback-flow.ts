@@ -281,7 +281,13 @@ export async function completeRedirect(
     form,
     headers,
     signal: options.signal,
-    dialect: "oauth-exchange",
+    // A code exchange refused is the provider's word: an OAuthError with its error code.
+    oauthError: ({ error, error_description }, base) =>
+      new OAuthError(`The token endpoint answered ${error}`, {
+        ...base,
+        error,
+        errorDescription: error_description,
+      }),
   });
   const receivedAt = context(auth).clock.now();
   const tokens = await processJson(response, TokenResponseSchema, auth.options.timeoutMs);

@@ -1,7 +1,7 @@
 import type { AuthClient } from "../core/client";
 import { REVOKE } from "../core/endpoints";
 import { HttpError, isTegataError } from "../core/errors";
-import { processEmpty, send } from "../core/http";
+import { oauthRefreshError, processEmpty, send } from "../core/http";
 import { clearSession, context, endpointUrl, loadSession } from "../core/state";
 
 /**
@@ -42,7 +42,7 @@ export async function revokeTokens(
       url,
       form,
       signal: options.signal,
-      dialect: "oauth",
+      oauthError: oauthRefreshError,
     });
     await processEmpty(response);
     return true;

@@ -156,7 +156,7 @@ describe("problem codes: one list for client and mock", () => {
       status: 400,
       headers: { "content-type": "application/problem+json" },
     });
-    const error = httpError(response, JSON.stringify({ code }), "problem", undefined, PROBLEM_ERRORS);
+    const error = httpError(response, JSON.stringify({ code }), undefined, PROBLEM_ERRORS);
     expect(error.name).toBe(name);
     expect(error.status).toBe(400);
     // A class of its own carries no problemCode; the generic HttpError names the code.

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { httpError, parseRetryAfter, resolveUrl } from "../../src/core/http";
+import { httpError, oauthRefreshError, parseRetryAfter, resolveUrl } from "../../src/core/http";
 import { deserializeSession, serializeSession } from "../../src/core/session";
 import { isTegataError } from "../../src/index";
 
@@ -70,9 +70,15 @@ describe("properties", () => {
       fc.property(
         fc.integer({ min: 400, max: 599 }),
         fc.oneof(fc.string(), fc.json(), fc.anything()),
-        fc.constantFrom("problem" as const, "oauth" as const),
-        (status, body, dialect) => {
-          const error = httpError(new Response(null, { status }), body, dialect);
+        fc.boolean(),
+        (status, body, oauth) => {
+          const error = httpError(
+            new Response(null, { status }),
+            body,
+            undefined,
+            undefined,
+            oauth ? oauthRefreshError : undefined,
+          );
           expect(isTegataError(error)).toBe(true);
           expect(error.status).toBe(status);
         },
