@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ProblemCode, WireProblem } from "../wire";
+import { PasswordIssueSchema, type ProblemCode, type WireProblem } from "../wire";
 import {
   AccountLockedError,
   AccountSuspendedError,
@@ -86,7 +86,14 @@ export const INVALID_TOKEN: ProblemBuilder = (o) =>
   new InvalidTokenError("The link is invalid, expired or already used", o);
 /** @internal */
 export const PASSWORD_POLICY: ProblemBuilder = (o) =>
-  new PasswordPolicyError("The password does not meet the policy", o);
+  new PasswordPolicyError("The password does not meet the policy", {
+    ...o,
+    // The issues the server sent that have the shape of one (code, message, params).
+    issues: o.issues.flatMap((issue) => {
+      const parsed = PasswordIssueSchema.safeParse(issue);
+      return parsed.success ? [parsed.data] : [];
+    }),
+  });
 /** @internal */
 export const FACTOR_EXISTS: ProblemBuilder = (o) =>
   new FactorExistsError("The account already has this second factor: remove it first", o);
