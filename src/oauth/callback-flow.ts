@@ -22,8 +22,7 @@ import type {
 } from "./callback";
 import { discover } from "./discovery";
 import { validateIdToken } from "./id-token";
-import { idTokenSignIn } from "./id-token-sign-in";
-import { appleUserName } from "./identities";
+import { appleUserName, signInWithIdToken } from "./identities";
 import type { OAuthProvider } from "./providers";
 import { appOrigin, safeReturnTo, shown } from "./return-to";
 import { indexKey, keyOf, readIndex, TRANSACTION_TTL_MS, type Transaction } from "./transaction";
@@ -318,7 +317,7 @@ export async function completeRedirect(
     }
     const name = appleUserName(params);
     const remember = (options as ServerSignInCallbackOptions).remember;
-    const result = await idTokenSignIn(auth, {
+    const result = await signInWithIdToken(auth, {
       provider: tx.providerId,
       idToken: tokens.id_token,
       nonce: tx.nonce,

@@ -7,8 +7,9 @@
  */
 
 import type { AuthClient } from "../core/client";
-import { IDENTITIES, IDENTITY_LINK, IDENTITY_UNLINK } from "../core/endpoints";
+import { IDENTITIES, IDENTITY_LINK, IDENTITY_SIGN_IN, IDENTITY_UNLINK } from "../core/endpoints";
 import { callJson, callVoid, requireString } from "../core/request";
+import { postSignIn } from "../credentials/shared";
 import type { SignInResult } from "../credentials/sign-in";
 import { IdentityLinkResponseSchema, IdentityListSchema, type WireIdentity } from "../wire/identities";
 
@@ -96,10 +97,21 @@ export async function signInWithIdToken(
   auth: AuthClient,
   params: SignInWithIdTokenParams,
 ): Promise<SignInResult> {
-  // Loaded on first use, in the chunk handleRedirectCallback loads too: bundlers put the code a
-  // lazy chunk shares with a module of the first page into that page's bundle.
-  const { idTokenSignIn } = await import("./id-token-sign-in");
-  return idTokenSignIn(auth, params);
+  requireString("provider", params?.provider);
+  requireString("idToken", params.idToken);
+  requireString("nonce", params.nonce);
+  const body: Record<string, unknown> = {
+    provider: params.provider,
+    id_token: params.idToken,
+    nonce: params.nonce,
+  };
+  if (params.name !== undefined) {
+    requireString("name", params.name);
+    const name = params.name.trim();
+    if (name !== "") body.name = name.slice(0, 256);
+  }
+  if (params.remember !== undefined) body.remember = params.remember;
+  return postSignIn(auth, IDENTITY_SIGN_IN, body, params.signal);
 }
 
 /**
