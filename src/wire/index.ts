@@ -193,7 +193,7 @@ export const ProblemSchema = /* @__PURE__ */ pure(() =>
     code: nonEmpty(),
     remaining_attempts: z.optional(count()),
     retry_after: z.optional(count()),
-    issues: z.optional(z.array(z.looseObject({}))),
+    issues: z.optional(z.array(z.unknown())),
   }),
 );
 export type WireProblem = z.infer<typeof ProblemSchema>;

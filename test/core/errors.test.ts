@@ -172,3 +172,19 @@ describe("problem codes: one list for client and mock", () => {
     for (const code of sent) expect(Object.keys(expected)).toContain(code);
   });
 });
+
+describe("a password_policy problem", () => {
+  it("keeps the issues of the contract's shape and drops the rest, never failing the problem", () => {
+    const issues = [
+      { code: "too_short", message: "Use at least 8 characters", params: { min: 8 } },
+      { code: "common", message: "This password is too common" },
+      { code: 7, message: "not a string code" },
+      "not an object",
+      { message: "no code" },
+    ];
+    const body = JSON.stringify({ code: "password_policy", issues });
+    const error = httpError(new Response(null, { status: 400 }), body, undefined, PROBLEM_ERRORS);
+    expect(error.name).toBe("PasswordPolicyError");
+    expect((error as unknown as { issues: unknown[] }).issues).toEqual(issues.slice(0, 2));
+  });
+});

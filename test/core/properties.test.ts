@@ -1,7 +1,8 @@
 import fc from "fast-check";
+import { decodeJwt, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { httpError, oauthRefreshError, parseRetryAfter, resolveUrl } from "../../src/core/http";
-import { deserializeSession, serializeSession } from "../../src/core/session";
+import { deserializeSession, jwtPayload, serializeSession } from "../../src/core/session";
 import { isTegataError } from "../../src/index";
 
 describe("properties", () => {
@@ -92,6 +93,31 @@ describe("properties", () => {
         const url = resolveUrl(base, path);
         expect(url.slice(base.replace(/\/+$/, "").length)).toMatch(/^\/(?!\/)|^\/$/);
       }),
+    );
+  });
+
+  it("jwtPayload reads what jose's decodeJwt reads, and undefined wherever decodeJwt throws", () => {
+    // The client reads the access token's exp with a base64url decode (jose/base64url) instead of
+    // decodeJwt, for size: both must agree on every input, tokens and junk alike.
+    const token = fc
+      .dictionary(fc.string(), fc.jsonValue())
+      .map((claims) => `${new UnsecuredJWT(claims).encode()}signature`);
+    const junk = fc.oneof(
+      fc.string(),
+      fc.tuple(fc.string(), fc.string(), fc.string()).map((parts) => parts.join(".")),
+      fc.jsonValue().map((v) => `e30.${Buffer.from(JSON.stringify(v)).toString("base64url")}.x`),
+    );
+    fc.assert(
+      fc.property(fc.oneof(token, junk), (value) => {
+        let expected: unknown;
+        try {
+          expected = decodeJwt(value);
+        } catch {
+          expected = undefined;
+        }
+        expect(jwtPayload(value)).toEqual(expected);
+      }),
+      { numRuns: 500 },
     );
   });
 });

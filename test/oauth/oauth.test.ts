@@ -162,6 +162,19 @@ describe("the authorization code flow", () => {
     expect((await handleRedirectCallback(reloaded, await authorize(first))).returnTo).toBe("/a");
   });
 
+  it("an index of pending sign-ins in the older [state, time] form: sweeping restarts, a pending sign-in still completes", async () => {
+    const { auth, provider, storage } = setup();
+    const pending = await createAuthorizationUrl(auth, provider, { returnTo: "/pending" });
+    const state = pending.searchParams.get("state") ?? "";
+    // What a tab of the previous version left: the index as tuples (its sign-ins under their keys).
+    await storage.setItem("tegata.session.oauth", JSON.stringify([[state, Date.now()]]));
+    const next = await createAuthorizationUrl(auth, provider, { returnTo: "/next" });
+    const index = JSON.parse((await storage.getItem("tegata.session.oauth")) ?? "null");
+    expect(index).toEqual([{ state: next.searchParams.get("state"), at: expect.any(Number) }]);
+    expect((await handleRedirectCallback(auth, await authorize(pending))).returnTo).toBe("/pending");
+    expect((await handleRedirectCallback(auth, await authorize(next))).returnTo).toBe("/next");
+  });
+
   it("fails cleanly when a callback is replayed after success", async () => {
     const { auth, provider } = setup();
     const callback = await authorize(await createAuthorizationUrl(auth, provider));
