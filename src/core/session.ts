@@ -5,7 +5,7 @@
  */
 import { decode as base64url } from "jose/base64url";
 import * as z from "zod/mini";
-import { UserSchema, type WireTokenResponse, type WireUser } from "../wire";
+import type { WireTokenResponse, WireUser } from "../wire";
 import { pure } from "../wire/pure";
 
 /** The signed-in user. */
@@ -65,15 +65,6 @@ export function toUser(wire: WireUser): User {
     if (!Number.isNaN(created.getTime())) user.createdAt = created;
   }
   return user;
-}
-
-function fromUser(user: User): WireUser {
-  const wire: WireUser = { id: user.id, email: user.email };
-  if (user.name !== undefined) wire.name = user.name;
-  if (user.emailVerified !== undefined) wire.email_verified = user.emailVerified;
-  if (user.mfaEnabled !== undefined) wire.mfa_enabled = user.mfaEnabled;
-  if (user.createdAt !== undefined) wire.created_at = user.createdAt.toISOString();
-  return wire;
 }
 
 /**
@@ -137,23 +128,38 @@ export function jwtPayload(token: string): Record<string, unknown> | undefined {
   }
 }
 
+const nonEmpty = () => z.string().check(z.minLength(1));
+
+/**
+ * A session as stored (format 2): the {@link Session} itself as `JSON.stringify` writes it, its
+ * dates as ISO strings. (Format 1, snake_case, is not read: nothing was released with it.)
+ */
 const StoredSessionSchema = /* @__PURE__ */ pure(() =>
   z.object({
-    v: z.literal(1),
-    access_token: z.string().check(z.minLength(1)),
-    token_type: z.string().check(z.minLength(1)),
-    expires_at: z.optional(z.number()),
-    refresh_token: z.optional(z.string().check(z.minLength(1))),
-    id_token: z.optional(z.string()),
+    v: z.literal(2),
+    accessToken: nonEmpty(),
+    tokenType: nonEmpty(),
+    expiresAt: z.optional(z.string()),
+    refreshToken: z.optional(nonEmpty()),
+    idToken: z.optional(z.string()),
     scope: z.optional(z.string()),
-    user: z.nullable(UserSchema),
+    user: z.nullable(
+      z.object({
+        id: nonEmpty(),
+        email: z.string(),
+        name: z.optional(z.nullable(z.string())),
+        emailVerified: z.optional(z.boolean()),
+        mfaEnabled: z.optional(z.boolean()),
+        createdAt: z.optional(z.string()),
+      }),
+    ),
     provider: z.optional(
       z.object({
         id: z.string(),
         issuer: z.string(),
-        client_id: z.string(),
-        token_endpoint: z.string(),
-        revocation_endpoint: z.optional(z.string()),
+        clientId: z.string(),
+        tokenEndpoint: z.string(),
+        revocationEndpoint: z.optional(z.string()),
       }),
     ),
   }),
@@ -161,22 +167,14 @@ const StoredSessionSchema = /* @__PURE__ */ pure(() =>
 
 /** @internal serialises a session for storage (without the refresh token when asked). */
 export function serializeSession(session: Session, includeRefreshToken = true): string {
-  const stored: z.infer<typeof StoredSessionSchema> = {
-    v: 1,
-    access_token: session.accessToken,
-    token_type: session.tokenType,
-    user: session.user ? fromUser(session.user) : null,
-  };
-  if (session.expiresAt) stored.expires_at = session.expiresAt.getTime();
-  if (includeRefreshToken && session.refreshToken !== undefined) stored.refresh_token = session.refreshToken;
-  if (session.idToken !== undefined) stored.id_token = session.idToken;
-  if (session.scope !== undefined) stored.scope = session.scope;
-  if (session.provider) {
-    const p = session.provider;
-    stored.provider = { id: p.id, issuer: p.issuer, client_id: p.clientId, token_endpoint: p.tokenEndpoint };
-    if (p.revocationEndpoint !== undefined) stored.provider.revocation_endpoint = p.revocationEndpoint;
-  }
-  return JSON.stringify(stored);
+  // Dates become ISO strings; a member set to undefined (the refresh token not kept) is left out.
+  return JSON.stringify({ v: 2, ...session, ...(includeRefreshToken ? {} : { refreshToken: undefined }) });
+}
+
+/** A date read back from storage, or undefined when it is not one. */
+function storedDate(iso: string | undefined): Date | undefined {
+  const date = new Date(iso ?? Number.NaN);
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 /** @internal parses stored data; anything corrupted, partial or foreign is "no session". */
@@ -190,22 +188,15 @@ export function deserializeSession(raw: string | null | undefined): Session | nu
   }
   const parsed = StoredSessionSchema.safeParse(data);
   if (!parsed.success) return null;
-  const s = parsed.data;
-  const session: Session = {
-    accessToken: s.access_token,
-    tokenType: s.token_type,
-    user: s.user ? toUser(s.user) : null,
-  };
-  if (s.expires_at !== undefined && Number.isFinite(s.expires_at)) {
-    session.expiresAt = new Date(s.expires_at);
-  }
-  if (s.refresh_token !== undefined) session.refreshToken = s.refresh_token;
-  if (s.id_token !== undefined) session.idToken = s.id_token;
-  if (s.scope !== undefined) session.scope = s.scope;
-  if (s.provider) {
-    const p = s.provider;
-    session.provider = { id: p.id, issuer: p.issuer, clientId: p.client_id, tokenEndpoint: p.token_endpoint };
-    if (p.revocation_endpoint !== undefined) session.provider.revocationEndpoint = p.revocation_endpoint;
+  // zod keeps only the members it knows, and only those present: the rest is the session.
+  const { v: _format, expiresAt, user, ...rest } = parsed.data;
+  const session: Session = { ...rest, user: null };
+  const expires = storedDate(expiresAt);
+  if (expires) session.expiresAt = expires;
+  if (user) {
+    const { createdAt, ...fields } = user;
+    const created = storedDate(createdAt);
+    session.user = created ? { ...fields, createdAt: created } : fields;
   }
   return session;
 }

@@ -188,8 +188,12 @@ describe("storage", () => {
   it.each([
     ["not json", "{oops"],
     ["another app's data", JSON.stringify({ token: "abc" })],
-    ["a partial session", JSON.stringify({ v: 1, access_token: "a" })],
-    ["a future format", JSON.stringify({ v: 2, access_token: "a", token_type: "Bearer", user: null })],
+    ["a partial session", JSON.stringify({ v: 2, accessToken: "a" })],
+    ["a future format", JSON.stringify({ v: 3, accessToken: "a", tokenType: "Bearer", user: null })],
+    [
+      "the snake_case format of unreleased builds",
+      JSON.stringify({ v: 1, access_token: "a", token_type: "Bearer", user: null }),
+    ],
     ["a number", "42"],
     ["null", "null"],
     ["an empty string", ""],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { serializeSession } from "../../src/core/session";
 import { getUser, signIn } from "../../src/credentials/index";
 import {
   createAuthClient,
@@ -125,7 +126,7 @@ describe("refresh of an expiring access token", () => {
     const storage = memoryStorage();
     storage.setItem(
       "tegata.session",
-      JSON.stringify({ v: 1, access_token: "at", token_type: "Bearer", expires_at: 1000, user: null }),
+      serializeSession({ accessToken: "at", tokenType: "Bearer", expiresAt: new Date(1000), user: null }),
     );
     const auth = createAuthClient({ baseUrl: "https://a.test", storage });
     await expect(getUser(auth)).rejects.toBeInstanceOf(SessionExpiredError);

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HttpResponse, http } from "msw";
 import { describe, expect, it, vi } from "vitest";
+import { serializeSession } from "../../src/core/session";
 import { changePassword, confirmEmailChange, requestEmailChange, signIn } from "../../src/credentials/index";
 import {
   createAuthClient,
@@ -86,11 +87,10 @@ describe("one path to a valid access token", () => {
     const now = mock.clock.now();
     await storage.setItem(
       "tegata.session",
-      JSON.stringify({
-        v: 1,
-        access_token: "opaque-access-token",
-        token_type: "Bearer",
-        expires_at: now + expiresIn * 1000,
+      serializeSession({
+        accessToken: "opaque-access-token",
+        tokenType: "Bearer",
+        expiresAt: new Date(now + expiresIn * 1000),
         user: { id: "u1", email: alice.email },
       }),
     );

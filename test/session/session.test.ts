@@ -252,7 +252,7 @@ describe("storage of the refresh token", () => {
       const raw = backing.get("tegata.session") ?? "";
       expect(raw).toContain(r.session.accessToken);
       expect(raw).not.toContain(r.session.refreshToken);
-      expect(raw).not.toContain("refresh_token");
+      expect(raw).not.toContain("refreshToken");
       // In memory the refresh token is there, so this page can refresh.
       expect((await getSession(auth))?.refreshToken).toBe(r.session.refreshToken);
 
