@@ -21,6 +21,7 @@ import {
   LAST_SIGN_IN_METHOD,
   MFA_CHALLENGE_EXPIRED,
   MFA_NOT_ENABLED,
+  MFA_REQUIRED,
   PASSKEY_CHALLENGE_EXPIRED,
   PASSKEY_EXISTS,
   PASSWORD_POLICY,
@@ -203,7 +204,11 @@ export const defaultEndpoints: Readonly<Endpoints> = {
 export const SIGN_IN: EndpointRef = [
   "signIn",
   signIn,
-  { invalid_credentials: INVALID_CREDENTIALS, email_not_verified: EMAIL_NOT_VERIFIED },
+  {
+    invalid_credentials: INVALID_CREDENTIALS,
+    email_not_verified: EMAIL_NOT_VERIFIED,
+    mfa_required: MFA_REQUIRED,
+  },
 ];
 /** @internal */
 export const MFA_VERIFY: EndpointRef = [
@@ -330,6 +335,7 @@ export const IDENTITY_SIGN_IN: EndpointRef = [
     invalid_id_token: INVALID_ID_TOKEN,
     identity_conflict: IDENTITY_CONFLICT,
     email_blocked: EMAIL_BLOCKED,
+    mfa_required: MFA_REQUIRED,
   },
 ];
 /** @internal */
@@ -371,7 +377,11 @@ export const PASSKEY_SIGN_IN_OPTIONS: EndpointRef = ["passkeySignInOptions", pas
 export const PASSKEY_SIGN_IN: EndpointRef = [
   "passkeySignIn",
   passkeySignIn,
-  { invalid_passkey: INVALID_PASSKEY, passkey_challenge_expired: PASSKEY_CHALLENGE_EXPIRED },
+  {
+    invalid_passkey: INVALID_PASSKEY,
+    passkey_challenge_expired: PASSKEY_CHALLENGE_EXPIRED,
+    mfa_required: MFA_REQUIRED,
+  },
 ];
 /** @internal */
 export const PASSKEYS: EndpointRef = ["passkeys", passkeys];

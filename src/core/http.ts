@@ -211,7 +211,9 @@ export function httpError(
   const withRemaining = remaining === undefined ? base : { ...base, remainingAttempts: remaining };
 
   const code = problem?.code as ProblemCode;
-  const build = problem ? (problems?.[code] ?? GENERIC_PROBLEMS[code]) : undefined;
+  // Own members only: a code such as "constructor" names no builder (Object's members are not).
+  const own = (map: ProblemMap | undefined) => (map && Object.hasOwn(map, code) ? map[code] : undefined);
+  const build = problem ? (own(problems) ?? own(GENERIC_PROBLEMS)) : undefined;
   if (build) return build({ ...withRetry, ...withRemaining, issues: problem?.issues ?? [] });
   if (status === 429) return new RateLimitedError("Too many requests", withRetry);
   if (status === 423) return new AccountLockedError("The account is locked", withRetry);

@@ -167,8 +167,23 @@ const StoredSessionSchema = /* @__PURE__ */ pure(() =>
 
 /** @internal serialises a session for storage (without the refresh token when asked). */
 export function serializeSession(session: Session, includeRefreshToken = true): string {
-  // Dates become ISO strings; a member set to undefined (the refresh token not kept) is left out.
-  return JSON.stringify({ v: 2, ...session, ...(includeRefreshToken ? {} : { refreshToken: undefined }) });
+  // The session's own members only (not what an app may have added to the object); dates become
+  // ISO strings, and undefined members (the refresh token when not kept) are left out.
+  return JSON.stringify({
+    v: 2,
+    ...pick(session, "accessToken tokenType expiresAt idToken scope"),
+    refreshToken: includeRefreshToken ? session.refreshToken : undefined,
+    user: pick(session.user, "id email name emailVerified mfaEnabled createdAt"),
+    provider: pick(session.provider, "id issuer clientId tokenEndpoint revocationEndpoint"),
+  });
+}
+
+/** The named members of an object (space-separated), or the object itself when it is null or undefined. */
+function pick(from: object | null | undefined, names: string) {
+  return (
+    from &&
+    Object.fromEntries(names.split(" ").map((name) => [name, (from as Record<string, unknown>)[name]]))
+  );
 }
 
 /** A date read back from storage, or undefined when it is not one. */
@@ -192,6 +207,8 @@ export function deserializeSession(raw: string | null | undefined): Session | nu
   const { v: _format, expiresAt, user, ...rest } = parsed.data;
   const session: Session = { ...rest, user: null };
   const expires = storedDate(expiresAt);
+  // An expiry that is not a date would make a session that never refreshes: no session.
+  if (expiresAt !== undefined && !expires) return null;
   if (expires) session.expiresAt = expires;
   if (user) {
     const { createdAt, ...fields } = user;

@@ -191,6 +191,10 @@ describe("storage", () => {
     ["a partial session", JSON.stringify({ v: 2, accessToken: "a" })],
     ["a future format", JSON.stringify({ v: 3, accessToken: "a", tokenType: "Bearer", user: null })],
     [
+      "an expiry that is not a date (a session that would never refresh)",
+      JSON.stringify({ v: 2, accessToken: "a", tokenType: "Bearer", expiresAt: "soon", user: null }),
+    ],
+    [
       "the snake_case format of unreleased builds",
       JSON.stringify({ v: 1, access_token: "a", token_type: "Bearer", user: null }),
     ],
@@ -231,5 +235,30 @@ describe("storage", () => {
     await signIn(auth, alice);
     release(null);
     expect((await pending)?.user?.email).toBe(alice.email);
+  });
+});
+
+describe("what is stored of a session", () => {
+  it("only the session's own members: not what an app added to the object, which may not even serialise", async () => {
+    const { serializeSession, deserializeSession } = await import("../../src/core/session");
+    const session = {
+      accessToken: "at",
+      tokenType: "Bearer",
+      refreshToken: "rt",
+      expiresAt: new Date(Date.UTC(2026, 10, 26)),
+      user: { id: "u1", email: "a@example.com", createdAt: new Date(Date.UTC(2026, 0, 1)), avatar: 1n },
+      appState: { big: 2n },
+    };
+    const raw = serializeSession(session as never);
+    expect(raw).not.toContain("appState");
+    expect(raw).not.toContain("avatar");
+    expect(deserializeSession(raw)).toEqual({
+      accessToken: "at",
+      tokenType: "Bearer",
+      refreshToken: "rt",
+      expiresAt: session.expiresAt,
+      user: { id: "u1", email: "a@example.com", createdAt: session.user.createdAt },
+    });
+    expect(serializeSession(session as never, false)).not.toContain("rt");
   });
 });

@@ -188,3 +188,17 @@ describe("a password_policy problem", () => {
     expect((error as unknown as { issues: unknown[] }).issues).toEqual(issues.slice(0, 2));
   });
 });
+
+describe("a problem code that names an Object property", () => {
+  it.each(["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"])(
+    "%s is an HttpError with that problemCode, never a non-tegata error",
+    (code) => {
+      const body = JSON.stringify({ code });
+      for (const problems of [undefined, PROBLEM_ERRORS]) {
+        const error = httpError(new Response(null, { status: 400 }), body, undefined, problems);
+        expect(error.name).toBe("HttpError");
+        expect((error as HttpError).problemCode).toBe(code);
+      }
+    },
+  );
+});
