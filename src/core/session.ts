@@ -7,6 +7,7 @@ import { decode as base64url } from "jose/base64url";
 import * as z from "zod/mini";
 import type { WireTokenResponse, WireUser } from "../wire";
 import { pure } from "../wire/pure";
+import { parseStored } from "./storage";
 
 /** The signed-in user. */
 export interface User {
@@ -194,17 +195,10 @@ function storedDate(iso: string | undefined): Date | undefined {
 
 /** @internal parses stored data; anything corrupted, partial or foreign is "no session". */
 export function deserializeSession(raw: string | null | undefined): Session | null {
-  if (typeof raw !== "string" || raw === "") return null;
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  const parsed = StoredSessionSchema.safeParse(data);
-  if (!parsed.success) return null;
+  const stored = parseStored(raw, StoredSessionSchema);
+  if (!stored) return null;
   // zod keeps only the members it knows, and only those present: the rest is the session.
-  const { v: _format, expiresAt, user, ...rest } = parsed.data;
+  const { v: _format, expiresAt, user, ...rest } = stored;
   const session: Session = { ...rest, user: null };
   const expires = storedDate(expiresAt);
   // An expiry that is not a date would make a session that never refreshes: no session.

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { z } from "zod/mini";
 
 /**
  * Where a client keeps its session. Methods may be synchronous (Web Storage) or asynchronous
@@ -104,4 +105,21 @@ export function webStorage(store: WebStorageLike, options: WebStorageOptions = {
       }
     },
   };
+}
+
+/**
+ * @internal reads what tegata stored as JSON, validated by `schema`: anything corrupted, partial
+ * or foreign (another app's data under the key, an older format) is `null`.
+ */
+export function parseStored<S extends z.ZodMiniType>(
+  raw: string | null | undefined,
+  schema: S,
+): z.infer<S> | null {
+  if (typeof raw !== "string" || raw === "") return null;
+  try {
+    const parsed = schema.safeParse(JSON.parse(raw));
+    return parsed.success ? (parsed.data as z.infer<S>) : null;
+  } catch {
+    return null;
+  }
 }

@@ -12,6 +12,7 @@ import {
 import { processJson, send } from "../core/http";
 import { sessionFromTokens, type User } from "../core/session";
 import { context, setSession } from "../core/state";
+import { parseStored } from "../core/storage";
 import { TokenResponseSchema } from "../wire";
 import { pure } from "../wire/pure";
 import type {
@@ -69,16 +70,8 @@ export async function takeTransaction(auth: AuthClient, state: string): Promise<
   await storage.removeItem(keyOf(auth, state));
   const index = await readIndex(auth);
   await storage.setItem(indexKey(auth), JSON.stringify(index.filter((entry) => entry.state !== state)));
-  if (!raw) return null;
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  const parsed = TransactionSchema.safeParse(data);
-  if (!parsed.success || parsed.data.state !== state) return null;
-  const t = parsed.data;
+  const t = parseStored(raw, TransactionSchema);
+  if (t?.state !== state) return null;
   if (context(auth).clock.now() - t.created_at > TRANSACTION_TTL_MS) return null;
   return {
     state: t.state,

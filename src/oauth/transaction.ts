@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import type { AuthClient } from "../core/client";
 import { context } from "../core/state";
+import { parseStored } from "../core/storage";
 import { pure } from "../wire/pure";
 
 /** @internal what is kept across the redirect. */
@@ -36,11 +37,9 @@ export const indexKey = (auth: AuthClient) => `${auth.options.storageKey}.oauth`
 /** @internal */
 export async function readIndex(auth: AuthClient): Promise<Index> {
   try {
-    const raw = await context(auth).transactionStorage.getItem(indexKey(auth));
-    const parsed = IndexSchema.safeParse(raw ? JSON.parse(raw) : []);
-    return parsed.success ? parsed.data : [];
+    return parseStored(await context(auth).transactionStorage.getItem(indexKey(auth)), IndexSchema) ?? [];
   } catch {
-    return [];
+    return []; // storage that throws: no index
   }
 }
 
