@@ -97,9 +97,9 @@ export interface RequestSpec {
 }
 
 /**
- * @internal sends a request with the client's ky instance and returns the successful response. Every failure of the request is
- * a {@link TegataError} (HTTP errors mapped from the body's `code` or OAuth `error`); a bug's
- * `TypeError` is rethrown as it is.
+ * @internal sends a request with the client's ky instance and returns the successful response.
+ * Every failure of the request is a {@link TegataError} (HTTP errors mapped from the body's
+ * `code` or OAuth `error`); a bug's `TypeError` is rethrown as it is.
  */
 export async function send(ctx: ClientContext, spec: RequestSpec): Promise<Response> {
   // Made on the first request, so that a bundle without requests (reading the session) has no ky.
@@ -275,8 +275,8 @@ export async function processJson<S extends z.ZodMiniType>(
   return validate(schema, await readJson(response, timeoutMs), response.status);
 }
 
-/** @internal reads a successful response as JSON, not validated yet (see {@link processJson}). */
-export async function readJson(response: Response, timeoutMs?: number): Promise<unknown> {
+/** Reads a successful response as JSON, not validated yet (see {@link processJson}). */
+async function readJson(response: Response, timeoutMs?: number): Promise<unknown> {
   if (!isJsonContentType(response.headers.get("content-type"))) {
     await response.body?.cancel().catch(() => {});
     throw new ResponseValidationError("The server's response is not JSON", {
